@@ -7,7 +7,7 @@ namespace Engine.State.Crdt;
 /// "dot cloud" for dots seen out of order (a delta can arrive before the ones before it).
 /// Normalised after every change, so two contexts that saw the same dots are equal.
 /// </summary>
-[MemoryPackable]
+[MemoryPackable(SerializeLayout.Explicit)]
 public sealed partial class CausalContext : IEquatable<CausalContext>
 {
     public CausalContext()
@@ -17,15 +17,10 @@ public sealed partial class CausalContext : IEquatable<CausalContext>
     }
 
     [MemoryPackConstructor]
-    private CausalContext(Dictionary<uint, ulong>? compact, HashSet<Dot>? cloud)
+    private CausalContext(NodeCount[]? versionVector, HashSet<Dot>? cloud)
     {
-        Compact = compact ?? throw new InvalidDataException("A causal context's version vector is missing.");
+        Compact = NodeCounts.ToDictionary(versionVector, "causal context version vector");
         Cloud = cloud ?? throw new InvalidDataException("A causal context's dot cloud is missing.");
-        if (Compact.ContainsValue(0))
-        {
-            throw new InvalidDataException("A causal context's version vector holds a zero entry.");
-        }
-
         foreach (Dot dot in Cloud)
         {
             if (dot.Counter == 0)
@@ -37,12 +32,18 @@ public sealed partial class CausalContext : IEquatable<CausalContext>
         Normalize();
     }
 
-    /// <summary>Per node, the highest counter up to which every dot has been seen.</summary>
+    /// <summary>The version vector in the wire form: 12-byte entries with no padding.</summary>
     [MemoryPackInclude]
+    [MemoryPackOrder(0)]
+    private NodeCount[] VersionVector => NodeCounts.ToArray(Compact);
+
+    /// <summary>Per node, the highest counter up to which every dot has been seen.</summary>
+    [MemoryPackIgnore]
     private Dictionary<uint, ulong> Compact { get; }
 
     /// <summary>Dots seen beyond their node's contiguous prefix.</summary>
     [MemoryPackInclude]
+    [MemoryPackOrder(1)]
     private HashSet<Dot> Cloud { get; }
 
     /// <summary>Number of dots held outside the version vector; stays small when deltas arrive in order.</summary>

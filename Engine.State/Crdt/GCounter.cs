@@ -16,13 +16,16 @@ public sealed partial class GCounter : IDeltaCrdt<GCounter>, IEquatable<GCounter
     }
 
     [MemoryPackConstructor]
-    private GCounter(Dictionary<uint, ulong>? counts)
+    private GCounter(NodeCount[]? entries)
     {
-        Counts = counts ?? throw new InvalidDataException("A GCounter's count table is missing.");
+        Counts = NodeCounts.ToDictionary(entries, "GCounter");
     }
 
-    /// <summary>Per-node counts, in the wire form.</summary>
+    /// <summary>Per-node counts in the wire form: an array, so entries are 12 bytes with no padding.</summary>
     [MemoryPackInclude]
+    private NodeCount[] Entries => NodeCounts.ToArray(Counts);
+
+    [MemoryPackIgnore]
     private Dictionary<uint, ulong> Counts { get; }
 
     /// <summary>The sum of every node's count.</summary>
@@ -44,7 +47,7 @@ public sealed partial class GCounter : IDeltaCrdt<GCounter>, IEquatable<GCounter
 
     /// <summary>The nodes that have counted, and how much each.</summary>
     [MemoryPackIgnore]
-    public IReadOnlyDictionary<uint, ulong> NodeCounts => Counts;
+    public IReadOnlyDictionary<uint, ulong> CountsByNode => Counts;
 
     [MemoryPackIgnore]
     public bool HasPendingDelta => _changed is { Count: > 0 };

@@ -1,13 +1,10 @@
 using Engine.State.Clock;
-using MemoryPack;
 
 namespace Engine.State.Crdt;
 
 /// <summary>One key's register in an <see cref="LwwMap{TKey, TValue}"/>: a value, or a tombstone, and its timestamp.</summary>
-[MemoryPackable]
-public readonly partial struct LwwEntry<TValue> : IEquatable<LwwEntry<TValue>>
+public readonly struct LwwEntry<TValue> : IEquatable<LwwEntry<TValue>>
 {
-    [MemoryPackConstructor]
     public LwwEntry(TValue? value, HlcTimestamp timestamp, bool isRemoved)
     {
         Value = value;

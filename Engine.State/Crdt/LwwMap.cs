@@ -1,6 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
 using Engine.State.Clock;
-using MemoryPack;
 
 namespace Engine.State.Crdt;
 
@@ -15,14 +14,11 @@ namespace Engine.State.Crdt;
 /// </remarks>
 /// <typeparam name="TKey">The key type; MemoryPack-serializable.</typeparam>
 /// <typeparam name="TValue">The value type; MemoryPack-serializable.</typeparam>
-[MemoryPackable]
-public sealed partial class LwwMap<TKey, TValue> : IDeltaCrdt<LwwMap<TKey, TValue>>, IEquatable<LwwMap<TKey, TValue>>
+// Serialized by Serialization/LwwMapFormatter (an explicit, padding-free layout).
+public sealed class LwwMap<TKey, TValue> : IDeltaCrdt<LwwMap<TKey, TValue>>, IEquatable<LwwMap<TKey, TValue>>
     where TKey : notnull
 {
-    [MemoryPackIgnore]
     private HashSet<TKey>? _changed;
-
-    [MemoryPackIgnore]
     private int _liveCount;
 
     public LwwMap()
@@ -30,45 +26,27 @@ public sealed partial class LwwMap<TKey, TValue> : IDeltaCrdt<LwwMap<TKey, TValu
         Entries = [];
     }
 
-    [MemoryPackConstructor]
-    private LwwMap(Dictionary<TKey, LwwEntry<TValue>>? entries)
+    private LwwMap(Dictionary<TKey, LwwEntry<TValue>> entries, int liveCount)
     {
-        Entries = entries ?? throw new InvalidDataException("An LwwMap's entry table is missing.");
-        foreach (LwwEntry<TValue> entry in Entries.Values)
-        {
-            if (entry.Timestamp == HlcTimestamp.Zero)
-            {
-                throw new InvalidDataException("An LwwMap entry carries the zero timestamp, which no clock issues.");
-            }
-
-            if (!entry.IsRemoved)
-            {
-                _liveCount++;
-            }
-        }
+        Entries = entries;
+        _liveCount = liveCount;
     }
 
-    [MemoryPackInclude]
     private Dictionary<TKey, LwwEntry<TValue>> Entries { get; }
 
     /// <summary>Number of live (not removed) keys.</summary>
-    [MemoryPackIgnore]
     public int Count => _liveCount;
 
     /// <summary>Number of tombstones held.</summary>
-    [MemoryPackIgnore]
     public int TombstoneCount => Entries.Count - _liveCount;
 
     /// <summary>Every entry, tombstones included.</summary>
-    [MemoryPackIgnore]
     public IReadOnlyDictionary<TKey, LwwEntry<TValue>> AllEntries => Entries;
 
     /// <summary>The live keys and values.</summary>
-    [MemoryPackIgnore]
     public IEnumerable<KeyValuePair<TKey, TValue>> Items =>
         Entries.Where(pair => !pair.Value.IsRemoved).Select(pair => new KeyValuePair<TKey, TValue>(pair.Key, pair.Value.Value!));
 
-    [MemoryPackIgnore]
     public bool HasPendingDelta => _changed is { Count: > 0 };
 
     /// <summary>Gets a live value.</summary>
@@ -168,12 +146,7 @@ public sealed partial class LwwMap<TKey, TValue> : IDeltaCrdt<LwwMap<TKey, TValu
         return stale.Count;
     }
 
-    public LwwMap<TKey, TValue> Clone()
-    {
-        var copy = new LwwMap<TKey, TValue>();
-        copy.Merge(this);
-        return copy;
-    }
+    public LwwMap<TKey, TValue> Clone() => new(new Dictionary<TKey, LwwEntry<TValue>>(Entries), _liveCount);
 
     public bool Equals(LwwMap<TKey, TValue>? other) =>
         other is not null && Entries.Count == other.Entries.Count &&
@@ -193,6 +166,22 @@ public sealed partial class LwwMap<TKey, TValue> : IDeltaCrdt<LwwMap<TKey, TValu
     }
 
     public override string ToString() => $"LwwMap({Count} live, {TombstoneCount} tombstones)";
+
+    /// <summary>Adds an entry while decoding; false if the key is already present.</summary>
+    internal bool TryLoad(TKey key, LwwEntry<TValue> entry)
+    {
+        if (!Entries.TryAdd(key, entry))
+        {
+            return false;
+        }
+
+        if (!entry.IsRemoved)
+        {
+            _liveCount++;
+        }
+
+        return true;
+    }
 
     private bool Apply(TKey key, LwwEntry<TValue> entry)
     {
