@@ -1,5 +1,19 @@
-using System.Reflection;
+using Engine.Demo;
+using Engine.Hosting;
+using Engine.Protocol;
 
-string version = typeof(Program).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
-Console.WriteLine($"Engine {version}");
+// `dotnet run --project Engine -- generate-client-codec [path]` rewrites the browser's schema.
+if (args is ["generate-client-codec", ..])
+{
+    string path = args.Length > 1 ? args[1] : ClientCodecGenerator.DefaultRelativePath;
+    File.WriteAllText(path, ClientCodecGenerator.Generate([typeof(ArenaState), typeof(ArenaDot)]));
+    Console.WriteLine($"Wrote {Path.GetFullPath(path)}");
+    return 0;
+}
+
+WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+builder.AddEngine<ArenaRoom>();
+WebApplication app = builder.Build();
+app.MapEngine();
+await app.RunAsync();
 return 0;

@@ -1,0 +1,91 @@
+using System.Buffers;
+using Engine.Rooms;
+using MemoryPack;
+
+namespace Engine.Demo;
+
+/// <summary>
+/// The demo game <c>dotnet run --project Engine</c> serves: every player is a dot moved by
+/// WASD/arrow keys. It shows the whole room API in about a page.
+/// </summary>
+public sealed class ArenaRoom : Room
+{
+    public const float Width = 800, Height = 500, Speed = 180; // units per second
+
+    /// <summary>Input bits in <see cref="PlayerInput.Data"/>[0].</summary>
+    public const byte Up = 1, Down = 2, Left = 4, Right = 8;
+
+    private readonly ArenaState _state = new();
+    private readonly Dictionary<int, ArenaDot> _dots = [];
+    private int _spawn;
+
+    public override void OnJoin(Player player)
+    {
+        var dot = new ArenaDot
+        {
+            PlayerId = player.Id,
+            X = 100 + (_spawn * 137 % (int)(Width - 200)),
+            Y = 100 + (_spawn * 89 % (int)(Height - 200)),
+            Hue = (ushort)(_spawn * 47 % 360),
+        };
+        _spawn++;
+        player.Data = dot;
+        _dots[player.Id] = dot;
+    }
+
+    public override void OnLeave(Player player, string reason) => _dots.Remove(player.Id);
+
+    public override void OnInput(Player player, PlayerInput input)
+    {
+        if (player.Data is ArenaDot dot && input.Data.Length >= 1)
+        {
+            dot.Buttons = input.Data[0];
+        }
+    }
+
+    public override void OnTick(TickInfo tick)
+    {
+        float step = (float)(Speed * tick.DeltaTime.TotalSeconds);
+        foreach (ArenaDot dot in _dots.Values)
+        {
+            float dx = ((dot.Buttons & Right) != 0 ? 1 : 0) - ((dot.Buttons & Left) != 0 ? 1 : 0);
+            float dy = ((dot.Buttons & Down) != 0 ? 1 : 0) - ((dot.Buttons & Up) != 0 ? 1 : 0);
+            dot.X = Math.Clamp(dot.X + (dx * step), 0, Width);
+            dot.Y = Math.Clamp(dot.Y + (dy * step), 0, Height);
+        }
+    }
+
+    public override void WriteState(IBufferWriter<byte> writer)
+    {
+        if (_state.Dots.Length != _dots.Count)
+        {
+            _state.Dots = new ArenaDot[_dots.Count];
+        }
+
+        _dots.Values.CopyTo(_state.Dots, 0);
+        MemoryPackSerializer.Serialize(writer, _state);
+    }
+}
+
+/// <summary>The arena's snapshot state.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class ArenaState
+{
+    [MemoryPackOrder(0)] public ArenaDot[] Dots { get; set; } = [];
+}
+
+/// <summary>One player's dot.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class ArenaDot
+{
+    [MemoryPackOrder(0)] public int PlayerId { get; set; }
+
+    [MemoryPackOrder(1)] public float X { get; set; }
+
+    [MemoryPackOrder(2)] public float Y { get; set; }
+
+    [MemoryPackOrder(3)] public ushort Hue { get; set; }
+
+    /// <summary>The held direction bits (server-side only).</summary>
+    [MemoryPackIgnore] public byte Buttons { get; set; }
+}

@@ -1,0 +1,68 @@
+using System.Net;
+using Engine.Rooms;
+using Engine.Sessions;
+using Engine.Telemetry;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Engine.Hosting;
+
+/// <summary>Adds Engine to an ASP.NET Core application.</summary>
+public static class EngineHostingExtensions
+{
+    /// <summary>
+    /// Registers Engine with <typeparamref name="TRoom"/> as the game logic of every room, binds
+    /// <see cref="EngineOptions"/> from the <c>Engine</c> configuration section (then applies
+    /// <paramref name="configure"/>), validates them, and makes Kestrel listen with HTTPS on
+    /// <see cref="EngineOptions.Port"/>. Follow with <c>app.MapEngine()</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The configuration is invalid (every problem is listed).</exception>
+    public static WebApplicationBuilder AddEngine<TRoom>(this WebApplicationBuilder builder, Action<EngineOptions>? configure = null)
+        where TRoom : Room, new()
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new EngineOptions();
+        builder.Configuration.GetSection(EngineOptions.SectionName).Bind(options);
+        configure?.Invoke(options);
+        options.Validate();
+
+        IServiceCollection services = builder.Services;
+        services.AddSingleton<IOptions<EngineOptions>>(Options.Create(options));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<EngineMetrics>();
+        services.AddSingleton<Func<string, Room>>(_ => _ => new TRoom());
+        services.AddSingleton<RoomManager>();
+        services.AddSingleton<SessionRegistry>();
+        services.AddSingleton<EngineServices>();
+        services.AddSingleton(sp => new ServerCertificateSource(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(_ => new PrometheusMetricsExporter([EngineMetrics.MeterName]));
+
+        builder.WebHost.ConfigureKestrel((context, kestrel) =>
+        {
+            ServerCertificateSource certificates = kestrel.ApplicationServices.GetRequiredService<ServerCertificateSource>();
+            void Https(ListenOptions listen)
+            {
+                listen.Protocols = HttpProtocols.Http1AndHttp2;
+                listen.UseHttps(https => https.ServerCertificateSelector = certificates.Select);
+            }
+
+            switch (options.Host)
+            {
+                case "localhost":
+                    kestrel.ListenLocalhost(options.Port, Https);
+                    break;
+                case "any":
+                    kestrel.ListenAnyIP(options.Port, Https);
+                    break;
+                default:
+                    kestrel.Listen(IPAddress.Parse(options.Host), options.Port, Https);
+                    break;
+            }
+        });
+
+        return builder;
+    }
+}

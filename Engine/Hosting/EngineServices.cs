@@ -1,0 +1,54 @@
+using Engine.Rooms;
+using Engine.Security;
+using Engine.Sessions;
+using Engine.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Engine.Hosting;
+
+/// <summary>The services every connection needs, gathered once.</summary>
+internal sealed class EngineServices(
+    IOptions<EngineOptions> options,
+    EngineMetrics metrics,
+    RoomManager rooms,
+    SessionRegistry sessions,
+    TimeProvider time,
+    ILoggerFactory loggers)
+{
+    private int _connections;
+
+    public EngineOptions Options { get; } = options.Value;
+
+    public EngineMetrics Metrics { get; } = metrics;
+
+    public RoomManager Rooms { get; } = rooms;
+
+    public SessionRegistry Sessions { get; } = sessions;
+
+    public TimeProvider Time { get; } = time;
+
+    public ILogger Logger { get; } = loggers.CreateLogger("Engine.Connections");
+
+    public ILoggerFactory Loggers { get; } = loggers;
+
+    /// <summary>Join-token checking, when a secret is configured.</summary>
+    public JoinTokens? Tokens { get; } = options.Value.TokenSecret is { } secret ? new JoinTokens(secret, time) : null;
+
+    /// <summary>Open connections (all transports).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Claims a connection slot; false at <see cref="EngineOptions.MaxConnections"/>.</summary>
+    public bool TryAcquireConnection()
+    {
+        if (Interlocked.Increment(ref _connections) <= Options.MaxConnections)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _connections);
+        return false;
+    }
+
+    public void ReleaseConnection() => Interlocked.Decrement(ref _connections);
+}

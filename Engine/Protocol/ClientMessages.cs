@@ -1,0 +1,75 @@
+using MemoryPack;
+
+namespace Engine.Protocol;
+
+/// <summary>Opens a session. Sent first on every connection.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class HelloMessage
+{
+    /// <summary>Must equal <see cref="ProtocolInfo.Version"/>.</summary>
+    [MemoryPackOrder(0)] public int ProtocolVersion { get; set; }
+
+    /// <summary>The token from an earlier <see cref="WelcomeMessage"/>, to resume that session; null for a new one.</summary>
+    [MemoryPackOrder(1)] public string? ResumeToken { get; set; }
+
+    /// <summary>When resuming: the last room event sequence the client processed (0 if none).</summary>
+    [MemoryPackOrder(2)] public long LastSequence { get; set; }
+}
+
+/// <summary>Joins a room, creating it if needed.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class JoinMessage
+{
+    [MemoryPackOrder(0)] public string Room { get; set; } = "";
+
+    /// <summary>Display name; must equal the token's user when tokens are required.</summary>
+    [MemoryPackOrder(1)] public string Name { get; set; } = "";
+
+    /// <summary>A join token (see docs/protocol.md); null when the server allows anonymous joins.</summary>
+    [MemoryPackOrder(2)] public string? Token { get; set; }
+}
+
+/// <summary>Leaves the current room.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class LeaveMessage
+{
+}
+
+/// <summary>A chat line for the current room.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class ChatMessage
+{
+    [MemoryPackOrder(0)] public string Text { get; set; } = "";
+}
+
+/// <summary>Typing indicator; it expires 3 s after the last true unless renewed.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class TypingMessage
+{
+    [MemoryPackOrder(0)] public bool IsTyping { get; set; }
+}
+
+/// <summary>Player input for the simulation; applied at the next tick in sequence order.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class InputMessage
+{
+    /// <summary>Increasing per client; echoed back in snapshots as the last processed input.</summary>
+    [MemoryPackOrder(0)] public uint Sequence { get; set; }
+
+    /// <summary>The client's tick when it sampled the input.</summary>
+    [MemoryPackOrder(1)] public uint ClientTick { get; set; }
+
+    /// <summary>Game-defined input bytes (the arena sample: one byte of direction bits).</summary>
+    [MemoryPackOrder(2)] public byte[] Data { get; set; } = [];
+}
+
+/// <summary>Ping; also the presence heartbeat.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class PingMessage
+{
+    /// <summary>The client's clock (ms), echoed back in the pong.</summary>
+    [MemoryPackOrder(0)] public double ClientTime { get; set; }
+
+    /// <summary>The client's latest RTT measurement in ms (0 if none yet), so the server can observe RTT too.</summary>
+    [MemoryPackOrder(1)] public double LastRttMs { get; set; }
+}

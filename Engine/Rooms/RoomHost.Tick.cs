@@ -1,0 +1,161 @@
+using System.Buffers;
+using Engine.Protocol;
+using Engine.Telemetry;
+using Engine.Transport.Abstractions;
+
+namespace Engine.Rooms;
+
+internal sealed partial class RoomHost
+{
+    /// <summary>A room this many periods behind skips ahead instead of running a burst of catch-up ticks.</summary>
+    private const int MaxTicksBehind = 5;
+
+    private readonly ArrayBufferWriter<byte> _stateWriter = new(1024);
+    private readonly ArrayBufferWriter<byte> _snapshotWriter = new(1024);
+    private readonly SnapshotMessage _snapshot = new();
+    private uint _tick;
+
+    public uint CurrentTick => _tick;
+
+    /// <summary>Ticks skipped because the room fell behind.</summary>
+    public long Overruns { get; private set; }
+
+    // Each tick is due at start + n × period: deadlines accumulate, so timer lateness never
+    // becomes drift (a sleep(period) loop would add every wake-up's lateness to the schedule).
+    private async Task RunTickLoopAsync(CancellationToken stop)
+    {
+        double periodTicks = (double)Time.TimestampFrequency / TickRate;
+        long start = Time.GetTimestamp();
+        long n = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            n++;
+            long deadline = start + (long)(n * periodTicks);
+            long now = Time.GetTimestamp();
+            if (deadline > now)
+            {
+                await Task.Delay(Time.GetElapsedTime(now, deadline), Time, stop).ConfigureAwait(false);
+            }
+            else if (now - deadline > MaxTicksBehind * periodTicks)
+            {
+                long behind = (long)((now - deadline) / periodTicks);
+                Overruns += behind;
+                _metrics.TickOverruns.Add(behind);
+                Log.TickOverrun(Logger, Name, behind);
+                start = now;
+                n = 0;
+            }
+
+            RunTick();
+        }
+    }
+
+    /// <summary>Runs one tick: inputs, simulation, expiry sweeps, snapshot fan-out.</summary>
+    internal void RunTick()
+    {
+        long began = Time.GetTimestamp();
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+
+            _tick++;
+            foreach (Player player in _players.Values)
+            {
+                try
+                {
+                    player.DrainInputs(_room);
+                }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    Log.RoomHookFailed(Logger, ex, Name, "OnInput");
+                }
+            }
+
+            var info = new TickInfo(_tick, TimeSpan.FromSeconds(1.0 / TickRate), UnixMs());
+            Guard("OnTick", () => _room.OnTick(info));
+            ApplyPendingKicks();
+            SweepLocked(began);
+            FanOutSnapshotLocked(info);
+        }
+
+        _metrics.TickDuration.Record(Time.GetElapsedTime(began).TotalMilliseconds);
+    }
+
+    private void FanOutSnapshotLocked(TickInfo info)
+    {
+        if (_players.Count == 0)
+        {
+            return;
+        }
+
+        _stateWriter.ResetWrittenCount();
+        Guard("WriteState", () => _room.WriteState(_stateWriter));
+        ReadOnlySpan<byte> state = _stateWriter.WrittenSpan;
+
+        // The state array is reused while its size holds (fixed-size states allocate nothing per tick).
+        if (_snapshot.State.Length != state.Length)
+        {
+            _snapshot.State = new byte[state.Length];
+        }
+
+        state.CopyTo(_snapshot.State);
+        _snapshot.Tick = info.Number;
+        _snapshot.ServerTime = info.ServerTime;
+        foreach (Player player in _players.Values)
+        {
+            if (player.Session is not { } session)
+            {
+                continue;
+            }
+
+            _snapshot.LastProcessedInput = player.LastProcessedInput;
+            _snapshotWriter.ResetWrittenCount();
+            MessageCodec.Write(_snapshotWriter, _snapshot);
+            if (session.SendUnreliable(ProtocolInfo.SnapshotChannel, _snapshotWriter.WrittenSpan))
+            {
+                _metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "unreliable"));
+                _metrics.BytesOut.Add(_snapshotWriter.WrittenCount);
+            }
+        }
+    }
+
+    // Presence (silent players), typing indicators, and held seats all expire here, once a tick.
+    private void SweepLocked(long now)
+    {
+        long silentFor = (long)((_options.HeartbeatInterval + _options.HeartbeatTimeout).TotalSeconds * Time.TimestampFrequency);
+        List<Player>? expired = null;
+        foreach (Player player in _players.Values)
+        {
+            if (player.TypingUntil != 0 && now >= player.TypingUntil)
+            {
+                player.TypingUntil = 0;
+                SendToAll(MessageCodec.ToArray(new TypingChangedMessage { PlayerId = player.Id, IsTyping = false }));
+            }
+
+            bool silent = player.IsOnline && now - player.LastSeen > silentFor;
+            bool abandoned = !player.IsOnline && now >= player.HeldUntil;
+            if (silent || abandoned)
+            {
+                (expired ??= []).Add(player);
+            }
+        }
+
+        if (expired is null)
+        {
+            return;
+        }
+
+        foreach (Player player in expired)
+        {
+            ITransportSession? session = player.Session;
+            RemoveLocked(player, session is null ? "disconnected" : "timeout");
+            if (session is not null)
+            {
+                _ = CloseQuietlyAsync(session, SessionCloseCode.HeartbeatTimeout, "no heartbeat within the presence timeout");
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using Engine.Hosting;
+using Engine.Telemetry;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Engine.Rooms;
+
+/// <summary>
+/// Creates rooms on demand (up to <see cref="EngineOptions.MaxRooms"/>) with the game's room
+/// factory, and removes rooms that have been empty for <see cref="IdleTimeout"/>.
+/// </summary>
+internal sealed class RoomManager : IAsyncDisposable
+{
+    /// <summary>How long an empty room (no players, no spectators) lives on.</summary>
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, RoomHost> _rooms = new(StringComparer.Ordinal);
+    private readonly Func<string, Room> _factory;
+    private readonly EngineOptions _options;
+    private readonly EngineMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILoggerFactory _loggers;
+    private readonly ILogger _logger;
+    private readonly ITimer _sweeper;
+
+    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers)
+    {
+        _factory = factory;
+        _options = options.Value;
+        _metrics = metrics;
+        _time = time;
+        _loggers = loggers;
+        _logger = loggers.CreateLogger("Engine.Rooms");
+        _sweeper = time.CreateTimer(_ => _ = SweepIdleAsync(), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
+    }
+
+    public int Count
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _rooms.Count;
+            }
+        }
+    }
+
+    public RoomHost? Find(string name)
+    {
+        lock (_gate)
+        {
+            return _rooms.GetValueOrDefault(name);
+        }
+    }
+
+    /// <summary>The room called <paramref name="name"/>, created if needed; null at the room limit.</summary>
+    public RoomHost? GetOrCreate(string name)
+    {
+        lock (_gate)
+        {
+            if (_rooms.TryGetValue(name, out RoomHost? existing))
+            {
+                return existing;
+            }
+
+            if (_rooms.Count >= _options.MaxRooms)
+            {
+                return null;
+            }
+
+            var host = new RoomHost(name, _factory(name), _options, _metrics, _time, _loggers.CreateLogger("Engine.Room"));
+            _rooms.Add(name, host);
+            _metrics.Rooms.Add(1);
+            host.Start();
+            Log.RoomCreated(_logger, name);
+            return host;
+        }
+    }
+
+    /// <summary>Removes rooms idle past <see cref="IdleTimeout"/>.</summary>
+    internal async Task SweepIdleAsync()
+    {
+        List<RoomHost> closing = [];
+        lock (_gate)
+        {
+            foreach (RoomHost room in _rooms.Values)
+            {
+                if (room.TryCloseIfIdle(IdleTimeout))
+                {
+                    closing.Add(room);
+                }
+            }
+
+            foreach (RoomHost room in closing)
+            {
+                _rooms.Remove(room.Name);
+                _metrics.Rooms.Add(-1);
+            }
+        }
+
+        foreach (RoomHost room in closing)
+        {
+            await room.DisposeAsync();
+            Log.RoomRemoved(_logger, room.Name);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _sweeper.DisposeAsync();
+        RoomHost[] rooms;
+        lock (_gate)
+        {
+            rooms = [.. _rooms.Values];
+            _rooms.Clear();
+        }
+
+        foreach (RoomHost room in rooms)
+        {
+            await room.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,284 @@
+using Engine.Protocol;
+using Engine.Rooms;
+using Engine.Security;
+using Engine.Telemetry;
+using Engine.Transport.Abstractions;
+
+namespace Engine.Sessions;
+
+internal sealed partial class ClientConnection
+{
+    private const int MaxRoomNameLength = 64;
+    private const int MaxPlayerNameLength = 32;
+
+    private void Dispatch(ReadOnlySpan<byte> payload)
+    {
+        MessageType type = MessageCodec.ReadType(payload);
+        if (!MessageCatalog.IsClientToServer(type))
+        {
+            throw new ProtocolException($"{type} is a server-to-client message.");
+        }
+
+        if (_session is null && type != MessageType.Hello)
+        {
+            throw new ProtocolException($"{type} before hello: the first message must be hello.");
+        }
+
+        if (_session?.Player is { } seated)
+        {
+            RoomHost.Touch(seated, _services.Time.GetTimestamp());
+        }
+
+        switch (type)
+        {
+            case MessageType.Hello:
+                OnHello(MessageCodec.Read<HelloMessage>(payload));
+                break;
+            case MessageType.Join:
+                OnJoin(MessageCodec.Read<JoinMessage>(payload));
+                break;
+            case MessageType.Leave:
+                MessageCodec.Read<LeaveMessage>(payload);
+                OnLeave();
+                break;
+            case MessageType.Chat:
+                OnChat(MessageCodec.Read<ChatMessage>(payload));
+                break;
+            case MessageType.Typing:
+                OnTyping(MessageCodec.Read<TypingMessage>(payload));
+                break;
+            case MessageType.Input:
+                MessageCodec.ReadBody(payload, ref _input);
+                OnInput(_input!);
+                break;
+            case MessageType.Ping:
+                MessageCodec.ReadBody(payload, ref _ping);
+                OnPing(_ping!);
+                break;
+            default:
+                throw new ProtocolException($"Unhandled message type {type}.");
+        }
+    }
+
+    private void OnHello(HelloMessage hello)
+    {
+        if (_session is not null)
+        {
+            throw new ProtocolException("A second hello on the same connection.");
+        }
+
+        if (hello.ProtocolVersion != ProtocolInfo.Version)
+        {
+            throw new ProtocolException($"Protocol version {hello.ProtocolVersion} is not supported; this server speaks {ProtocolInfo.Version}.");
+        }
+
+        SessionState? resumed = hello.ResumeToken is { Length: > 0 } token ? _services.Sessions.Find(token) : null;
+        bool resumeFailed = hello.ResumeToken is { Length: > 0 } && resumed is null;
+        SessionState session = resumed ?? _services.Sessions.Create();
+        ClientConnection? previous;
+        lock (session)
+        {
+            previous = session.Connection;
+            session.Connection = this;
+            session.ExpiresAt = 0;
+        }
+
+        _session = session;
+        if (previous is not null)
+        {
+            // The same client resumed on a new connection while the old one lingers half-open.
+            _ = previous.Transport.CloseAsync(SessionCloseCode.Replaced, "resumed on a newer connection").AsTask();
+        }
+
+        Reply(new WelcomeMessage
+        {
+            SessionId = session.SessionId,
+            ResumeToken = session.ResumeToken,
+            TickRate = _options.TickRate,
+            ServerTime = _services.Time.GetUtcNow().ToUnixTimeMilliseconds(),
+            HeartbeatIntervalMs = (int)_options.HeartbeatInterval.TotalMilliseconds,
+            Resumed = resumed is not null,
+            PlayerId = session.PlayerId,
+        });
+
+        if (resumeFailed)
+        {
+            SendError(ErrorCode.ResumeFailed, "The resume token is unknown or expired; this is a new session. Join again.");
+        }
+
+        if (resumed is { Room: { } room, Player: { } player } && !room.TryResume(player, _transport, hello.LastSequence))
+        {
+            resumed.Room = null;
+            resumed.Player = null;
+            SendError(ErrorCode.ResumeFailed, "Your seat in the room was released; join again.");
+        }
+    }
+
+    private void OnJoin(JoinMessage join)
+    {
+        SessionState session = _session!;
+        if (session.Room is not null)
+        {
+            SendError(ErrorCode.InvalidState, $"Already in room '{session.Room.Name}'; leave first.");
+            return;
+        }
+
+        if (!IsValidName(join.Room, MaxRoomNameLength, roomName: true))
+        {
+            SendError(ErrorCode.InvalidArgument, $"Room names are 1–{MaxRoomNameLength} characters of letters, digits, '-' and '_'.");
+            return;
+        }
+
+        if (!IsValidName(join.Name, MaxPlayerNameLength, roomName: false))
+        {
+            SendError(ErrorCode.InvalidArgument, $"Player names are 1–{MaxPlayerNameLength} printable characters.");
+            return;
+        }
+
+        if (_services.Tokens is { } tokens)
+        {
+            JoinTokenStatus status = tokens.Validate(join.Token, join.Room, join.Name);
+            if (status != JoinTokenStatus.Valid)
+            {
+                Log.JoinRefused(_logger, join.Name, join.Room, $"token {status}");
+                SendError(ErrorCode.Unauthorized, $"Join token rejected: {status}.");
+                return;
+            }
+        }
+
+        RoomHost? room = _services.Rooms.GetOrCreate(join.Room);
+        if (room is null)
+        {
+            SendError(ErrorCode.TooManyRooms, "The server is at its room limit; try an existing room or later.");
+            return;
+        }
+
+        var player = new Player(session.PlayerId, join.Name);
+        ErrorCode? refused = room.TryJoin(player, _transport);
+        if (refused is { } code)
+        {
+            Log.JoinRefused(_logger, join.Name, join.Room, code.ToString());
+            SendError(code, code == ErrorCode.RoomFull ? $"Room '{join.Room}' is full ({_options.RoomCapacity} players)." : "The room is closing; try again.");
+            return;
+        }
+
+        session.Room = room;
+        session.Player = player;
+    }
+
+    private void OnLeave()
+    {
+        SessionState session = _session!;
+        if (session.Room is { } room && session.Player is { } player)
+        {
+            room.Leave(player, "left");
+        }
+
+        session.Room = null;
+        session.Player = null;
+    }
+
+    private void OnChat(ChatMessage chat)
+    {
+        if (!TryGetSeat(out RoomHost? room, out Player? player))
+        {
+            return;
+        }
+
+        if (!_chat.TryTake())
+        {
+            Drop("chat_rate");
+            SendError(ErrorCode.RateLimited, "Too many chat messages; this one was dropped.");
+            return;
+        }
+
+        if (chat.Text.Length == 0 || chat.Text.Length > _options.MaxChatLength)
+        {
+            SendError(ErrorCode.InvalidArgument, $"Chat lines are 1–{_options.MaxChatLength} characters.");
+            return;
+        }
+
+        room.Chat(player, chat.Text);
+    }
+
+    private void OnTyping(TypingMessage typing)
+    {
+        if (!TryGetSeat(out RoomHost? room, out Player? player))
+        {
+            return;
+        }
+
+        if (!_typing.TryTake())
+        {
+            Drop("typing_rate");
+            return;
+        }
+
+        room.Typing(player, typing.IsTyping);
+    }
+
+    private void OnInput(InputMessage input)
+    {
+        if (_session!.Room is not { } room || _session.Player is not { } player)
+        {
+            return; // inputs racing a leave are harmless; no error per input
+        }
+
+        if (!_inputs.TryTake())
+        {
+            Drop("input_rate");
+            return;
+        }
+
+        if (input.Data.Length > Player.MaxInputBytes)
+        {
+            throw new ProtocolException($"Input data is {input.Data.Length} bytes; the limit is {Player.MaxInputBytes}.");
+        }
+
+        room.Input(player, input.Sequence, input.ClientTick, input.Data);
+    }
+
+    private void OnPing(PingMessage ping)
+    {
+        if (ping.LastRttMs is > 0 and < 60_000)
+        {
+            _transport.ObserveRoundTrip(TimeSpan.FromMilliseconds(ping.LastRttMs));
+        }
+
+        _pong.ClientTime = ping.ClientTime;
+        _pong.ServerTime = _services.Time.GetUtcNow().ToUnixTimeMilliseconds();
+        Reply(_pong);
+    }
+
+    private bool TryGetSeat([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out RoomHost? room, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out Player? player)
+    {
+        room = _session!.Room;
+        player = _session.Player;
+        if (room is null || player is null)
+        {
+            SendError(ErrorCode.InvalidState, "Join a room first.");
+            return false;
+        }
+
+        return true;
+    }
+
+    private static bool IsValidName(string value, int maxLength, bool roomName)
+    {
+        if (value.Length == 0 || value.Length > maxLength)
+        {
+            return false;
+        }
+
+        foreach (char c in value)
+        {
+            bool ok = roomName ? char.IsAsciiLetterOrDigit(c) || c is '-' or '_' : !char.IsControl(c);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,161 @@
+using System.Buffers;
+using Engine.Hosting;
+using Engine.Protocol;
+using Engine.Rooms;
+using Engine.Security;
+using Engine.Telemetry;
+using Engine.Transport.Abstractions;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Sessions;
+
+/// <summary>
+/// One client connection on any transport: reads messages, enforces limits, and drives its
+/// session's room membership. Split by concern: the loop and lifecycle here, message handling
+/// in <c>ClientConnection.Dispatch.cs</c>.
+/// </summary>
+internal sealed partial class ClientConnection
+{
+    private readonly ITransportSession _transport;
+    private readonly EngineServices _services;
+    private readonly EngineOptions _options;
+    private readonly ILogger _logger;
+    private readonly TokenBucket _inputs;
+    private readonly TokenBucket _chat;
+    private readonly TokenBucket _typing;
+    private readonly TokenBucket _abuse;
+    private readonly ArrayBufferWriter<byte> _replyWriter = new(128);
+    private SessionState? _session;
+    private long _dropped;
+
+    // Reused decode targets: MemoryPack overwrites them, so steady input and ping traffic allocates nothing.
+    private InputMessage? _input;
+    private PingMessage? _ping;
+    private readonly PongMessage _pong = new();
+
+    public ClientConnection(ITransportSession transport, EngineServices services)
+    {
+        _transport = transport;
+        _services = services;
+        _options = services.Options;
+        _logger = services.Logger;
+        TimeProvider time = services.Time;
+        _inputs = new TokenBucket(_options.InputRatePerSecond, _options.InputRatePerSecond * 2, time);
+        _chat = new TokenBucket(_options.ChatRatePerSecond, Math.Max(5, _options.ChatRatePerSecond * 2), time);
+        _typing = new TokenBucket(4, 8, time);
+        _abuse = new TokenBucket(_options.AbuseAllowance / 10.0, _options.AbuseAllowance, time);
+    }
+
+    public ITransportSession Transport => _transport;
+
+    /// <summary>Runs until the transport closes, then releases the player's seat for a resume.</summary>
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        EngineMetrics metrics = _services.Metrics;
+        var transportTag = new KeyValuePair<string, object?>("transport", _transport.TransportName);
+        metrics.Connections.Add(1, transportTag);
+        Log.ConnectionOpened(_logger, _transport.Id, _transport.RemoteEndPoint?.ToString(), _transport.TransportName);
+        try
+        {
+            while (true)
+            {
+                TransportReceiveResult result = await _transport.ReceiveAsync(cancellationToken);
+                if (result.IsClosed)
+                {
+                    break;
+                }
+
+                metrics.MessagesIn.Add(1, transportTag);
+                metrics.BytesIn.Add(result.Payload.Length, transportTag);
+                try
+                {
+                    Dispatch(result.Payload.Span);
+                }
+                catch (ProtocolException ex)
+                {
+                    Log.MalformedMessage(_logger, _transport.Id, ex.Message);
+                    await _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(ex.Message), CancellationToken.None);
+                    break;
+                }
+
+                if (_closeRequested is { } close)
+                {
+                    await _transport.CloseAsync(close.Code, close.Reason, CancellationToken.None);
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await _transport.CloseAsync(SessionCloseCode.GoingAway, "server shutting down", CancellationToken.None);
+        }
+        finally
+        {
+            OnDisconnected();
+            metrics.Connections.Add(-1, transportTag);
+            SessionCloseInfo? info = _transport.CloseInfo;
+            if (info is not null)
+            {
+                metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", info.Code.ToString()));
+                Log.ConnectionClosed(_logger, _transport.Id, info.Code, info.Reason, info.ByPeer);
+            }
+
+            await _transport.DisposeAsync();
+        }
+    }
+
+    private (SessionCloseCode Code, string Reason)? _closeRequested;
+
+    private void RequestClose(SessionCloseCode code, string reason) => _closeRequested ??= (code, reason);
+
+    private void OnDisconnected()
+    {
+        if (_session is not { } session)
+        {
+            return;
+        }
+
+        lock (session)
+        {
+            if (!ReferenceEquals(session.Connection, this))
+            {
+                return; // a newer connection resumed this session
+            }
+        }
+
+        if (session.Room is { } room && session.Player is { } player)
+        {
+            room.Detach(player, _transport);
+        }
+
+        _services.Sessions.Detach(session, _options.ReconnectGrace);
+    }
+
+    /// <summary>Counts a dropped message against the abuse allowance; closes with 1008 when it runs out.</summary>
+    private void Drop(string reason)
+    {
+        _dropped++;
+        _services.Metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        if (!_abuse.TryTake())
+        {
+            Log.RateAbuse(_logger, _transport.Id, _dropped);
+            RequestClose(SessionCloseCode.PolicyViolation, $"rate limit exceeded repeatedly ({_dropped} messages dropped)");
+        }
+    }
+
+    private void Reply<T>(T message)
+        where T : class
+    {
+        _replyWriter.ResetWrittenCount();
+        MessageCodec.Write(_replyWriter, message);
+        if (_transport.TrySendReliable(_replyWriter.WrittenSpan))
+        {
+            _services.Metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "reliable"));
+            _services.Metrics.BytesOut.Add(_replyWriter.WrittenCount);
+        }
+    }
+
+    private void SendError(ErrorCode code, string message) => Reply(new ErrorMessage { Code = code, Message = message });
+
+    private static string Truncate(string reason) => reason.Length <= 100 ? reason : reason[..100];
+}

@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using Engine.Hosting;
+using Engine.Rooms;
+using Microsoft.Extensions.Options;
+
+namespace Engine.Sessions;
+
+/// <summary>A client's identity across connections: what a resume token restores.</summary>
+internal sealed class SessionState(string sessionId, int playerId, string resumeToken)
+{
+    public string SessionId { get; } = sessionId;
+
+    public int PlayerId { get; } = playerId;
+
+    public string ResumeToken { get; } = resumeToken;
+
+    public Player? Player { get; set; }
+
+    public RoomHost? Room { get; set; }
+
+    /// <summary>The connection currently holding this session, if any.</summary>
+    public ClientConnection? Connection { get; set; }
+
+    /// <summary>When a detached session stops being resumable (timestamp ticks); 0 while attached.</summary>
+    public long ExpiresAt { get; set; }
+}
+
+/// <summary>
+/// Resume tokens → sessions. Bounded at twice the connection limit: detached sessions expire
+/// after the reconnect grace, and when the table is full a new session simply is not resumable.
+/// </summary>
+internal sealed class SessionRegistry(IOptions<EngineOptions> options, TimeProvider time)
+{
+    private static int s_nextPlayerId;
+    private readonly ConcurrentDictionary<string, SessionState> _byToken = new(StringComparer.Ordinal);
+    private readonly int _capacity = options.Value.MaxConnections * 2;
+
+    public int Count => _byToken.Count;
+
+    public SessionState Create()
+    {
+        string token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
+        int playerId = Interlocked.Increment(ref s_nextPlayerId);
+        var state = new SessionState($"s{playerId}", playerId, token);
+        if (_byToken.Count >= _capacity)
+        {
+            SweepExpired();
+        }
+
+        if (_byToken.Count < _capacity)
+        {
+            _byToken[token] = state;
+        }
+
+        return state;
+    }
+
+    /// <summary>The session for <paramref name="token"/>, if it exists and has not expired.</summary>
+    public SessionState? Find(string token)
+    {
+        if (!_byToken.TryGetValue(token, out SessionState? state))
+        {
+            return null;
+        }
+
+        lock (state)
+        {
+            if (state.ExpiresAt != 0 && time.GetTimestamp() >= state.ExpiresAt)
+            {
+                _byToken.TryRemove(token, out _);
+                return null;
+            }
+        }
+
+        return state;
+    }
+
+    /// <summary>Starts the session's resume window after its connection ended.</summary>
+    public void Detach(SessionState state, TimeSpan grace)
+    {
+        lock (state)
+        {
+            state.Connection = null;
+            state.ExpiresAt = time.GetTimestamp() + Math.Max(1, (long)(grace.TotalSeconds * time.TimestampFrequency));
+        }
+    }
+
+    public void SweepExpired()
+    {
+        long now = time.GetTimestamp();
+        foreach ((string token, SessionState state) in _byToken)
+        {
+            if (state.ExpiresAt != 0 && now >= state.ExpiresAt)
+            {
+                _byToken.TryRemove(token, out _);
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics.Metrics;
+
+namespace Engine.Telemetry;
+
+/// <summary>Engine's meters, exported at <c>/metrics</c>. One instance per host.</summary>
+public sealed class EngineMetrics : IDisposable
+{
+    /// <summary>The meter name to listen to.</summary>
+    public const string MeterName = "Engine";
+
+    private readonly Meter _meter;
+
+    public EngineMetrics(IMeterFactory? meterFactory = null)
+    {
+        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        Connections = _meter.CreateUpDownCounter<long>("engine.connections", description: "Open client connections, by transport.");
+        Rooms = _meter.CreateUpDownCounter<long>("engine.rooms", description: "Rooms alive.");
+        Players = _meter.CreateUpDownCounter<long>("engine.players", description: "Players seated in rooms (online or held).");
+        TickDuration = _meter.CreateHistogram<double>("engine.tick.duration", unit: "ms", description: "Time to run one room tick, including snapshot fan-out.");
+        TickOverruns = _meter.CreateCounter<long>("engine.tick.overruns", description: "Ticks skipped because a room fell more than 5 periods behind.");
+        MessagesIn = _meter.CreateCounter<long>("engine.messages.received", description: "Messages received from clients.");
+        MessagesOut = _meter.CreateCounter<long>("engine.messages.sent", description: "Messages queued to clients, by channel.");
+        BytesIn = _meter.CreateCounter<long>("engine.bytes.received", unit: "By", description: "Bytes received from clients.");
+        BytesOut = _meter.CreateCounter<long>("engine.bytes.sent", unit: "By", description: "Bytes queued to clients.");
+        Drops = _meter.CreateCounter<long>("engine.drops", description: "Messages dropped, by reason.");
+        Disconnects = _meter.CreateCounter<long>("engine.disconnects", description: "Closed connections, by reason.");
+        Rejections = _meter.CreateCounter<long>("engine.rejections", description: "Connection attempts refused before upgrade, by reason.");
+    }
+
+    public UpDownCounter<long> Connections { get; }
+
+    public UpDownCounter<long> Rooms { get; }
+
+    public UpDownCounter<long> Players { get; }
+
+    public Histogram<double> TickDuration { get; }
+
+    public Counter<long> TickOverruns { get; }
+
+    public Counter<long> MessagesIn { get; }
+
+    public Counter<long> MessagesOut { get; }
+
+    public Counter<long> BytesIn { get; }
+
+    public Counter<long> BytesOut { get; }
+
+    public Counter<long> Drops { get; }
+
+    public Counter<long> Disconnects { get; }
+
+    public Counter<long> Rejections { get; }
+
+    public void Dispose() => _meter.Dispose();
+}
