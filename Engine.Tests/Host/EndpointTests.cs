@@ -1,0 +1,93 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+
+namespace Engine.Tests.Host;
+
+public class EndpointTests
+{
+    [Fact]
+    public async Task Healthz_Running_ReportsOkWithCounts()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        await using TestClient client = await host.JoinAsync("arena", "alice");
+        using HttpClient http = host.CreateHttpClient();
+
+        JsonElement health = await http.GetFromJsonAsync<JsonElement>("/healthz");
+
+        Assert.Equal("ok", health.GetProperty("status").GetString());
+        Assert.Equal(1, health.GetProperty("rooms").GetInt32());
+        Assert.Equal(1, health.GetProperty("connections").GetInt32());
+    }
+
+    [Fact]
+    public async Task Metrics_AfterTraffic_PrometheusTextWithEngineMeters()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        await using TestClient client = await host.JoinAsync("arena", "alice");
+        await client.ExpectAsync<Engine.Protocol.SnapshotMessage>();
+        using HttpClient http = host.CreateHttpClient();
+
+        HttpResponseMessage response = await http.GetAsync("/metrics");
+        string text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal("text/plain", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("engine_connections{transport=\"websocket\"} 1", text, StringComparison.Ordinal);
+        Assert.Contains("engine_rooms 1", text, StringComparison.Ordinal);
+        Assert.Contains("# TYPE engine_tick_duration", text, StringComparison.Ordinal);
+        Assert.Contains("engine_messages_received_total", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task CertHash_Development_MatchesTheCertificateServedOverTls()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        X509Certificate2? served = null;
+        using var http = new HttpClient(new SocketsHttpHandler
+        {
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+                {
+                    served = new X509Certificate2(certificate!);
+                    return true;
+                },
+            },
+        })
+        { BaseAddress = host.BaseAddress };
+
+        JsonElement hashes = await http.GetFromJsonAsync<JsonElement>("/cert-hash");
+
+        Assert.NotNull(served);
+        Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(served.RawData)), hashes.GetProperty("sha256").GetString());
+        Assert.Equal(Convert.ToBase64String(SHA256.HashData(served.PublicKey.ExportSubjectPublicKeyInfo())), hashes.GetProperty("spkiSha256").GetString());
+        Assert.True(served.NotAfter - served.NotBefore <= TimeSpan.FromDays(14));
+        Assert.Equal("ECDsa", served.GetKeyAlgorithmParameters() is not null ? "ECDsa" : "");
+        served.Dispose();
+    }
+
+    [Fact]
+    public async Task Root_BrowserSample_ServedWithItsScripts()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        using HttpClient http = host.CreateHttpClient();
+
+        string index = await http.GetStringAsync("/");
+        HttpResponseMessage codec = await http.GetAsync("/protocol.generated.js");
+
+        Assert.Contains("<canvas id=\"arena\"", index, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, codec.StatusCode);
+    }
+
+    [Fact]
+    public async Task Ws_PlainHttpGet_BadRequest()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        using HttpClient http = host.CreateHttpClient();
+
+        Assert.Equal(HttpStatusCode.BadRequest, (await http.GetAsync("/ws")).StatusCode);
+    }
+}

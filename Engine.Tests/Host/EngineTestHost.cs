@@ -1,0 +1,130 @@
+using System.Net;
+using System.Net.Security;
+using System.Net.WebSockets;
+using Engine.Demo;
+using Engine.Hosting;
+using Engine.Rooms;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Tests.Host;
+
+/// <summary>A real Engine host on a free loopback port, with its own data directory.</summary>
+public sealed class EngineTestHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly string _dataDir;
+
+    private EngineTestHost(WebApplication app, string dataDir, Uri baseAddress)
+    {
+        _app = app;
+        _dataDir = dataDir;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+
+    public Uri WebSocketUri => new($"wss://{BaseAddress.Authority}/ws");
+
+    public IServiceProvider Services => _app.Services;
+
+    public static Task<EngineTestHost> StartAsync(Action<EngineOptions>? configure = null) => StartAsync<ArenaRoom>(configure);
+
+    public static async Task<EngineTestHost> StartAsync<TRoom>(Action<EngineOptions>? configure = null)
+        where TRoom : Room, new()
+    {
+        string dataDir = Path.Combine(Path.GetTempPath(), "engine-tests", Guid.NewGuid().ToString("n"));
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddProvider(new TestLogProvider());
+        builder.AddEngine<TRoom>(o =>
+        {
+            o.Host = "127.0.0.1";
+            o.Port = 0;
+            o.DataDir = dataDir;
+            configure?.Invoke(o);
+        });
+        WebApplication app = builder.Build();
+        app.MapEngine();
+        await app.StartAsync();
+        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        return new EngineTestHost(app, dataDir, new Uri(address));
+    }
+
+    /// <summary>An HTTPS client that accepts the host's development certificate.</summary>
+    public HttpClient CreateHttpClient() => new(new SocketsHttpHandler
+    {
+        SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = static (_, _, _, _) => true },
+    })
+    { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+
+    /// <summary>Opens a raw WebSocket to /ws.</summary>
+    public async Task<ClientWebSocket> ConnectRawAsync(string? origin = null, CancellationToken cancellationToken = default)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+        socket.Options.CollectHttpResponseDetails = true;
+        if (origin is not null)
+        {
+            socket.Options.SetRequestHeader("Origin", origin);
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(15));
+        await socket.ConnectAsync(WebSocketUri, timeout.Token);
+        return socket;
+    }
+
+    /// <summary>Connects a protocol client and completes hello.</summary>
+    public async Task<TestClient> ConnectAsync(string? resumeToken = null, long lastSequence = 0)
+    {
+        var client = new TestClient(await ConnectRawAsync());
+        await client.HelloAsync(resumeToken, lastSequence);
+        return client;
+    }
+
+    /// <summary>Connects, says hello and joins <paramref name="room"/> as <paramref name="name"/>.</summary>
+    public async Task<TestClient> JoinAsync(string room, string name, string? token = null)
+    {
+        TestClient client = await ConnectAsync();
+        await client.JoinAsync(room, name, token);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync(TimeSpan.FromSeconds(5));
+        await _app.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataDir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+
+    /// <summary>Writes host logs to the test output when a test fails, via xunit's context.</summary>
+    private sealed class TestLogProvider : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new TestLogger(categoryName);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class TestLogger(string category) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                TestContext.Current.TestOutputHelper?.WriteLine($"[{logLevel}] {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+        }
+    }
+}

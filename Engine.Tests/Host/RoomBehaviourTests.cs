@@ -1,0 +1,189 @@
+using System.Net.WebSockets;
+using Engine.Demo;
+using Engine.Protocol;
+using MemoryPack;
+
+namespace Engine.Tests.Host;
+
+public class RoomBehaviourTests
+{
+    [Fact]
+    public async Task Hello_NewSession_WelcomeCarriesSessionTickRateTimeAndResumeToken()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 20);
+        await using TestClient client = await host.ConnectAsync();
+
+        WelcomeMessage welcome = client.Welcome!;
+        Assert.False(string.IsNullOrEmpty(welcome.SessionId));
+        Assert.True(welcome.ResumeToken.Length >= 32);
+        Assert.Equal(20, welcome.TickRate);
+        Assert.InRange(welcome.ServerTime, DateTimeOffset.UtcNow.AddMinutes(-1).ToUnixTimeMilliseconds(), DateTimeOffset.UtcNow.AddMinutes(1).ToUnixTimeMilliseconds());
+        Assert.Equal(30_000, welcome.HeartbeatIntervalMs);
+        Assert.False(welcome.Resumed);
+    }
+
+    [Fact]
+    public async Task Join_TwoPlayers_EachSeesTheOtherJoinAndPresence()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+        await using TestClient bob = await host.JoinAsync("arena", "bob");
+
+        JoinedMessage joined = await alice.ExpectAsync<JoinedMessage>(m => m.Name == "bob");
+        PresenceMessage presence = await alice.ExpectAsync<PresenceMessage>(m => m.Members.Length == 2);
+
+        Assert.Equal(bob.Welcome!.PlayerId, joined.PlayerId);
+        Assert.Equal(["alice", "bob"], presence.Members.Select(m => m.Name).Order());
+        Assert.All(presence.Members, m => Assert.True(m.Online));
+        Assert.Equal(2, bob.Accepted!.Members.Length);
+        Assert.Equal("arena", bob.Accepted.Room);
+    }
+
+    [Fact]
+    public async Task Leave_Player_OthersSeeLeftWithReason()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+        await using TestClient bob = await host.JoinAsync("arena", "bob");
+
+        await bob.SendAsync(new LeaveMessage());
+
+        LeftMessage left = await alice.ExpectAsync<LeftMessage>();
+        Assert.Equal(bob.Welcome!.PlayerId, left.PlayerId);
+        Assert.Equal("left", left.Reason);
+        await alice.ExpectAsync<PresenceMessage>(m => m.Members.Length == 1);
+    }
+
+    [Fact]
+    public async Task Join_RoomAtCapacity_RefusedWithRoomFull()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.RoomCapacity = 2);
+        await using TestClient a = await host.JoinAsync("small", "a");
+        await using TestClient b = await host.JoinAsync("small", "b");
+        await using TestClient c = await host.ConnectAsync();
+
+        await c.SendAsync(new JoinMessage { Room = "small", Name = "c" });
+
+        ErrorMessage error = await c.ExpectAsync<ErrorMessage>();
+        Assert.Equal(ErrorCode.RoomFull, error.Code);
+        await using TestClient d = await host.JoinAsync("other", "d"); // rooms are created on demand
+        Assert.Equal("other", d.Accepted!.Room);
+    }
+
+    [Fact]
+    public async Task Chat_Posted_EveryMemberGetsItInOrderWithSequence()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ChatRatePerSecond = 100);
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+        await using TestClient bob = await host.JoinAsync("arena", "bob");
+
+        for (int i = 0; i < 5; i++)
+        {
+            await alice.SendAsync(new ChatMessage { Text = $"hello {i}" });
+        }
+
+        var received = new List<ChatPostedMessage>();
+        for (int i = 0; i < 5; i++)
+        {
+            received.Add(await bob.ExpectAsync<ChatPostedMessage>());
+        }
+
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"hello {i}"), received.Select(m => m.Text));
+        Assert.All(received, m => Assert.Equal("alice", m.Name));
+        Assert.Equal(received.Select(m => m.Sequence).Order(), received.Select(m => m.Sequence));
+        Assert.Equal(5, received.Select(m => m.Sequence).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Chat_TooLong_RejectedWithInvalidArgumentAndConnectionStays()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.MaxChatLength = 10);
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+
+        await alice.SendAsync(new ChatMessage { Text = new string('x', 11) });
+        ErrorMessage error = await alice.ExpectAsync<ErrorMessage>();
+        await alice.SendAsync(new ChatMessage { Text = "short" });
+
+        Assert.Equal(ErrorCode.InvalidArgument, error.Code);
+        Assert.Equal("short", (await alice.ExpectAsync<ChatPostedMessage>()).Text);
+    }
+
+    [Fact]
+    public async Task Typing_NotRenewed_ExpiresAfterTimeout()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TypingTimeout = TimeSpan.FromMilliseconds(300));
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+        await using TestClient bob = await host.JoinAsync("arena", "bob");
+
+        await alice.SendAsync(new TypingMessage { IsTyping = true });
+
+        TypingChangedMessage on = await bob.ExpectAsync<TypingChangedMessage>();
+        TypingChangedMessage off = await bob.ExpectAsync<TypingChangedMessage>();
+        Assert.True(on.IsTyping);
+        Assert.Equal(alice.Welcome!.PlayerId, on.PlayerId);
+        Assert.False(off.IsTyping);
+        Assert.Equal(alice.Welcome.PlayerId, off.PlayerId);
+    }
+
+    [Fact]
+    public async Task Presence_SilentClient_DroppedAndLeaveBroadcast()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o =>
+        {
+            o.HeartbeatInterval = TimeSpan.FromMilliseconds(400);
+            o.HeartbeatTimeout = TimeSpan.FromMilliseconds(400);
+        });
+        await using TestClient silent = await host.JoinAsync("arena", "silent");
+        await using TestClient alive = await host.JoinAsync("arena", "alive");
+        using var heartbeat = new CancellationTokenSource();
+        Task pinger = Task.Run(async () =>
+        {
+            while (!heartbeat.IsCancellationRequested)
+            {
+                await alive.SendAsync(new PingMessage { ClientTime = 1 });
+                await Task.Delay(100);
+            }
+        });
+
+        LeftMessage left = await alive.ExpectAsync<LeftMessage>();
+        WebSocketCloseStatus? status = await silent.WaitClosedAsync();
+        await heartbeat.CancelAsync();
+        await pinger;
+
+        Assert.Equal(silent.Welcome!.PlayerId, left.PlayerId);
+        Assert.Equal("timeout", left.Reason);
+        Assert.Equal((WebSocketCloseStatus)4003, status);
+        Assert.Equal(alive.Welcome!.PlayerId, Assert.Single((await alive.ExpectAsync<PresenceMessage>()).Members).PlayerId);
+    }
+
+    [Fact]
+    public async Task Tick_InputsApplied_SnapshotsEchoLastInputAndMoveTheDot()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 50);
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+        SnapshotMessage first = await alice.ExpectAsync<SnapshotMessage>();
+        ArenaDot start = Assert.Single(MemoryPackSerializer.Deserialize<ArenaState>(first.State)!.Dots);
+
+        await alice.SendAsync(new InputMessage { Sequence = 1, ClientTick = first.Tick, Data = [ArenaRoom.Right] });
+        SnapshotMessage moved = await alice.ExpectAsync<SnapshotMessage>(s => s.LastProcessedInput == 1 && MemoryPackSerializer.Deserialize<ArenaState>(s.State)!.Dots[0].X > start.X + 10);
+
+        Assert.True(moved.Tick > first.Tick);
+        Assert.Equal(start.Y, MemoryPackSerializer.Deserialize<ArenaState>(moved.State)!.Dots[0].Y);
+    }
+
+    [Fact]
+    public async Task Tick_TwoSecondsAtFiftyHertz_TickCountMatchesElapsedServerTime()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 50);
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+        SnapshotMessage first = await alice.ExpectAsync<SnapshotMessage>();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        SnapshotMessage last = alice.Drain().Where(m => m.Type == MessageType.Snapshot).Select(m => MessageCodec.Read<SnapshotMessage>(m.Bytes)).Last();
+
+        // Deadline scheduling ties the tick count to elapsed time (timer lateness does not
+        // accumulate). The band is loose: it catches a drifting or runaway scheduler, not speed.
+        double expected = (last.ServerTime - first.ServerTime) / 1000.0 * 50;
+        Assert.True(expected > 50, $"only {expected / 50:F2} s of ticks observed");
+        Assert.InRange((last.Tick - first.Tick) / expected, 0.9, 1.1);
+    }
+}
