@@ -4,9 +4,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Each entry is "debian-package:command-it-provides". Later issues add chromium, ngtcp2-client,
+# Each entry is "debian-package:command-it-provides". Later issues add ngtcp2-client,
 # ngtcp2-server and nats-server here.
-REQUIRED=()
+REQUIRED=("chromium:chromium")
 
 missing=()
 for entry in "${REQUIRED[@]}"; do

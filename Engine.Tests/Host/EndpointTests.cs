@@ -65,7 +65,11 @@ public class EndpointTests
         Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(served.RawData)), hashes.GetProperty("sha256").GetString());
         Assert.Equal(Convert.ToBase64String(SHA256.HashData(served.PublicKey.ExportSubjectPublicKeyInfo())), hashes.GetProperty("spkiSha256").GetString());
         Assert.True(served.NotAfter - served.NotBefore <= TimeSpan.FromDays(14));
-        Assert.Equal("ECDsa", served.GetKeyAlgorithmParameters() is not null ? "ECDsa" : "");
+        using (ECDsa? key = served.GetECDsaPublicKey())
+        {
+            Assert.Equal(256, key?.KeySize);
+        }
+
         served.Dispose();
     }
 

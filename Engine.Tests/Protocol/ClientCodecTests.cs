@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+using Engine.Demo;
+using Engine.Protocol;
+using MemoryPack;
+
+namespace Engine.Tests.Protocol;
+
+/// <summary>
+/// The browser codec is generated from the C# types (<see cref="ClientCodecGenerator"/>); these tests
+/// fail when the checked-in module drifts, and run the real JavaScript codec under Node against
+/// bytes MemoryPack produced, in both directions.
+/// </summary>
+public class ClientCodecTests
+{
+    private static readonly Type[] GameTypes = [typeof(ArenaState), typeof(ArenaDot)];
+
+    [Fact]
+    public void Generate_CheckedInModule_MatchesCSharpTypes()
+    {
+        string path = Path.Combine(RepoRoot(), ClientCodecGenerator.DefaultRelativePath);
+        string expected = ClientCodecGenerator.Generate(GameTypes);
+
+        Assert.True(File.ReadAllText(path) == expected,
+            $"{ClientCodecGenerator.DefaultRelativePath} is stale: run `dotnet run --project Engine -- generate-client-codec` and commit it.");
+    }
+
+    [Fact]
+    public async Task JavaScriptCodec_EveryMessage_DecodesCSharpBytesAndReEncodesThemIdentically()
+    {
+        var vectors = new List<object>();
+        foreach ((MessageType type, Type body) in MessageCatalog.All)
+        {
+            object sample = Sample(body, seed: (int)type);
+            byte[] bytes = (byte[])typeof(MessageCodec).GetMethod(nameof(MessageCodec.ToArray))!.MakeGenericMethod(body).Invoke(null, [sample])!;
+            vectors.Add(new { name = type.ToString(), hex = Convert.ToHexString(bytes), fields = Fields(sample) });
+        }
+
+        var state = new ArenaState { Dots = [new ArenaDot { PlayerId = 3, X = 1.5f, Y = -2.25f, Hue = 120 }] };
+        vectors.Add(new { name = "ArenaState", hex = Convert.ToHexString(MemoryPackSerializer.Serialize(state)), fields = (object?)null });
+
+        string output = await RunNodeAsync(JsonSerializer.Serialize(vectors));
+
+        Assert.Equal("ok " + vectors.Count, output.Trim());
+    }
+
+    private static Dictionary<string, object?> Fields(object message) =>
+        ClientCodecGenerator.Members(message.GetType()).ToDictionary(m => m.Name, m => Normalize(m.Property.GetValue(message)));
+
+    private static object? Normalize(object? value) => value switch
+    {
+        byte[] bytes => bytes.Select(b => (int)b).ToArray(),
+        MemberInfo[] members => members.Select(Fields).ToArray(),
+        Enum e => Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture),
+        _ => value,
+    };
+
+    // Fills every member with a distinct non-default value, including non-ASCII text.
+    private static object Sample(Type type, int seed)
+    {
+        object instance = Activator.CreateInstance(type)!;
+        int i = seed;
+        foreach ((_, _, PropertyInfo p) in ClientCodecGenerator.Members(type))
+        {
+            i++;
+            Type t = p.PropertyType;
+            object? value = t switch
+            {
+                _ when t == typeof(string) => $"text-{i}-é✓",
+                _ when t == typeof(byte[]) => new byte[] { 1, (byte)i, 255 },
+                _ when t == typeof(bool) => true,
+                _ when t == typeof(int) => -1000 * i,
+                _ when t == typeof(uint) => 3_000_000_000u + (uint)i,
+                _ when t == typeof(long) => 1_700_000_000_000L + i,
+                _ when t == typeof(double) => 1234.5 + i,
+                _ when t == typeof(ErrorCode) => ErrorCode.RateLimited,
+                _ when t == typeof(MemberInfo[]) => new[] { (MemberInfo)Sample(typeof(MemberInfo), i), (MemberInfo)Sample(typeof(MemberInfo), i + 10) },
+                _ => throw new InvalidOperationException($"No sample for {type.Name}.{p.Name} ({t.Name}); extend the test."),
+            };
+            p.SetValue(instance, value);
+        }
+
+        return instance;
+    }
+
+    private static async Task<string> RunNodeAsync(string vectorsJson)
+    {
+        string sample = Path.Combine(RepoRoot(), "samples", "browser-client");
+        string script = $$"""
+            import { decodeMessage, encodeMessage, decodeObject, encodeObject } from '{{new Uri(Path.Combine(sample, "codec.js")).AbsoluteUri}}';
+            import assert from 'node:assert/strict';
+            const vectors = JSON.parse(await new Promise((resolve) => { let s = ''; process.stdin.on('data', (d) => s += d); process.stdin.on('end', () => resolve(s)); }));
+            const hex = (b) => Buffer.from(b).toString('hex').toUpperCase();
+            const plain = (v) => v instanceof Uint8Array ? [...v] : Array.isArray(v) ? v.map(plain) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)])) : v;
+            for (const v of vectors) {
+              const bytes = Buffer.from(v.hex, 'hex');
+              if (v.name === 'ArenaState') {
+                const s = decodeObject('ArenaState', new Uint8Array(bytes));
+                assert.equal(s.dots[0].playerId, 3); assert.equal(s.dots[0].x, 1.5); assert.equal(s.dots[0].y, -2.25); assert.equal(s.dots[0].hue, 120);
+                assert.equal(hex(encodeObject('ArenaState', s)), v.hex, 'ArenaState re-encoding');
+                continue;
+              }
+              const m = decodeMessage(new Uint8Array(bytes));
+              assert.equal(m.type, v.name);
+              assert.deepEqual(plain(m.body), v.fields, `${v.name} fields`);
+              assert.equal(hex(encodeMessage(v.name, m.body)), v.hex, `${v.name} re-encoding`);
+            }
+            console.log('ok ' + vectors.length);
+            """;
+        string file = Path.Combine(Path.GetTempPath(), $"codec-check-{Guid.NewGuid():n}.mjs");
+        await File.WriteAllTextAsync(file, script);
+        try
+        {
+            var start = new ProcessStartInfo("node", [file]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
+            using Process node = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
+            await node.StandardInput.WriteAsync(vectorsJson);
+            node.StandardInput.Close();
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            string stdout = await node.StandardOutput.ReadToEndAsync(cts.Token);
+            string stderr = await node.StandardError.ReadToEndAsync(cts.Token);
+            await node.WaitForExitAsync(cts.Token);
+            Assert.True(node.ExitCode == 0, $"node failed:\n{stderr}\n{stdout}");
+            return stdout;
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    internal static string RepoRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Engine.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("Engine.sln not found above the test binaries.");
+    }
+}
