@@ -25,6 +25,7 @@ public static class EngineEndpoints
     {
         ArgumentNullException.ThrowIfNull(app);
         EngineServices services = app.Services.GetRequiredService<EngineServices>();
+        _ = app.Services.GetRequiredService<PrometheusMetricsExporter>(); // listening from the start, so no measurement is missed
         EngineOptions options = services.Options;
         ILogger logger = services.Loggers.CreateLogger("Engine.Http");
 
