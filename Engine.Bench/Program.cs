@@ -1,8 +1,18 @@
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Running;
+using Engine.Bench.Load;
 
+// Load scenarios: dotnet run -c Release --project Engine.Bench -- load-ws [--clients 100] [--rate 30] ...
 // Micro benchmarks: dotnet run -c Release --project Engine.Bench -- --filter '*'
-// (BenchmarkDotNet's switches apply: --filter, --job short, --list flat, ...).
-IConfig config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
-BenchmarkSwitcher.FromAssembly(typeof(Engine.Bench.Micro.HlcBenchmarks).Assembly).Run(args, config);
+switch (args.FirstOrDefault())
+{
+    case "load-ws":
+        return await WebSocketLoad.RunAsync(LoadArguments.Parse(args[1..]));
+    case "serve":
+        return await BenchServer.RunAsync(LoadArguments.Parse(args[1..]));
+    default:
+        IConfig config = DefaultConfig.Instance.AddDiagnoser(MemoryDiagnoser.Default);
+        BenchmarkSwitcher.FromAssembly(typeof(Engine.Bench.Micro.HlcBenchmarks).Assembly).Run(args, config);
+        return 0;
+}
