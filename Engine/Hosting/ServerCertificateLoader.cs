@@ -59,21 +59,27 @@ public static class ServerCertificateLoader
 
         try
         {
+            // Parsed alone first, so a bad certificate is not blamed on the key file.
+            using X509Certificate2 certificateOnly = X509Certificate2.CreateFromPem(certificatePem);
+        }
+        catch (Exception exception) when (exception is CryptographicException or ArgumentException)
+        {
+            throw new CertificateLoadException(certificatePath,
+                $"TLS certificate file '{certificatePath}' contains no valid PEM certificate: {exception.Message}", exception);
+        }
+
+        try
+        {
             using X509Certificate2 loaded = password is null
                 ? X509Certificate2.CreateFromPem(certificatePem, keyPem)
                 : X509Certificate2.CreateFromEncryptedPem(certificatePem, keyPem, password);
             return DevelopmentCertificate.WithPersistedKey(loaded);
         }
-        catch (CryptographicException exception)
+        catch (Exception exception) when (exception is CryptographicException or ArgumentException)
         {
+            // Mismatched keys surface as ArgumentException, unreadable or wrongly encrypted keys as CryptographicException.
             throw new CertificateLoadException(keySource,
-                $"Cannot load TLS certificate '{certificatePath}' with private key '{keySource}': {exception.Message}", exception);
-        }
-        catch (ArgumentException exception)
-        {
-            // CreateFromPem reports a file without any certificate block this way.
-            throw new CertificateLoadException(certificatePath,
-                $"TLS certificate file '{certificatePath}' contains no PEM certificate: {exception.Message}", exception);
+                $"Cannot use private key '{keySource}' with TLS certificate '{certificatePath}': {exception.Message}", exception);
         }
     }
 
