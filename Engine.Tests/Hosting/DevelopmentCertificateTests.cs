@@ -134,6 +134,18 @@ public sealed class DevelopmentCertificateTests : IDisposable
     }
 
     [Fact]
+    public void LoadOrCreate_ExactlyMarginLeft_GeneratesNewCertificate()
+    {
+        var time = new ManualTimeProvider(Start);
+        using X509Certificate2 first = DevelopmentCertificate.LoadOrCreate(_directory.Path, time);
+        time.Advance(TimeSpan.FromDays(10) - TimeSpan.FromMinutes(1)); // exactly 3 days left
+
+        using X509Certificate2 second = DevelopmentCertificate.LoadOrCreate(_directory.Path, time);
+
+        Assert.NotEqual(first.Thumbprint, second.Thumbprint);
+    }
+
+    [Fact]
     public void LoadOrCreate_Expired_GeneratesNewCertificate()
     {
         var time = new ManualTimeProvider(Start);

@@ -86,13 +86,9 @@ public static partial class DevelopmentCertificate
             }
         }
 
-        X509Certificate2 created = Create(now);
+        X509Certificate2 created = Generate(now, out string privateKeyPem);
         Directory.CreateDirectory(dataDirectory);
-        using (ECDsa key = created.GetECDsaPrivateKey()!)
-        {
-            WriteAtomically(keyPath, key.ExportPkcs8PrivateKeyPem(), ownerOnly: true);
-        }
-
+        WriteAtomically(keyPath, privateKeyPem, ownerOnly: true);
         WriteAtomically(certificatePath, created.ExportCertificatePem(), ownerOnly: false);
 
         DateTimeOffset createdNotAfter = NotAfterUtc(created);
@@ -113,7 +109,10 @@ public static partial class DevelopmentCertificate
     /// <see cref="Validity"/>: CN=localhost, SAN localhost/127.0.0.1/::1, serverAuth, P-256, SHA-256.
     /// Nothing is written to disk.
     /// </summary>
-    public static X509Certificate2 Create(DateTimeOffset now)
+    public static X509Certificate2 Create(DateTimeOffset now) => Generate(now, out _);
+
+    /// <summary><see cref="Create"/>, also handing back the private key as PKCS#8 PEM for the key file.</summary>
+    private static X509Certificate2 Generate(DateTimeOffset now, out string privateKeyPem)
     {
         // X.509 times have whole-second precision; truncating first keeps NotAfter − NotBefore exact.
         var notBefore = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero) - Backdate;
@@ -135,6 +134,8 @@ public static partial class DevelopmentCertificate
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, critical: false));
 
         using X509Certificate2 selfSigned = request.CreateSelfSigned(notBefore, notAfter);
+        // Exported from the original key: the re-imported one need not be exportable (Windows).
+        privateKeyPem = key.ExportPkcs8PrivateKeyPem();
         return WithPersistedKey(selfSigned);
     }
 
@@ -171,7 +172,8 @@ public static partial class DevelopmentCertificate
             return string.Create(CultureInfo.InvariantCulture, $"it expired at {notAfter:O}");
         }
 
-        if (notAfter - now < renewalMargin)
+        // "Exactly the margin left" renews too, so this agrees with the provider's renew-at instant.
+        if (notAfter - now <= renewalMargin)
         {
             return string.Create(CultureInfo.InvariantCulture, $"it expires at {notAfter:O}, within the renewal margin of {renewalMargin}");
         }
