@@ -33,7 +33,7 @@ internal static class BenchServer
         WebApplication app = builder.Build();
         app.MapEngine();
         await app.StartAsync();
-        string url = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        string url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         Console.WriteLine("listening " + url);
         await Console.In.ReadToEndAsync(); // the parent closes our stdin to stop us
         await app.StopAsync();

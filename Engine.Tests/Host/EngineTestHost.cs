@@ -50,7 +50,7 @@ public sealed class EngineTestHost : IAsyncDisposable
         WebApplication app = builder.Build();
         app.MapEngine();
         await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new EngineTestHost(app, dataDir, new Uri(address));
     }
 
@@ -96,7 +96,11 @@ public sealed class EngineTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(TimeSpan.FromSeconds(5));
+        using (var stop = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await _app.StopAsync(stop.Token);
+        }
+
         await _app.DisposeAsync();
         try
         {

@@ -51,7 +51,7 @@ public class ClientCodecTests
     private static object? Normalize(object? value) => value switch
     {
         byte[] bytes => bytes.Select(b => (int)b).ToArray(),
-        MemberInfo[] members => members.Select(Fields).ToArray(),
+        RoomMember[] members => members.Select(Fields).ToArray(),
         Enum e => Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture),
         _ => value,
     };
@@ -75,7 +75,7 @@ public class ClientCodecTests
                 _ when t == typeof(long) => 1_700_000_000_000L + i,
                 _ when t == typeof(double) => 1234.5 + i,
                 _ when t == typeof(ErrorCode) => ErrorCode.RateLimited,
-                _ when t == typeof(MemberInfo[]) => new[] { (MemberInfo)Sample(typeof(MemberInfo), i), (MemberInfo)Sample(typeof(MemberInfo), i + 10) },
+                _ when t == typeof(RoomMember[]) => new[] { (RoomMember)Sample(typeof(RoomMember), i), (RoomMember)Sample(typeof(RoomMember), i + 10) },
                 _ => throw new InvalidOperationException($"No sample for {type.Name}.{p.Name} ({t.Name}); extend the test."),
             };
             p.SetValue(instance, value);

@@ -45,7 +45,7 @@ public static class ClientCodecGenerator
 
         var js = new StringBuilder();
         js.Append("// Generated from the C# types by `dotnet run --project Engine -- generate-client-codec`. Do not edit:\n");
-        js.Append("// ClientCodecGeneratorTests fails when this file and the C# types disagree.\n\n");
+        js.Append("// ClientCodecTests fails when this file and the C# types disagree.\n\n");
         js.Append(CultureInfo.InvariantCulture, $"export const ProtocolVersion = {ProtocolInfo.Version};\n");
         js.Append(CultureInfo.InvariantCulture, $"export const SnapshotChannel = {ProtocolInfo.SnapshotChannel};\n\n");
         AppendEnum(js, "MessageType", typeof(MessageType));

@@ -31,7 +31,7 @@ public static class MessageCatalog
     private static readonly FrozenDictionary<Type, MessageType> TypesByBody = All.ToFrozenDictionary(m => m.Body, m => m.Type);
 
     /// <summary>Types embedded inside messages (not sent on their own).</summary>
-    public static IReadOnlyList<Type> Embedded { get; } = [typeof(MemberInfo)];
+    public static IReadOnlyList<Type> Embedded { get; } = [typeof(RoomMember)];
 
     /// <summary>The message type for a body type.</summary>
     /// <exception cref="ArgumentException">The type is not a message body.</exception>

@@ -29,7 +29,7 @@ public sealed partial class WelcomeMessage
 
 /// <summary>A room member as presence reports it.</summary>
 [MemoryPackable(SerializeLayout.Explicit)]
-public sealed partial class MemberInfo
+public sealed partial class RoomMember
 {
     [MemoryPackOrder(0)] public int PlayerId { get; set; }
 
@@ -56,7 +56,7 @@ public sealed partial class JoinAcceptedMessage
     /// </summary>
     [MemoryPackOrder(3)] public bool Recovered { get; set; }
 
-    [MemoryPackOrder(4)] public MemberInfo[] Members { get; set; } = [];
+    [MemoryPackOrder(4)] public RoomMember[] Members { get; set; } = [];
 
     /// <summary>The game's full state (game-defined bytes).</summary>
     [MemoryPackOrder(5)] public byte[] State { get; set; } = [];
@@ -115,7 +115,7 @@ public sealed partial class TypingChangedMessage
 [MemoryPackable(SerializeLayout.Explicit)]
 public sealed partial class PresenceMessage
 {
-    [MemoryPackOrder(0)] public MemberInfo[] Members { get; set; } = [];
+    [MemoryPackOrder(0)] public RoomMember[] Members { get; set; } = [];
 }
 
 /// <summary>A simulation snapshot, on the unreliable channel.</summary>

@@ -344,8 +344,8 @@ internal sealed partial class RoomHost : IAsyncDisposable
         }));
     }
 
-    private MemberInfo[] MembersLocked() =>
-        [.. _players.Values.Select(p => new MemberInfo { PlayerId = p.Id, Name = p.Name, Online = p.IsOnline })];
+    private RoomMember[] MembersLocked() =>
+        [.. _players.Values.Select(p => new RoomMember { PlayerId = p.Id, Name = p.Name, Online = p.IsOnline })];
 
     private void BroadcastPresence() => SendToAll(MessageCodec.ToArray(new PresenceMessage { Members = MembersLocked() }));
 
