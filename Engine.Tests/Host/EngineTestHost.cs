@@ -39,7 +39,7 @@ public sealed class EngineTestHost : IAsyncDisposable
         string dataDir = Path.Combine(Path.GetTempPath(), "engine-tests", Guid.NewGuid().ToString("n"));
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Logging.ClearProviders();
-        builder.Logging.AddProvider(new TestLogProvider());
+        builder.Logging.AddProvider(new TestLogProvider(TestContext.Current.TestOutputHelper));
         builder.AddEngine<TRoom>(o =>
         {
             o.Host = "127.0.0.1";
@@ -111,24 +111,33 @@ public sealed class EngineTestHost : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes host logs to the test output when a test fails, via xunit's context.</summary>
-    private sealed class TestLogProvider : ILoggerProvider
+    /// <summary>Writes host logs to the test's output (captured here: Kestrel's threads do not flow the test context).</summary>
+    private sealed class TestLogProvider(ITestOutputHelper? output) : ILoggerProvider
     {
-        public ILogger CreateLogger(string categoryName) => new TestLogger(categoryName);
+        public ILogger CreateLogger(string categoryName) => new TestLogger(categoryName, output);
 
         public void Dispose()
         {
         }
 
-        private sealed class TestLogger(string category) : ILogger
+        private sealed class TestLogger(string category, ITestOutputHelper? output) : ILogger
         {
             public IDisposable? BeginScope<TState>(TState state)
                 where TState : notnull => null;
 
             public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
 
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                TestContext.Current.TestOutputHelper?.WriteLine($"[{logLevel}] {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                try
+                {
+                    output?.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} [{logLevel}] {category}: {formatter(state, exception)}{(exception is null ? "" : " " + exception)}");
+                }
+                catch (InvalidOperationException)
+                {
+                    // The test already finished; late log lines have nowhere to go.
+                }
+            }
         }
     }
 }

@@ -173,13 +173,14 @@ public class LimitsTests
             o.TickRate = 60;
             o.SendQueueCapacity = 16;
             o.ReconnectGrace = TimeSpan.FromMilliseconds(200);
+            o.HeartbeatInterval = TimeSpan.FromMinutes(5);
         });
         await using TestClient healthy = await host.JoinAsync("blast", "healthy");
         using ClientWebSocket stalled = await host.ConnectRawAsync();
         await stalled.SendAsync(MessageCodec.ToArray(new HelloMessage { ProtocolVersion = ProtocolInfo.Version }), WebSocketMessageType.Binary, true, CancellationToken.None);
         await stalled.SendAsync(MessageCodec.ToArray(new JoinMessage { Room = "blast", Name = "stalled" }), WebSocketMessageType.Binary, true, CancellationToken.None);
 
-        // The stalled client never reads: the room's 16 KB events fill the socket buffers, then its
+        // The stalled client never reads: the room's 12 KB events fill the socket buffers, then its
         // bounded queue, and the server drops it. The healthy client reads everything.
         LeftMessage left = await healthy.ExpectAsync<LeftMessage>(m => m.Reason is "disconnected" or "left", TimeSpan.FromSeconds(60));
         healthy.Drain();
@@ -189,25 +190,12 @@ public class LimitsTests
 
         Assert.NotEqual(healthy.Welcome!.PlayerId, left.PlayerId);
         Assert.InRange((b.Tick - a.Tick) / ((b.ServerTime - a.ServerTime) / 1000.0 * 60), 0.8, 1.2);
-        Assert.Equal((WebSocketCloseStatus)4000, await ReadUntilClosedAsync(stalled));
-        Assert.Contains("send queue full", stalled.CloseStatusDescription, StringComparison.Ordinal);
-    }
 
-    private static async Task<WebSocketCloseStatus?> ReadUntilClosedAsync(ClientWebSocket socket)
-    {
-        byte[] buffer = new byte[64 * 1024];
-        using var cts = new CancellationTokenSource(TestClient.Timeout);
-        try
-        {
-            while ((await socket.ReceiveAsync(buffer, cts.Token)).MessageType != WebSocketMessageType.Close)
-            {
-            }
-        }
-        catch (WebSocketException)
-        {
-        }
-
-        return socket.CloseStatus;
+        // The close frame cannot get through a full pipe (the session aborts after its close
+        // timeout), so the reason is read from the server's own disconnect metric.
+        using HttpClient http = host.CreateHttpClient();
+        string metrics = await http.GetStringAsync("/metrics");
+        Assert.Contains("engine_disconnects_total{reason=\"SlowConsumer\"} 1", metrics, StringComparison.Ordinal);
     }
 
     private static async Task<(MessageType, byte[])> NextOf(TestClient client, params MessageType[] types)
@@ -228,10 +216,10 @@ public class LimitsTests
     }
 }
 
-/// <summary>A room that publishes a 16 KB reliable event every tick, to fill slow clients' queues.</summary>
+/// <summary>A room that publishes a 12 KB reliable event every tick, to fill slow clients' queues.</summary>
 public sealed class BlastRoom : Room
 {
-    private static readonly byte[] Payload = new byte[16 * 1024];
+    private static readonly byte[] Payload = new byte[12 * 1024];
 
     public override void OnTick(TickInfo tick) => Context.PublishEvent(1, Payload);
 
