@@ -1,6 +1,7 @@
 // MemoryPack encoding for the schemas in protocol.generated.js: every message is one type byte
-// followed by the MemoryPack body. Objects start with a member-count byte (255 = null); strings,
-// byte arrays and arrays start with an int32 length (-1 = null); integers are little-endian.
+// followed by the MemoryPack body. Objects start with a member-count byte (255 = null); strings
+// are MemoryPack's UTF-8 form (int32 ~byteCount, int32 UTF-16 length, bytes); byte arrays and
+// arrays start with an int32 length (-1 = null); integers are little-endian.
 import { MessageBodies, MessageType, Schemas } from './protocol.generated.js';
 
 const NULL_OBJECT = 255;
@@ -46,9 +47,10 @@ function writeValue(w, kind, value) {
   if (s) { w.ensure(s[0]); s[2](w.view, w.pos, value ?? 0); w.pos += s[0]; return; }
   if (kind === 'string' || kind === 'string?') {
     if (value == null) { w.i32(NULL_LENGTH); return; }
-    w.i32(value.length); // UTF-16 form: char count, then UTF-16LE code units
-    w.ensure(value.length * 2);
-    for (let i = 0; i < value.length; i++) { w.view.setUint16(w.pos, value.charCodeAt(i), true); w.pos += 2; }
+    // MemoryPack's UTF-8 form (its default): ~byteCount, the UTF-16 length, then the UTF-8 bytes.
+    const bytes = utf8Encoder.encode(value);
+    w.i32(~bytes.length); w.i32(value.length);
+    w.ensure(bytes.length); new Uint8Array(w.buf, w.pos, bytes.length).set(bytes); w.pos += bytes.length;
     return;
   }
   if (kind === 'bytes') {
@@ -74,6 +76,7 @@ function writeObject(w, schemaName, obj) {
   for (const [name, kind] of schema) writeValue(w, kind, obj[name]);
 }
 
+const utf8Encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-16le');
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -83,7 +86,7 @@ function readValue(r, kind) {
   if (kind === 'string' || kind === 'string?') {
     const header = r.i32();
     if (header === NULL_LENGTH) return null;
-    if (header < 0) { // MemoryPack's UTF-8 form: ~byteCount, then the UTF-16 length
+    if (header < 0) { // MemoryPack's UTF-8 form: ~byteCount, then the UTF-16 length (what the server sends)
       const byteCount = ~header; r.i32(); r.need(byteCount);
       const text = utf8.decode(r.bytes.subarray(r.pos, r.pos + byteCount)); r.pos += byteCount; return text;
     }
