@@ -220,9 +220,16 @@ public sealed partial class WebSocketTransportSession
                 return WriterStep.Exit;
             }
 
-            // No reliable traffic: start the next round of datagrams straight away.
+            // No reliable traffic: start the next round of datagrams straight away, and when there
+            // is nothing at all, make sure the round after waking starts from the first channel.
             _nextDatagramChannel = 0;
-            return TryTakeDatagramInRound(out payload) ? WriterStep.Datagram : WriterStep.Idle;
+            if (TryTakeDatagramInRound(out payload))
+            {
+                return WriterStep.Datagram;
+            }
+
+            _nextDatagramChannel = 0;
+            return WriterStep.Idle;
         }
     }
 
