@@ -83,6 +83,12 @@ public sealed partial class WebSocketTransportSession
     {
         try
         {
+            // Logged before Closed fires, so whoever reacts to Closed finds the log line written.
+            if (info.Code == SessionCloseCode.SlowConsumer && !info.ByPeer)
+            {
+                WebSocketSessionLog.SlowConsumer(_logger, Id, _reliableQueue.Capacity);
+            }
+
             WebSocketSessionLog.Closing(_logger, Id, info.Code, (int)info.Code, info.ByPeer, info.Reason);
 
             // Sets IsCancellationRequested now; runs the callbacks on the thread pool, so a close that

@@ -116,10 +116,7 @@ public sealed partial class WebSocketTransportSession
             SessionCloseCode.SlowConsumer,
             $"send queue full ({capacity} messages): client is not reading fast enough",
             ByPeer: false);
-        if (TryBeginClose(info, CloseKind.DiscardThenClose))
-        {
-            WebSocketSessionLog.SlowConsumer(_logger, Id, capacity);
-        }
+        TryBeginClose(info, CloseKind.DiscardThenClose);
     }
 
     /// <summary>The only code that writes messages to the socket.</summary>
