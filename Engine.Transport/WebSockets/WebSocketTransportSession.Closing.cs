@@ -102,6 +102,9 @@ public sealed partial class WebSocketTransportSession
             }
 
             _writerSignal.Set();
+
+            // Leave the caller's thread (possibly a tick inside TrySendReliable) before any socket work.
+            await Task.Yield();
             if (!await WriterStoppedWithinAsync(_options.CloseTimeout))
             {
                 WebSocketSessionLog.FlushTimedOut(_logger, Id, _options.CloseTimeout);
