@@ -23,15 +23,25 @@ public sealed record WebSocketSessionOptions
     public static WebSocketSessionOptions Default { get; } = new();
 
     /// <summary>
-    /// The largest message, in bytes, in either direction. A received message above it closes
-    /// the session with <c>MessageTooBig</c> (1009); sending one is a caller error
-    /// (<see cref="ArgumentException"/>). The session keeps one receive buffer of this size.
+    /// The largest message, in bytes, the peer may send. A received message above it closes the
+    /// session with <c>MessageTooBig</c> (1009). The session keeps one receive buffer of this size.
     /// </summary>
     public int MaxMessageBytes
     {
         get;
         init => field = RequireInRange(value, 1, MaxMessageBytesLimit, nameof(MaxMessageBytes), "bytes");
     } = 16 * 1024;
+
+    /// <summary>
+    /// The largest message, in bytes, this side may send (server state and events are usually
+    /// larger than what clients send). Sending more is a caller error (<see cref="ArgumentException"/>),
+    /// which bounds the send queue's memory at <see cref="SendQueueCapacity"/> × this. Default 1 MiB.
+    /// </summary>
+    public int MaxSendMessageBytes
+    {
+        get;
+        init => field = RequireInRange(value, 1, MaxMessageBytesLimit, nameof(MaxSendMessageBytes), "bytes");
+    } = 1024 * 1024;
 
     /// <summary>
     /// How many reliable messages may wait to be written. When a send finds the queue full, the

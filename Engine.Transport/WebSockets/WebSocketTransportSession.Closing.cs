@@ -83,6 +83,12 @@ public sealed partial class WebSocketTransportSession
     {
         try
         {
+            // Logged before Closed fires, so whoever reacts to Closed finds the log line written.
+            if (info.Code == SessionCloseCode.SlowConsumer && !info.ByPeer)
+            {
+                WebSocketSessionLog.SlowConsumer(_logger, Id, _reliableQueue.Capacity);
+            }
+
             WebSocketSessionLog.Closing(_logger, Id, info.Code, (int)info.Code, info.ByPeer, info.Reason);
 
             // Sets IsCancellationRequested now; runs the callbacks on the thread pool, so a close that
@@ -96,6 +102,9 @@ public sealed partial class WebSocketTransportSession
             }
 
             _writerSignal.Set();
+
+            // Leave the caller's thread (possibly a tick inside TrySendReliable) before any socket work.
+            await Task.Yield();
             if (!await WriterStoppedWithinAsync(_options.CloseTimeout))
             {
                 WebSocketSessionLog.FlushTimedOut(_logger, Id, _options.CloseTimeout);

@@ -31,7 +31,7 @@ public sealed partial class WebSocketTransportSession
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">The message is larger than <see cref="WebSocketSessionOptions.MaxMessageBytes"/>.</exception>
+    /// <exception cref="ArgumentException">The message is larger than <see cref="WebSocketSessionOptions.MaxSendMessageBytes"/>.</exception>
     public bool TrySendReliable(ReadOnlySpan<byte> message)
     {
         RequireWithinLimit(message.Length, nameof(message));
@@ -71,7 +71,7 @@ public sealed partial class WebSocketTransportSession
     }
 
     /// <inheritdoc />
-    /// <exception cref="ArgumentException">The datagram is larger than <see cref="WebSocketSessionOptions.MaxMessageBytes"/>.</exception>
+    /// <exception cref="ArgumentException">The datagram is larger than <see cref="WebSocketSessionOptions.MaxSendMessageBytes"/>.</exception>
     public bool SendUnreliable(int channel, ReadOnlySpan<byte> datagram)
     {
         if ((uint)channel >= (uint)_datagramSlots.Length)
@@ -101,10 +101,10 @@ public sealed partial class WebSocketTransportSession
 
     private void RequireWithinLimit(int length, string parameterName)
     {
-        if (length > _options.MaxMessageBytes)
+        if (length > _options.MaxSendMessageBytes)
         {
             throw new ArgumentException(
-                $"The message is {length} bytes; this session's limit (MaxMessageBytes) is {_options.MaxMessageBytes} bytes.",
+                $"The message is {length} bytes; this session's send limit (MaxSendMessageBytes) is {_options.MaxSendMessageBytes} bytes.",
                 parameterName);
         }
     }
@@ -116,10 +116,7 @@ public sealed partial class WebSocketTransportSession
             SessionCloseCode.SlowConsumer,
             $"send queue full ({capacity} messages): client is not reading fast enough",
             ByPeer: false);
-        if (TryBeginClose(info, CloseKind.DiscardThenClose))
-        {
-            WebSocketSessionLog.SlowConsumer(_logger, Id, capacity);
-        }
+        TryBeginClose(info, CloseKind.DiscardThenClose);
     }
 
     /// <summary>The only code that writes messages to the socket.</summary>
@@ -220,9 +217,16 @@ public sealed partial class WebSocketTransportSession
                 return WriterStep.Exit;
             }
 
-            // No reliable traffic: start the next round of datagrams straight away.
+            // No reliable traffic: start the next round of datagrams straight away, and when there
+            // is nothing at all, make sure the round after waking starts from the first channel.
             _nextDatagramChannel = 0;
-            return TryTakeDatagramInRound(out payload) ? WriterStep.Datagram : WriterStep.Idle;
+            if (TryTakeDatagramInRound(out payload))
+            {
+                return WriterStep.Datagram;
+            }
+
+            _nextDatagramChannel = 0;
+            return WriterStep.Idle;
         }
     }
 

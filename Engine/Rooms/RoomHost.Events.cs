@@ -13,9 +13,17 @@ internal sealed partial class RoomHost
 
     private readonly List<SpectatorFeed> _spectators = [];
 
+    /// <summary>Largest game event payload: room events are replayed and fanned out to everyone, so they stay small.</summary>
+    public const int MaxGameEventBytes = 64 * 1024;
+
     /// <summary>Publishes a game-defined event.</summary>
     public void PublishGameEvent(int kind, ReadOnlySpan<byte> data, Player? about)
     {
+        if (data.Length > MaxGameEventBytes)
+        {
+            throw new ArgumentException($"A game event carries at most {MaxGameEventBytes} bytes (got {data.Length}); send large state through WriteState.", nameof(data));
+        }
+
         // Called from hooks, which hold the lock.
         Publish(new GameEventMessage { Sequence = NextSequence(), PlayerId = about?.Id ?? 0, Kind = kind, Data = data.ToArray() }, "game");
     }
