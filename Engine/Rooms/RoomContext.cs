@@ -32,7 +32,8 @@ public sealed class RoomContext
 
     /// <summary>
     /// Publishes a reliable, sequenced game event to every member (kept in the replay buffer, shown
-    /// to spectators). <paramref name="kind"/> and <paramref name="data"/> mean what the game says.
+    /// to spectators). <paramref name="kind"/> and <paramref name="data"/> mean what the game says;
+    /// <paramref name="data"/> is at most 64 KiB (larger throws <see cref="ArgumentException"/>).
     /// </summary>
     public void PublishEvent(int kind, ReadOnlySpan<byte> data, Player? about = null) =>
         _host.PublishGameEvent(kind, data, about);
