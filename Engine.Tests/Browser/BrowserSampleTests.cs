@@ -53,6 +53,21 @@ public class BrowserSampleTests
         string readout = await alice.Locator("#transport").InnerTextAsync();
         await alice.WaitForFunctionAsync("() => window.engine.client.rtt !== null", null, wait);
         Assert.Equal("websocket", readout);
+
+        // Alice's connection drops; Bob chats at once. Alice reconnects with backoff, resumes the
+        // same player, and sees Bob's line exactly once (replayed or live, never twice or lost).
+        int aliceId = await alice.EvaluateAsync<int>("() => window.engine.client.playerId");
+        await alice.EvaluateAsync("() => window.engine.client.ws.close(4999, 'test drop')");
+        await bob.Locator("#chat-input").FillAsync("while you were away");
+        await bob.Locator("#chat-input").PressAsync("Enter");
+        await alice.WaitForFunctionAsync("() => window.engine.client.resumes === 1 && window.engine.client.state === 'connected'", null, wait);
+        await alice.WaitForFunctionAsync("() => window.engine.view.chat.some(c => c.text === 'while you were away')", null, wait);
+        await bob.Locator("#chat-input").FillAsync("and now");
+        await bob.Locator("#chat-input").PressAsync("Enter");
+        await alice.WaitForFunctionAsync("() => window.engine.view.chat.some(c => c.text === 'and now')", null, wait);
+
+        Assert.Equal(aliceId, await alice.EvaluateAsync<int>("() => window.engine.client.playerId"));
+        Assert.Equal(1, await alice.EvaluateAsync<int>("() => window.engine.view.chat.filter(c => c.text === 'while you were away').length"));
         Assert.Empty(errors);
     }
 }

@@ -86,9 +86,9 @@ public class ClientCodecTests
 
     private static async Task<string> RunNodeAsync(string vectorsJson)
     {
-        string sample = Path.Combine(RepoRoot(), "samples", "browser-client");
+        string codec = new Uri(Path.Combine(RepoRoot(), "samples", "browser-client", "codec.js")).AbsoluteUri;
         string script = $$"""
-            import { decodeMessage, encodeMessage, decodeObject, encodeObject } from '{{new Uri(Path.Combine(sample, "codec.js")).AbsoluteUri}}';
+            import { decodeMessage, encodeMessage, decodeObject, encodeObject } from '{{codec}}';
             import assert from 'node:assert/strict';
             const vectors = JSON.parse(await new Promise((resolve) => { let s = ''; process.stdin.on('data', (d) => s += d); process.stdin.on('end', () => resolve(s)); }));
             const hex = (b) => Buffer.from(b).toString('hex').toUpperCase();
@@ -108,25 +108,7 @@ public class ClientCodecTests
             }
             console.log('ok ' + vectors.length);
             """;
-        string file = Path.Combine(Path.GetTempPath(), $"codec-check-{Guid.NewGuid():n}.mjs");
-        await File.WriteAllTextAsync(file, script);
-        try
-        {
-            var start = new ProcessStartInfo("node", [file]) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true };
-            using Process node = Process.Start(start) ?? throw new InvalidOperationException("could not start node");
-            await node.StandardInput.WriteAsync(vectorsJson);
-            node.StandardInput.Close();
-            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-            string stdout = await node.StandardOutput.ReadToEndAsync(cts.Token);
-            string stderr = await node.StandardError.ReadToEndAsync(cts.Token);
-            await node.WaitForExitAsync(cts.Token);
-            Assert.True(node.ExitCode == 0, $"node failed:\n{stderr}\n{stdout}");
-            return stdout;
-        }
-        finally
-        {
-            File.Delete(file);
-        }
+        return await NodeScript.RunAsync(script, vectorsJson);
     }
 
     internal static string RepoRoot()

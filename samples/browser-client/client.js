@@ -24,6 +24,7 @@ export class EngineClient extends EventTarget {
     this.lastSequence = 0;
     this.inputSequence = 0;
     this.attempt = 0;
+    this.resumes = 0;
     this.closedByUser = false;
   }
 
@@ -77,6 +78,7 @@ export class EngineClient extends EventTarget {
       case 'Welcome':
         this.resumeToken = body.resumeToken;
         this.playerId = body.playerId;
+        if (body.resumed) this.resumes++;
         if (!body.resumed) this.send('Join', { room: this.room, name: this.name, token: this.token });
         break;
       case 'JoinAccepted':
