@@ -66,6 +66,11 @@ public class BrowserSampleTests
         await bob.Locator("#chat-input").PressAsync("Enter");
         await alice.WaitForFunctionAsync("() => window.engine.view.chat.some(c => c.text === 'and now')", null, wait);
 
+        // Kept for a human look at what the page shows (test output names the file).
+        string shot = Path.Combine(Path.GetTempPath(), "engine-arena-alice.png");
+        await alice.ScreenshotAsync(new PageScreenshotOptions { Path = shot });
+        TestContext.Current.TestOutputHelper?.WriteLine("screenshot: " + shot);
+
         Assert.Equal(aliceId, await alice.EvaluateAsync<int>("() => window.engine.client.playerId"));
         Assert.Equal(1, await alice.EvaluateAsync<int>("() => window.engine.view.chat.filter(c => c.text === 'while you were away').length"));
         Assert.Empty(errors);

@@ -90,6 +90,26 @@ public class ResumeTests
     }
 
     [Fact]
+    public async Task Resume_SessionThatHadLeftItsRoom_ToldToJoinAgain()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        TestClient alice = await host.JoinAsync("arena", "alice");
+        await alice.SendAsync(new LeaveMessage());
+        await alice.ExpectAsync<LeftMessage>();
+        string token = alice.Welcome!.ResumeToken;
+        alice.Abort();
+        await alice.DisposeAsync();
+
+        await using TestClient back = await host.ConnectAsync(token, 0);
+        ErrorMessage error = await back.ExpectAsync<ErrorMessage>();
+        await back.JoinAsync("arena", "alice");
+
+        Assert.True(back.Welcome!.Resumed);
+        Assert.Equal(ErrorCode.ResumeFailed, error.Code);
+        Assert.Equal(back.Welcome.PlayerId, back.Accepted!.PlayerId);
+    }
+
+    [Fact]
     public async Task Disconnect_GraceExpires_SeatReleasedWithLeftDisconnected()
     {
         await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ReconnectGrace = TimeSpan.FromMilliseconds(300));

@@ -106,12 +106,21 @@ internal sealed partial class ClientConnection
             SendError(ErrorCode.ResumeFailed, "The resume token is unknown or expired; this is a new session. Join again.");
         }
 
-        if (resumed is { Room: { } room, Player: { } player } && !room.TryResume(player, _transport, hello.LastSequence))
+        if (resumed is null)
         {
-            resumed.Room = null;
-            resumed.Player = null;
-            SendError(ErrorCode.ResumeFailed, "Your seat in the room was released; join again.");
+            return;
         }
+
+        if (resumed is { Room: { } room, Player: { } player } && room.TryResume(player, _transport, hello.LastSequence))
+        {
+            return;
+        }
+
+        // The session is back but holds no seat (it had left, or the seat was released): say so,
+        // so the client joins again instead of waiting for a JoinAccepted that will not come.
+        resumed.Room = null;
+        resumed.Player = null;
+        SendError(ErrorCode.ResumeFailed, "The session resumed without a room seat; join again.");
     }
 
     private void OnJoin(JoinMessage join)
