@@ -333,6 +333,23 @@ public sealed class PrometheusMetricsExporterTests : IDisposable
     }
 
     [Fact]
+    public void Write_MeterScopeSet_OnlyMetersOfThatScopeExported()
+    {
+        string name = $"Engine.Tests.Scoped.{Guid.NewGuid():N}";
+        object mine = new(), theirs = new();
+        using var myMeter = new Meter(new MeterOptions(name) { Scope = mine });
+        using var theirMeter = new Meter(new MeterOptions(name) { Scope = theirs });
+        using var exporter = new PrometheusMetricsExporter([name], new PrometheusExporterOptions { MeterScope = mine });
+        myMeter.CreateCounter<int>("engine.scoped").Add(1);
+        theirMeter.CreateCounter<int>("engine.scoped").Add(5);
+
+        AssertText(exporter, """
+            # TYPE engine_scoped_total counter
+            engine_scoped_total 1
+            """);
+    }
+
+    [Fact]
     public void Write_InstrumentWithoutMeasurements_WritesNothing()
     {
         using PrometheusMetricsExporter exporter = Export();

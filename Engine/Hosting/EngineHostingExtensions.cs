@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Engine.Rooms;
 using Engine.Sessions;
@@ -38,7 +39,10 @@ public static class EngineHostingExtensions
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<EngineServices>();
         services.AddSingleton(sp => new ServerCertificateSource(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
-        services.AddSingleton(_ => new PrometheusMetricsExporter([EngineMetrics.MeterName]));
+        services.AddMetrics();
+        services.AddSingleton(sp => new PrometheusMetricsExporter(
+            [EngineMetrics.MeterName],
+            new PrometheusExporterOptions { MeterScope = sp.GetRequiredService<IMeterFactory>() }));
 
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {

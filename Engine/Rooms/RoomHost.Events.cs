@@ -78,7 +78,7 @@ internal sealed partial class RoomHost
         }
     }
 
-    private void Publish<T>(T message, string name)
+    private RoomEvent Publish<T>(T message, string name)
         where T : class
     {
         AssertLocked();
@@ -95,6 +95,8 @@ internal sealed partial class RoomHost
                 _spectators.RemoveAt(i);
             }
         }
+
+        return e;
     }
 
     private void SendToAll(byte[] message)

@@ -315,11 +315,13 @@ internal sealed partial class RoomHost : IAsyncDisposable
             return;
         }
 
+        ITransportSession? leaving = player.Session;
         player.Session = null;
         _metrics.Players.Add(-1);
         ClearTyping(player);
         Guard("OnLeave", () => _room.OnLeave(player, reason));
-        Publish(new LeftMessage { Sequence = NextSequence(), PlayerId = player.Id, Reason = reason }, "left");
+        RoomEvent left = Publish(new LeftMessage { Sequence = NextSequence(), PlayerId = player.Id, Reason = reason }, "left");
+        leaving?.TrySendReliable(left.Binary); // the leaver learns its own leave too (an acknowledgement)
         BroadcastPresence();
         Log.PlayerLeft(Logger, player.ToString(), Name, reason);
         if (_players.Count == 0)

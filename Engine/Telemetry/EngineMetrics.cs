@@ -10,9 +10,12 @@ public sealed class EngineMetrics : IDisposable
 
     private readonly Meter _meter;
 
-    public EngineMetrics(IMeterFactory? meterFactory = null)
+    /// <param name="meterFactory">The host's factory: it scopes the meter to this host, so the
+    /// host's /metrics never mixes in another host's counts in the same process.</param>
+    public EngineMetrics(IMeterFactory meterFactory)
     {
-        _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        ArgumentNullException.ThrowIfNull(meterFactory);
+        _meter = meterFactory.Create(MeterName);
         Connections = _meter.CreateUpDownCounter<long>("engine.connections", description: "Open client connections, by transport.");
         Rooms = _meter.CreateUpDownCounter<long>("engine.rooms", description: "Rooms alive.");
         Players = _meter.CreateUpDownCounter<long>("engine.players", description: "Players seated in rooms (online or held).");

@@ -3,6 +3,13 @@ namespace Engine.Telemetry;
 /// <summary>Settings of a <see cref="PrometheusMetricsExporter"/>; read once, when it is created.</summary>
 public sealed class PrometheusExporterOptions
 {
+    /// <summary>
+    /// When set, only meters whose <see cref="System.Diagnostics.Metrics.Meter.Scope"/> is this
+    /// object are exported: pass the host's <see cref="System.Diagnostics.Metrics.IMeterFactory"/>
+    /// so several hosts in one process (tests, multi-tenant servers) do not see each other's meters.
+    /// </summary>
+    public object? MeterScope { get; set; }
+
     /// <summary>The default cap on series per instrument: 1,000.</summary>
     public const int DefaultMaxSeriesPerInstrument = 1_000;
 

@@ -29,6 +29,7 @@ public sealed partial class PrometheusMetricsExporter : IDisposable
     public const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
 
     private readonly HashSet<string> _meterNames;
+    private readonly object? _meterScope;
     private readonly int _maxSeries;
     private readonly double[] _defaultBuckets;
     private readonly Dictionary<string, double[]> _bucketsByInstrument;
@@ -54,6 +55,7 @@ public sealed partial class PrometheusMetricsExporter : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxSeriesPerInstrument, 1, nameof(options));
 
         _meterNames = new HashSet<string>(meterNames, StringComparer.Ordinal);
+        _meterScope = options.MeterScope;
         _maxSeries = options.MaxSeriesPerInstrument;
         _defaultBuckets = ValidateBuckets(options.HistogramBuckets, "HistogramBuckets");
         _bucketsByInstrument = options.HistogramBucketsByInstrument.ToDictionary(
@@ -133,7 +135,7 @@ public sealed partial class PrometheusMetricsExporter : IDisposable
 
     private void OnInstrumentPublished(Instrument instrument, MeterListener listener)
     {
-        if (!_meterNames.Contains(instrument.Meter.Name))
+        if (!_meterNames.Contains(instrument.Meter.Name) || (_meterScope is not null && !ReferenceEquals(instrument.Meter.Scope, _meterScope)))
         {
             return;
         }
