@@ -189,7 +189,9 @@ public class LimitsTests
         SnapshotMessage b = healthy.Drain().Where(m => m.Type == MessageType.Snapshot).Select(m => MessageCodec.Read<SnapshotMessage>(m.Bytes)).Last();
 
         Assert.NotEqual(healthy.Welcome!.PlayerId, left.PlayerId);
-        Assert.InRange((b.Tick - a.Tick) / ((b.ServerTime - a.ServerTime) / 1000.0 * 60), 0.8, 1.2);
+        // Had the room blocked on the stalled client, ticks would have stopped; the lower bound is
+        // loose because the whole suite shares two cores (exact scheduling: TickScheduleTests).
+        Assert.InRange((b.Tick - a.Tick) / ((b.ServerTime - a.ServerTime) / 1000.0 * 60), 0.5, 1.2);
 
         // The close frame cannot get through a full pipe (the session aborts after its close
         // timeout), so the reason is read from the server's own disconnect metric.

@@ -7,9 +7,6 @@ namespace Engine.Rooms;
 
 internal sealed partial class RoomHost
 {
-    /// <summary>A room this many periods behind skips ahead instead of running a burst of catch-up ticks.</summary>
-    private const int MaxTicksBehind = 5;
-
     private readonly ArrayBufferWriter<byte> _stateWriter = new(1024);
     private readonly ArrayBufferWriter<byte> _snapshotWriter = new(1024);
     private readonly SnapshotMessage _snapshot = new();
@@ -20,30 +17,25 @@ internal sealed partial class RoomHost
     /// <summary>Ticks skipped because the room fell behind.</summary>
     public long Overruns { get; private set; }
 
-    // Each tick is due at start + n × period: deadlines accumulate, so timer lateness never
-    // becomes drift (a sleep(period) loop would add every wake-up's lateness to the schedule).
     private async Task RunTickLoopAsync(CancellationToken stop)
     {
-        double periodTicks = (double)Time.TimestampFrequency / TickRate;
-        long start = Time.GetTimestamp();
-        long n = 0;
+        var schedule = new TickSchedule(Time.GetTimestamp(), Time.TimestampFrequency, TickRate);
         while (!stop.IsCancellationRequested)
         {
-            n++;
-            long deadline = start + (long)(n * periodTicks);
+            long deadline = schedule.NextDeadline;
             long now = Time.GetTimestamp();
             if (deadline > now)
             {
                 await Task.Delay(Time.GetElapsedTime(now, deadline), Time, stop).ConfigureAwait(false);
+                now = Time.GetTimestamp();
             }
-            else if (now - deadline > MaxTicksBehind * periodTicks)
+
+            long skipped = schedule.Advance(now);
+            if (skipped > 0)
             {
-                long behind = (long)((now - deadline) / periodTicks);
-                Overruns += behind;
-                _metrics.TickOverruns.Add(behind);
-                Log.TickOverrun(Logger, Name, behind);
-                start = now;
-                n = 0;
+                Overruns += skipped;
+                _metrics.TickOverruns.Add(skipped);
+                Log.TickOverrun(Logger, Name, skipped);
             }
 
             RunTick();
