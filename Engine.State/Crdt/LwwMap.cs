@@ -26,6 +26,12 @@ public sealed class LwwMap<TKey, TValue> : IDeltaCrdt<LwwMap<TKey, TValue>>, IEq
         Entries = [];
     }
 
+    /// <summary>An empty map with room for <paramref name="capacity"/> entries (decoding).</summary>
+    internal LwwMap(int capacity)
+    {
+        Entries = new Dictionary<TKey, LwwEntry<TValue>>(capacity);
+    }
+
     private LwwMap(Dictionary<TKey, LwwEntry<TValue>> entries, int liveCount)
     {
         Entries = entries;

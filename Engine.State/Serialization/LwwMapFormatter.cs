@@ -28,11 +28,30 @@ internal sealed class LwwMapFormatter<TKey, TValue> : MemoryPackFormatter<LwwMap
         writer.WriteCollectionHeader(value.AllEntries.Count);
         foreach ((TKey key, LwwEntry<TValue> entry) in value.AllEntries)
         {
-            writer.WriteValue(key);
+            // Unmanaged keys and values take MemoryPack's raw-copy path directly (the same bytes
+            // WriteValue would produce, without the formatter dispatch per entry).
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<TKey>())
+            {
+                writer.WriteValue(key);
+            }
+            else
+            {
+                writer.DangerousWriteUnmanaged(key);
+            }
+
             writer.WriteUnmanaged(entry.IsRemoved ? Removed : (byte)0, entry.Timestamp);
-            if (!entry.IsRemoved)
+            if (entry.IsRemoved)
+            {
+                continue;
+            }
+
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<TValue>())
             {
                 writer.WriteValue(entry.Value);
+            }
+            else
+            {
+                writer.DangerousWriteUnmanaged(entry.Value!);
             }
         }
     }
@@ -45,7 +64,7 @@ internal sealed class LwwMapFormatter<TKey, TValue> : MemoryPackFormatter<LwwMap
             return;
         }
 
-        var map = new LwwMap<TKey, TValue>();
+        var map = new LwwMap<TKey, TValue>(count);
         for (int i = 0; i < count; i++)
         {
             TKey? key = default;
