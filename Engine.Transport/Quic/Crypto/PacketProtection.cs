@@ -124,6 +124,7 @@ internal sealed class PacketProtection : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(payloadLength);
         ArgumentOutOfRangeException.ThrowIfNegative(packetNumber);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(packetNumber, MaxPacketNumber);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(packetNumberOffset, packet.Length);
         int headerLength = packetNumberOffset + (packet[0] & 0x03) + 1;
         int packetLength = headerLength + payloadLength + QuicCipherSuites.TagLength;
         if (packetLength > packet.Length)
