@@ -38,7 +38,8 @@ public sealed class LwwMap<TKey, TValue> : IDeltaCrdt<LwwMap<TKey, TValue>>, IEq
         _liveCount = liveCount;
     }
 
-    private Dictionary<TKey, LwwEntry<TValue>> Entries { get; }
+    /// <summary>The entries, tombstones included; internal so the formatter enumerates without boxing.</summary>
+    internal Dictionary<TKey, LwwEntry<TValue>> Entries { get; }
 
     /// <summary>Number of live (not removed) keys.</summary>
     public int Count => _liveCount;

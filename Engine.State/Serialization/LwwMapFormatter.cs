@@ -25,8 +25,8 @@ internal sealed class LwwMapFormatter<TKey, TValue> : MemoryPackFormatter<LwwMap
             return;
         }
 
-        writer.WriteCollectionHeader(value.AllEntries.Count);
-        foreach ((TKey key, LwwEntry<TValue> entry) in value.AllEntries)
+        writer.WriteCollectionHeader(value.Entries.Count);
+        foreach ((TKey key, LwwEntry<TValue> entry) in value.Entries)
         {
             // Unmanaged keys and values take MemoryPack's raw-copy path directly (the same bytes
             // WriteValue would produce, without the formatter dispatch per entry).
