@@ -124,9 +124,11 @@ internal static class WebSocketLoad
         Console.WriteLine(string.Create(Inv, $"  expected        {args.Clients * args.Rate * (1 + args.EventsPerTick),12:N0} msgs/s  (clients × rate × (1 + events/tick))"));
         Console.WriteLine(string.Create(Inv, $"  tick→receive    p50 {r.LatencyMs(50):F3} ms   p99 {r.LatencyMs(99):F3} ms   p99.9 {r.LatencyMs(99.9):F3} ms   max {r.MaxLatencyMs:F3} ms  ({r.Latency.TotalCount:N0} samples)"));
         Console.WriteLine(string.Create(Inv, $"  server CPU      {r.ServerCpuSeconds / r.Seconds * 100:F1} % of one core  ({r.ServerCpuSeconds:F2} s CPU in {r.Seconds:F1} s, {r.ServerCpuMsPer100k:F0} ms per 100k msgs; the machine has {Environment.ProcessorCount} cores)"));
-        Console.WriteLine(string.Create(Inv, $"  load client CPU {r.ClientCpuSeconds / r.Seconds * 100:F1} % of one core  (this process: {args.Clients} clients decrypting and reading)"));
-        Console.WriteLine(string.Create(Inv, $"  wire            snapshot {r.SnapshotMessageBytes} B, game event {r.EventMessageBytes} B per message; Engine's codec decodes them: {r.WireError ?? "yes"}"));
+        Console.WriteLine(string.Create(Inv, $"  load client CPU {r.ClientCpuSeconds / r.Seconds * 100:F1} % of one core  (this process: {args.Clients} clients receiving)"));
+        Console.WriteLine(string.Create(Inv, $"  wire            snapshot {Size(r.SnapshotMessageBytes)}, game event {Size(r.EventMessageBytes)} per message; Engine's codec decodes them: {r.WireError ?? "yes"}"));
     }
+
+    private static string Size(int bytes) => bytes == 0 ? "none seen" : bytes.ToString(Inv) + " B";
 
     private static void ReportComparison(LoadArguments args, LoadResult engine, LoadResult baseline)
     {
