@@ -27,6 +27,9 @@ internal sealed record LoadResult
 
     public required double ClientCpuSeconds { get; init; }
 
+    /// <summary>CPU everything else on the machine used during the window (the noise).</summary>
+    public required double OtherCpuSeconds { get; init; }
+
     /// <summary>Size of a snapshot / game event message as received (type byte included); 0 if none arrived.</summary>
     public required int SnapshotMessageBytes { get; init; }
 

@@ -64,6 +64,7 @@ internal static class WebSocketLoad
             server.Process.Refresh();
             TimeSpan serverCpuStart = server.Process.TotalProcessorTime;
             TimeSpan clientCpuStart = self.TotalProcessorTime;
+            double machineCpuStart = MachineCpu.BusySeconds();
             long startedAt = Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(args.Seconds));
             foreach (LoadClient c in clients)
@@ -76,6 +77,7 @@ internal static class WebSocketLoad
             self.Refresh();
             double serverCpu = (server.Process.TotalProcessorTime - serverCpuStart).TotalSeconds;
             double clientCpu = (self.TotalProcessorTime - clientCpuStart).TotalSeconds;
+            double otherCpu = Math.Max(0, MachineCpu.BusySeconds() - machineCpuStart - serverCpu - clientCpu);
 
             var latency = new LongHistogram(TimeStamp.Seconds(10), 3);
             long snapshots = 0, events = 0, bytes = 0;
@@ -99,6 +101,7 @@ internal static class WebSocketLoad
                 Latency = latency,
                 ServerCpuSeconds = serverCpu,
                 ClientCpuSeconds = clientCpu,
+                OtherCpuSeconds = otherCpu,
                 SnapshotMessageBytes = clients.Max(c => c.SnapshotMessageBytes),
                 EventMessageBytes = clients.Max(c => c.EventMessageBytes),
                 WireError = clients.Select(c => c.WireError).FirstOrDefault(e => e is not null),
@@ -125,6 +128,7 @@ internal static class WebSocketLoad
         Console.WriteLine(string.Create(Inv, $"  tick→receive    p50 {r.LatencyMs(50):F3} ms   p99 {r.LatencyMs(99):F3} ms   p99.9 {r.LatencyMs(99.9):F3} ms   max {r.MaxLatencyMs:F3} ms  ({r.Latency.TotalCount:N0} samples)"));
         Console.WriteLine(string.Create(Inv, $"  server CPU      {r.ServerCpuSeconds / r.Seconds * 100:F1} % of one core  ({r.ServerCpuSeconds:F2} s CPU in {r.Seconds:F1} s, {r.ServerCpuMsPer100k:F0} ms per 100k msgs; the machine has {Environment.ProcessorCount} cores)"));
         Console.WriteLine(string.Create(Inv, $"  load client CPU {r.ClientCpuSeconds / r.Seconds * 100:F1} % of one core  (this process: {args.Clients} clients receiving)"));
+        Console.WriteLine(string.Create(Inv, $"  other processes {r.OtherCpuSeconds / r.Seconds * 100:F1} % of one core  (the rest of the machine during the window, from /proc/stat; keep it near 0)"));
         Console.WriteLine(string.Create(Inv, $"  wire            snapshot {Size(r.SnapshotMessageBytes)}, game event {Size(r.EventMessageBytes)} per message; Engine's codec decodes them: {r.WireError ?? "yes"}"));
     }
 
@@ -148,6 +152,8 @@ internal static class WebSocketLoad
         Row("latency p99.9 ms", engine.LatencyMs(99.9), baseline.LatencyMs(99.9), "F3", "lower");
         Row("server CPU ms / 100k msgs", engine.ServerCpuMsPer100k, baseline.ServerCpuMsPer100k, "F0", "lower");
         Row("server CPU % of one core", engine.ServerCpuSeconds / engine.Seconds * 100, baseline.ServerCpuSeconds / baseline.Seconds * 100, "F1", "(context)");
+        Row("load client CPU %", engine.ClientCpuSeconds / engine.Seconds * 100, baseline.ClientCpuSeconds / baseline.Seconds * 100, "F1", "(context)");
+        Row("other processes CPU %", engine.OtherCpuSeconds / engine.Seconds * 100, baseline.OtherCpuSeconds / baseline.Seconds * 100, "F1", "(noise)");
 
         static void Row(string name, double engine, double baseline, string format, string better)
         {
