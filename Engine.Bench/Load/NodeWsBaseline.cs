@@ -94,7 +94,7 @@ internal static class NodeWsBaseline
                 $"Node's process.hrtime.bigint() and Stopwatch.GetTimestamp() disagree by {behindMs:F1} ms; they must read the same CLOCK_MONOTONIC for the latency figures to mean anything.");
         }
 
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"clock check: Node's hrtime read {behindMs * 1000:F0} µs before Stopwatch (same CLOCK_MONOTONIC)"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"clock check: Stopwatch.Frequency = {Stopwatch.Frequency:N0} Hz (ticks are ns); Node's hrtime read {behindMs * 1000:F0} µs before Stopwatch (same CLOCK_MONOTONIC)"));
     }
 
     private static string FindFolder()
