@@ -3,7 +3,7 @@ using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Running;
 using Engine.Bench.Load;
 
-// Load scenarios: dotnet run -c Release --project Engine.Bench -- load-ws [--clients 100] [--rate 30] ...
+// Load scenarios: dotnet run -c Release --project Engine.Bench -- load-ws [--clients 100] [--rate 30] [--compare] ... (Load/README.md)
 // Micro benchmarks: dotnet run -c Release --project Engine.Bench -- --filter '*'
 switch (args.FirstOrDefault())
 {

@@ -19,17 +19,27 @@ public sealed class BenchRoom : Room
 
     public static int EventBytes { get; set; } = 64;
 
-    private readonly BenchState _state = new();
+    private BenchState _state = new();
     private byte[] _event = [];
+
+    /// <summary>The room's starting state: <paramref name="entities"/> entities in motion.</summary>
+    public static BenchState CreateState(int entities)
+    {
+        var state = new BenchState { Entities = new BenchEntity[entities] };
+        for (int i = 0; i < entities; i++)
+        {
+            state.Entities[i] = new BenchEntity { Id = i, X = i, Y = i * 2, VelocityX = 1.5f, VelocityY = -0.5f, Health = 100 };
+        }
+
+        return state;
+    }
+
+    /// <summary>Bytes <see cref="WriteState"/> writes for <paramref name="entities"/> entities (the stamp, then MemoryPack).</summary>
+    public static int StateBytes(int entities) => sizeof(long) + MemoryPackSerializer.Serialize(CreateState(entities)).Length;
 
     public override void OnCreated()
     {
-        _state.Entities = new BenchEntity[Entities];
-        for (int i = 0; i < Entities; i++)
-        {
-            _state.Entities[i] = new BenchEntity { Id = i, X = i, Y = i * 2, VelocityX = 1.5f, VelocityY = -0.5f, Health = 100 };
-        }
-
+        _state = CreateState(Entities);
         _event = new byte[Math.Max(8, EventBytes)];
     }
 

@@ -2,9 +2,12 @@ using System.Globalization;
 
 namespace Engine.Bench.Load;
 
-/// <summary>Command-line settings of the load scenarios.</summary>
+/// <summary>Command-line settings of the load scenarios (Engine.Bench/Load/README.md lists them).</summary>
 internal sealed record LoadArguments
 {
+    /// <summary>The one baseline server this bench knows: Engine.Bench/Load/node-ws-baseline.</summary>
+    public const string NodeWsBaseline = "node-ws";
+
     public int Clients { get; init; } = 100;
 
     public int Rate { get; init; } = 30;
@@ -19,32 +22,52 @@ internal sealed record LoadArguments
 
     public int WarmupSeconds { get; init; } = 2;
 
+    /// <summary><c>--baseline node-ws</c>: load the baseline server instead of Engine (with <c>--compare</c>: as well as Engine).</summary>
+    public string? Baseline { get; init; }
+
+    /// <summary><c>--compare</c>: Engine, then the baseline, with the same load; ends with a ratio table.</summary>
+    public bool Compare { get; init; }
+
+    /// <summary><c>--baseline-tls false</c>: the baseline serves plain ws:// instead of wss:// (to see what TLS costs it).</summary>
+    public bool BaselineTls { get; init; } = true;
+
     public static LoadArguments Parse(string[] args)
     {
         var result = new LoadArguments();
-        for (int i = 0; i < args.Length; i += 2)
+        for (int i = 0; i < args.Length; i++)
         {
+            if (args[i] == "--compare")
+            {
+                result = result with { Compare = true, Baseline = result.Baseline ?? NodeWsBaseline };
+                continue;
+            }
+
             if (i + 1 >= args.Length)
             {
                 throw new ArgumentException($"{args[i]} needs a value.");
             }
 
-            int value = int.Parse(args[i + 1], CultureInfo.InvariantCulture);
-            result = args[i] switch
+            string value = args[++i];
+            result = args[i - 1] switch
             {
-                "--clients" => result with { Clients = value },
-                "--rate" => result with { Rate = value },
-                "--entities" => result with { Entities = value },
-                "--events-per-tick" => result with { EventsPerTick = value },
-                "--event-bytes" => result with { EventBytes = value },
-                "--seconds" => result with { Seconds = value },
-                "--warmup" => result with { WarmupSeconds = value },
-                _ => throw new ArgumentException($"Unknown option {args[i]}; see Engine.Bench/Load/README.md."),
+                "--clients" => result with { Clients = Number(value) },
+                "--rate" => result with { Rate = Number(value) },
+                "--entities" => result with { Entities = Number(value) },
+                "--events-per-tick" => result with { EventsPerTick = Number(value) },
+                "--event-bytes" => result with { EventBytes = Number(value) },
+                "--seconds" => result with { Seconds = Number(value) },
+                "--warmup" => result with { WarmupSeconds = Number(value) },
+                "--baseline" when value == NodeWsBaseline => result with { Baseline = value },
+                "--baseline" => throw new ArgumentException($"Unknown baseline {value}; the only one is {NodeWsBaseline}."),
+                "--baseline-tls" => result with { BaselineTls = bool.Parse(value) },
+                _ => throw new ArgumentException($"Unknown option {args[i - 1]}; see Engine.Bench/Load/README.md."),
             };
         }
 
         return result;
     }
+
+    private static int Number(string value) => int.Parse(value, CultureInfo.InvariantCulture);
 
     public string[] ToServerArgs() =>
     [

@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using System.Net.Security;
+using System.Net.Sockets;
+
+namespace Engine.Bench.Load;
+
+/// <summary>
+/// A server process the load clients connect to: Engine (<see cref="StartEngine"/>) or a baseline
+/// (<see cref="NodeWsBaseline"/>). Its CPU time is read from its <see cref="Process"/>; disposing
+/// closes its standard input, which both servers treat as "stop".
+/// </summary>
+internal sealed class ServerUnderTest : IDisposable
+{
+    private readonly Action? _cleanup;
+
+    public ServerUnderTest(string name, string software, Process process, Uri webSocketUri, Action? cleanup = null)
+    {
+        Name = name;
+        Software = software;
+        Process = process;
+        WebSocketUri = webSocketUri;
+        _cleanup = cleanup;
+    }
+
+    /// <summary>Short name for tables: <c>Engine</c> or <c>node-ws</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>What runs, with versions.</summary>
+    public string Software { get; }
+
+    public Process Process { get; }
+
+    /// <summary>Where clients connect: wss://…/ws for Engine, wss:// or ws:// for a baseline.</summary>
+    public Uri WebSocketUri { get; }
+
+    /// <summary>Starts <c>Engine.Bench serve</c> (an Engine host with <see cref="BenchRoom"/>) as its own process.</summary>
+    public static ServerUnderTest StartEngine(LoadArguments args)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            UseShellExecute = false,
+        };
+        if (!Environment.ProcessPath!.EndsWith("Engine.Bench", StringComparison.Ordinal))
+        {
+            start.ArgumentList.Add(typeof(ServerUnderTest).Assembly.Location); // running under `dotnet Engine.Bench.dll`
+        }
+
+        start.ArgumentList.Add("serve");
+        foreach (string a in args.ToServerArgs())
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        Process server = Process.Start(start) ?? throw new InvalidOperationException("could not start the bench server");
+        string line = ReadListeningLine(server, "the bench server");
+        var baseAddress = new Uri(line["listening ".Length..]);
+        return new ServerUnderTest("Engine", $"Engine (Kestrel, .NET {Environment.Version})", server, new Uri($"wss://{baseAddress.Authority}/ws"));
+    }
+
+    /// <summary>Reads the server's standard output up to its <c>listening …</c> line.</summary>
+    public static string ReadListeningLine(Process server, string what)
+    {
+        string? line;
+        while ((line = server.StandardOutput.ReadLine()) is not null && !line.StartsWith("listening ", StringComparison.Ordinal))
+        {
+        }
+
+        return line ?? throw new InvalidOperationException($"{what} exited before listening (exit code {(server.WaitForExit(1_000) ? server.ExitCode : -1)}).");
+    }
+
+    /// <summary>
+    /// One extra TLS connection to see what the load clients' handshakes negotiate (protocol and
+    /// cipher suite), so a comparison can show both servers encrypt the same way.
+    /// </summary>
+    public async Task<string> DescribeTransportAsync()
+    {
+        if (WebSocketUri.Scheme != "wss")
+        {
+            return "ws:// (plain TCP, no TLS)";
+        }
+
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(WebSocketUri.Host, WebSocketUri.Port);
+        await using var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, static (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("localhost");
+        return $"wss:// ({tls.SslProtocol}, {tls.NegotiatedCipherSuite})";
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Process.StandardInput.Close();
+            if (!Process.WaitForExit(5_000))
+            {
+                Process.Kill(entireProcessTree: true);
+            }
+        }
+        finally
+        {
+            Process.Dispose();
+            _cleanup?.Invoke();
+        }
+    }
+}
