@@ -5,7 +5,7 @@ namespace Engine.Transport.Quic.Wire.Frames;
 /// form (a slice of the packet) and are walked with <see cref="GetRanges"/>. <see cref="AckDelay"/>
 /// is raw: the receiver scales it by the peer's ack_delay_exponent.
 /// </summary>
-internal readonly ref struct AckFrame
+internal readonly ref struct AckFrame : IQuicFrame
 {
     public AckFrame(
         ulong largestAcknowledged, ulong ackDelay, ulong firstAckRange, ulong additionalRangeCount,

@@ -5,7 +5,7 @@ namespace Engine.Transport.Quic.Wire.Frames;
 /// frame that caused it; type 0x1d carries an application error. <see cref="ReasonPhrase"/>
 /// (UTF-8, not validated here) points into the received packet.
 /// </summary>
-internal readonly ref struct ConnectionCloseFrame
+internal readonly ref struct ConnectionCloseFrame : IQuicFrame
 {
     public ConnectionCloseFrame(bool isApplicationError, ulong errorCode, ulong frameType, ReadOnlySpan<byte> reasonPhrase)
     {

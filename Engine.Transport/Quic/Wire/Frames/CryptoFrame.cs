@@ -4,7 +4,7 @@ namespace Engine.Transport.Quic.Wire.Frames;
 /// CRYPTO (type 0x06, RFC 9000 §19.6): TLS handshake bytes at an offset in the packet space's
 /// crypto stream. <see cref="Data"/> points into the received packet.
 /// </summary>
-internal readonly ref struct CryptoFrame
+internal readonly ref struct CryptoFrame : IQuicFrame
 {
     public CryptoFrame(ulong offset, ReadOnlySpan<byte> data)
     {

@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>DATA_BLOCKED (type 0x14, RFC 9000 §19.12): the sender is blocked by connection flow control.</summary>
-internal readonly record struct DataBlockedFrame(ulong MaximumData)
+internal readonly record struct DataBlockedFrame(ulong MaximumData) : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out DataBlockedFrame frame)
     {

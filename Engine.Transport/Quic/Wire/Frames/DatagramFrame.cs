@@ -4,7 +4,7 @@ namespace Engine.Transport.Quic.Wire.Frames;
 /// DATAGRAM (types 0x30 without length, 0x31 with length, RFC 9221 §4): unreliable application
 /// data. Without a length the data runs to the end of the packet. <see cref="Data"/> points into the packet.
 /// </summary>
-internal readonly ref struct DatagramFrame
+internal readonly ref struct DatagramFrame : IQuicFrame
 {
     public DatagramFrame(ReadOnlySpan<byte> data, bool hasLength = true)
     {

@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>HANDSHAKE_DONE (type 0x1e, RFC 9000 §19.20): the server confirms the handshake; no fields.</summary>
-internal readonly record struct HandshakeDoneFrame
+internal readonly record struct HandshakeDoneFrame : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out HandshakeDoneFrame frame)
     {
@@ -11,10 +11,7 @@ internal readonly record struct HandshakeDoneFrame
             : QuicTransportErrorCode.FrameEncodingError;
     }
 
-    // Instance members so every frame offers the same GetLength/Write shape.
-#pragma warning disable CA1822
     public int GetLength() => 1;
 
     public void Write(ref QuicWriter writer) => writer.WriteByte((byte)QuicFrameType.HandshakeDone);
-#pragma warning restore CA1822
 }

@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>MAX_DATA (type 0x10, RFC 9000 §19.9): connection-level flow control credit.</summary>
-internal readonly record struct MaxDataFrame(ulong MaximumData)
+internal readonly record struct MaxDataFrame(ulong MaximumData) : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out MaxDataFrame frame)
     {

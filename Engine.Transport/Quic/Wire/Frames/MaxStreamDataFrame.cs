@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>MAX_STREAM_DATA (type 0x11, RFC 9000 §19.10): stream-level flow control credit.</summary>
-internal readonly record struct MaxStreamDataFrame(ulong StreamId, ulong MaximumStreamData)
+internal readonly record struct MaxStreamDataFrame(ulong StreamId, ulong MaximumStreamData) : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out MaxStreamDataFrame frame)
     {

@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>MAX_STREAMS (types 0x12 bidirectional, 0x13 unidirectional, RFC 9000 §19.11): the cumulative number of streams the peer may open.</summary>
-internal readonly record struct MaxStreamsFrame(bool Bidirectional, ulong MaximumStreams)
+internal readonly record struct MaxStreamsFrame(bool Bidirectional, ulong MaximumStreams) : IQuicFrame
 {
     /// <summary>Stream counts above 2^60 are a FRAME_ENCODING_ERROR: stream IDs could not express them.</summary>
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out MaxStreamsFrame frame)

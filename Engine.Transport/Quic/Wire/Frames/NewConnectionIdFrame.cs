@@ -4,7 +4,7 @@ namespace Engine.Transport.Quic.Wire.Frames;
 /// NEW_CONNECTION_ID (type 0x18, RFC 9000 §19.15): an alternative connection ID for the peer to
 /// use, with its stateless reset token. The spans point into the received packet.
 /// </summary>
-internal readonly ref struct NewConnectionIdFrame
+internal readonly ref struct NewConnectionIdFrame : IQuicFrame
 {
     public const int StatelessResetTokenLength = 16;
 

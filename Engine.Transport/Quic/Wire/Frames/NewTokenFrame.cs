@@ -4,7 +4,7 @@ namespace Engine.Transport.Quic.Wire.Frames;
 /// NEW_TOKEN (type 0x07, RFC 9000 §19.7): a token for a future connection's Initial packets.
 /// <see cref="Token"/> points into the received packet.
 /// </summary>
-internal readonly ref struct NewTokenFrame
+internal readonly ref struct NewTokenFrame : IQuicFrame
 {
     public NewTokenFrame(ReadOnlySpan<byte> token) => Token = token;
 

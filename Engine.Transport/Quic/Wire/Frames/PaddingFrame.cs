@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>A run of PADDING bytes (type 0x00, RFC 9000 §19.1), read as one frame of <see cref="Length"/> bytes.</summary>
-internal readonly record struct PaddingFrame(int Length)
+internal readonly record struct PaddingFrame(int Length) : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out PaddingFrame frame)
     {

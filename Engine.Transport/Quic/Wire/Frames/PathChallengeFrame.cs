@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>PATH_CHALLENGE (type 0x1a, RFC 9000 §19.17): 8 bytes of unpredictable data the peer must echo. The 8 bytes are held big-endian in a <see cref="ulong"/> so the frame is a plain value.</summary>
-internal readonly record struct PathChallengeFrame(ulong Data)
+internal readonly record struct PathChallengeFrame(ulong Data) : IQuicFrame
 {
     public const int DataLength = 8;
 
@@ -20,10 +20,7 @@ internal readonly record struct PathChallengeFrame(ulong Data)
         return QuicTransportErrorCode.NoError;
     }
 
-    // Instance members so every frame offers the same GetLength/Write shape.
-#pragma warning disable CA1822
     public int GetLength() => 1 + DataLength;
-#pragma warning restore CA1822
 
     public void Write(ref QuicWriter writer)
     {

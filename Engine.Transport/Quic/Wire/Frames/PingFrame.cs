@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>PING (type 0x01, RFC 9000 §19.2): no fields; elicits an acknowledgment.</summary>
-internal readonly record struct PingFrame
+internal readonly record struct PingFrame : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out PingFrame frame)
     {
@@ -11,10 +11,7 @@ internal readonly record struct PingFrame
             : QuicTransportErrorCode.FrameEncodingError;
     }
 
-    // Instance members so every frame offers the same GetLength/Write shape.
-#pragma warning disable CA1822
     public int GetLength() => 1;
 
     public void Write(ref QuicWriter writer) => writer.WriteByte((byte)QuicFrameType.Ping);
-#pragma warning restore CA1822
 }

@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>RESET_STREAM (type 0x04, RFC 9000 §19.4): abruptly ends the sending part of a stream.</summary>
-internal readonly record struct ResetStreamFrame(ulong StreamId, ulong ApplicationErrorCode, ulong FinalSize)
+internal readonly record struct ResetStreamFrame(ulong StreamId, ulong ApplicationErrorCode, ulong FinalSize) : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out ResetStreamFrame frame)
     {

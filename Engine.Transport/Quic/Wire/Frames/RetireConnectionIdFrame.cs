@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>RETIRE_CONNECTION_ID (type 0x19, RFC 9000 §19.16): the sender stops using a connection ID the peer issued.</summary>
-internal readonly record struct RetireConnectionIdFrame(ulong SequenceNumber)
+internal readonly record struct RetireConnectionIdFrame(ulong SequenceNumber) : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out RetireConnectionIdFrame frame)
     {

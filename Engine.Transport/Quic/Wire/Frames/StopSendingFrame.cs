@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>STOP_SENDING (type 0x05, RFC 9000 §19.5): asks the peer to stop sending on a stream.</summary>
-internal readonly record struct StopSendingFrame(ulong StreamId, ulong ApplicationErrorCode)
+internal readonly record struct StopSendingFrame(ulong StreamId, ulong ApplicationErrorCode) : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out StopSendingFrame frame)
     {

@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>STREAM_DATA_BLOCKED (type 0x15, RFC 9000 §19.13): the sender is blocked by stream flow control.</summary>
-internal readonly record struct StreamDataBlockedFrame(ulong StreamId, ulong MaximumStreamData)
+internal readonly record struct StreamDataBlockedFrame(ulong StreamId, ulong MaximumStreamData) : IQuicFrame
 {
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out StreamDataBlockedFrame frame)
     {

@@ -5,7 +5,7 @@ namespace Engine.Transport.Quic.Wire.Frames;
 /// (OFF 0x04), whether a length is present (LEN 0x02; without it the data runs to the end of the
 /// packet) and whether this is the stream's end (FIN 0x01). <see cref="Data"/> points into the packet.
 /// </summary>
-internal readonly ref struct StreamFrame
+internal readonly ref struct StreamFrame : IQuicFrame
 {
     public const byte OffsetBit = 0x04;
     public const byte LengthBit = 0x02;

@@ -1,7 +1,7 @@
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>STREAMS_BLOCKED (types 0x16 bidirectional, 0x17 unidirectional, RFC 9000 §19.14): the sender wants to open more streams than allowed.</summary>
-internal readonly record struct StreamsBlockedFrame(bool Bidirectional, ulong MaximumStreams)
+internal readonly record struct StreamsBlockedFrame(bool Bidirectional, ulong MaximumStreams) : IQuicFrame
 {
     /// <summary>Stream counts above 2^60 are a FRAME_ENCODING_ERROR: stream IDs could not express them.</summary>
     public static QuicTransportErrorCode TryRead(ref QuicReader reader, out StreamsBlockedFrame frame)
