@@ -13,7 +13,7 @@ public class NewConnectionIdFrameTests
     {
         Gen.Select(WireGen.Varint, Gen.Double[0, 1], WireGen.Bytes(1, 20), WireGen.Bytes(16, 16)).Sample((sequence, fraction, id, token) =>
         {
-            ulong retirePriorTo = (ulong)(sequence * fraction);
+            ulong retirePriorTo = Math.Min((ulong)(sequence * fraction), sequence);
             var frame = new NewConnectionIdFrame(sequence, retirePriorTo, id, token);
             byte[] encoded = WireAssert.Encode(frame);
 
