@@ -36,9 +36,9 @@ internal static class QuicPacketHeaderWriter
         ref QuicWriter writer,
         QuicPacketType type,
         uint version,
-        ReadOnlySpan<byte> destinationConnectionId,
-        ReadOnlySpan<byte> sourceConnectionId,
-        ReadOnlySpan<byte> token,
+        scoped ReadOnlySpan<byte> destinationConnectionId,
+        scoped ReadOnlySpan<byte> sourceConnectionId,
+        scoped ReadOnlySpan<byte> token,
         long packetNumber,
         int packetNumberLength,
         int payloadLength,
@@ -73,7 +73,7 @@ internal static class QuicPacketHeaderWriter
     /// <summary>Writes a 1-RTT short header; returns the packet number's offset.</summary>
     public static int WriteShortHeader(
         ref QuicWriter writer,
-        ReadOnlySpan<byte> destinationConnectionId,
+        scoped ReadOnlySpan<byte> destinationConnectionId,
         long packetNumber,
         int packetNumberLength,
         bool spinBit = false,
@@ -96,10 +96,10 @@ internal static class QuicPacketHeaderWriter
     public static void WriteRetry(
         ref QuicWriter writer,
         uint version,
-        ReadOnlySpan<byte> destinationConnectionId,
-        ReadOnlySpan<byte> sourceConnectionId,
-        ReadOnlySpan<byte> retryToken,
-        ReadOnlySpan<byte> integrityTag)
+        scoped ReadOnlySpan<byte> destinationConnectionId,
+        scoped ReadOnlySpan<byte> sourceConnectionId,
+        scoped ReadOnlySpan<byte> retryToken,
+        scoped ReadOnlySpan<byte> integrityTag)
     {
         if (integrityTag.Length != QuicVersion.RetryIntegrityTagLength)
         {
@@ -112,7 +112,7 @@ internal static class QuicPacketHeaderWriter
     }
 
     private static void WriteLongHeaderPrefix(
-        ref QuicWriter writer, byte typeAndLowBits, uint version, ReadOnlySpan<byte> destinationConnectionId, ReadOnlySpan<byte> sourceConnectionId)
+        ref QuicWriter writer, byte typeAndLowBits, uint version, scoped ReadOnlySpan<byte> destinationConnectionId, scoped ReadOnlySpan<byte> sourceConnectionId)
     {
         ValidateConnectionId(destinationConnectionId);
         ValidateConnectionId(sourceConnectionId);
@@ -130,7 +130,7 @@ internal static class QuicPacketHeaderWriter
         ArgumentOutOfRangeException.ThrowIfGreaterThan(packetNumberLength, 4);
     }
 
-    private static void ValidateConnectionId(ReadOnlySpan<byte> connectionId)
+    private static void ValidateConnectionId(scoped ReadOnlySpan<byte> connectionId)
     {
         if (connectionId.Length > QuicVersion.MaxConnectionIdLength)
         {

@@ -19,9 +19,9 @@ internal static class QuicVersionNegotiation
     /// </summary>
     public static void Write(
         ref QuicWriter writer,
-        ReadOnlySpan<byte> destinationConnectionId,
-        ReadOnlySpan<byte> sourceConnectionId,
-        ReadOnlySpan<uint> supportedVersions,
+        scoped ReadOnlySpan<byte> destinationConnectionId,
+        scoped ReadOnlySpan<byte> sourceConnectionId,
+        scoped ReadOnlySpan<uint> supportedVersions,
         byte unusedBits = 0)
     {
         // Invariants (RFC 8999) allow 255-byte IDs: the reply echoes whatever the client sent.
@@ -43,12 +43,12 @@ internal static class QuicVersionNegotiation
     }
 
     /// <summary>Versions in a parsed <see cref="QuicPacketHeader.SupportedVersions"/> list.</summary>
-    public static int GetVersionCount(ReadOnlySpan<byte> supportedVersions) => supportedVersions.Length / 4;
+    public static int GetVersionCount(scoped ReadOnlySpan<byte> supportedVersions) => supportedVersions.Length / 4;
 
-    public static uint GetVersion(ReadOnlySpan<byte> supportedVersions, int index) =>
+    public static uint GetVersion(scoped ReadOnlySpan<byte> supportedVersions, int index) =>
         BinaryPrimitives.ReadUInt32BigEndian(supportedVersions.Slice(index * 4, 4));
 
-    public static bool Contains(ReadOnlySpan<byte> supportedVersions, uint version)
+    public static bool Contains(scoped ReadOnlySpan<byte> supportedVersions, uint version)
     {
         for (int i = 0; i + 4 <= supportedVersions.Length; i += 4)
         {

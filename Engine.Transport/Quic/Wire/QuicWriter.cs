@@ -57,7 +57,7 @@ internal ref struct QuicWriter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void WriteBytes(ReadOnlySpan<byte> bytes)
+    public void WriteBytes(scoped ReadOnlySpan<byte> bytes)
     {
         EnsureSpace(bytes.Length);
         bytes.CopyTo(_buffer[_position..]);

@@ -137,7 +137,7 @@ internal readonly ref struct AckFrame : IQuicFrame
     /// Writes an ACK frame for <paramref name="rangesDescending"/>: at least one range, largest first,
     /// each separated from the next by at least one missing packet.
     /// </summary>
-    public static void Write(ref QuicWriter writer, ReadOnlySpan<AckRange> rangesDescending, ulong ackDelay, EcnCounts? ecnCounts)
+    public static void Write(ref QuicWriter writer, scoped ReadOnlySpan<AckRange> rangesDescending, ulong ackDelay, EcnCounts? ecnCounts)
     {
         ValidateRanges(rangesDescending);
         AckRange first = rangesDescending[0];
