@@ -1,0 +1,41 @@
+using CsCheck;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Quic.Wire.Frames;
+
+namespace Engine.Tests.Transport.Quic.Wire.Frames;
+
+public class MaxDataFrameTests
+{
+    [Fact]
+    public void Write_RandomFields_ReadsBackEqualAndLengthMatches()
+    {
+        WireGen.Varint.Sample(value =>
+        {
+            var frame = new MaxDataFrame(value);
+            byte[] encoded = WireAssert.Encode(frame);
+
+            var reader = new QuicReader(encoded);
+            Assert.Equal(QuicTransportErrorCode.NoError, MaxDataFrame.TryRead(ref reader, out MaxDataFrame read));
+            Assert.Equal(frame, read);
+            Assert.Equal(0, reader.Remaining);
+        });
+    }
+
+    [Fact]
+    public void TryRead_EveryTruncation_ReturnsFrameEncodingError()
+    {
+        var frame = new MaxDataFrame(4);
+        byte[] encoded = WireAssert.Encode(frame);
+
+        Assert.Equal(0x10, encoded[0]);
+        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => MaxDataFrame.TryRead(ref r, out _));
+    }
+
+    [Fact]
+    public void TryRead_OtherFrameType_ReturnsFrameEncodingError()
+    {
+        var reader = new QuicReader([0x01, 0x00, 0x00, 0x00]);
+
+        Assert.Equal(QuicTransportErrorCode.FrameEncodingError, MaxDataFrame.TryRead(ref reader, out _));
+    }
+}

@@ -1,0 +1,41 @@
+using CsCheck;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Quic.Wire.Frames;
+
+namespace Engine.Tests.Transport.Quic.Wire.Frames;
+
+public class ResetStreamFrameTests
+{
+    [Fact]
+    public void Write_RandomFields_ReadsBackEqualAndLengthMatches()
+    {
+        Gen.Select(WireGen.Varint, WireGen.Varint, WireGen.Varint).Sample((a, b, c) =>
+        {
+            var frame = new ResetStreamFrame(a, b, c);
+            byte[] encoded = WireAssert.Encode(frame);
+
+            var reader = new QuicReader(encoded);
+            Assert.Equal(QuicTransportErrorCode.NoError, ResetStreamFrame.TryRead(ref reader, out ResetStreamFrame read));
+            Assert.Equal(frame, read);
+            Assert.Equal(0, reader.Remaining);
+        });
+    }
+
+    [Fact]
+    public void TryRead_EveryTruncation_ReturnsFrameEncodingError()
+    {
+        var frame = new ResetStreamFrame(4, 4660, 1000000);
+        byte[] encoded = WireAssert.Encode(frame);
+
+        Assert.Equal(0x04, encoded[0]);
+        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => ResetStreamFrame.TryRead(ref r, out _));
+    }
+
+    [Fact]
+    public void TryRead_OtherFrameType_ReturnsFrameEncodingError()
+    {
+        var reader = new QuicReader([0x01, 0x00, 0x00, 0x00]);
+
+        Assert.Equal(QuicTransportErrorCode.FrameEncodingError, ResetStreamFrame.TryRead(ref reader, out _));
+    }
+}

@@ -1,0 +1,41 @@
+using CsCheck;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Quic.Wire.Frames;
+
+namespace Engine.Tests.Transport.Quic.Wire.Frames;
+
+public class RetireConnectionIdFrameTests
+{
+    [Fact]
+    public void Write_RandomFields_ReadsBackEqualAndLengthMatches()
+    {
+        WireGen.Varint.Sample(value =>
+        {
+            var frame = new RetireConnectionIdFrame(value);
+            byte[] encoded = WireAssert.Encode(frame);
+
+            var reader = new QuicReader(encoded);
+            Assert.Equal(QuicTransportErrorCode.NoError, RetireConnectionIdFrame.TryRead(ref reader, out RetireConnectionIdFrame read));
+            Assert.Equal(frame, read);
+            Assert.Equal(0, reader.Remaining);
+        });
+    }
+
+    [Fact]
+    public void TryRead_EveryTruncation_ReturnsFrameEncodingError()
+    {
+        var frame = new RetireConnectionIdFrame(4);
+        byte[] encoded = WireAssert.Encode(frame);
+
+        Assert.Equal(0x19, encoded[0]);
+        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => RetireConnectionIdFrame.TryRead(ref r, out _));
+    }
+
+    [Fact]
+    public void TryRead_OtherFrameType_ReturnsFrameEncodingError()
+    {
+        var reader = new QuicReader([0x01, 0x00, 0x00, 0x00]);
+
+        Assert.Equal(QuicTransportErrorCode.FrameEncodingError, RetireConnectionIdFrame.TryRead(ref reader, out _));
+    }
+}

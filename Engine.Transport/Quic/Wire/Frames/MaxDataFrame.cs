@@ -1,0 +1,26 @@
+namespace Engine.Transport.Quic.Wire.Frames;
+
+/// <summary>MAX_DATA (type 0x10, RFC 9000 §19.9): connection-level flow control credit.</summary>
+internal readonly record struct MaxDataFrame(ulong MaximumData) : IQuicFrame
+{
+    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out MaxDataFrame frame)
+    {
+        frame = default;
+        if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.MaxData)
+            || !reader.TryReadVarint(out ulong maximumData))
+        {
+            return QuicTransportErrorCode.FrameEncodingError;
+        }
+
+        frame = new MaxDataFrame(maximumData);
+        return QuicTransportErrorCode.NoError;
+    }
+
+    public int GetLength() => 1 + QuicVarint.GetLength(MaximumData);
+
+    public void Write(ref QuicWriter writer)
+    {
+        writer.WriteByte((byte)QuicFrameType.MaxData);
+        writer.WriteVarint(MaximumData);
+    }
+}
