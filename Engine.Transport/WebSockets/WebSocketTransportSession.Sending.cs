@@ -127,6 +127,13 @@ public sealed partial class WebSocketTransportSession
             while (true)
             {
                 WriterStep step = TakeNextSend(out ReadOnlyMemory<byte> payload, out byte[]? pooledBuffer);
+                if (_coalescer is not null)
+                {
+                    // Sends copy into the batch and complete at once; the batch goes out when the
+                    // queue runs dry (or fills the batch buffer), as one write.
+                    _coalescer.Batching = step is WriterStep.Datagram or WriterStep.Reliable;
+                }
+
                 switch (step)
                 {
                     case WriterStep.Datagram:
@@ -154,6 +161,12 @@ public sealed partial class WebSocketTransportSession
                         break;
 
                     case WriterStep.Idle:
+                        if (_coalescer is { HasPending: true })
+                        {
+                            await _coalescer.FlushBatchAsync(_abortToken);
+                            break; // look again: more may have been queued during the write
+                        }
+
                         await _writerSignal.WaitAsync();
                         break;
 

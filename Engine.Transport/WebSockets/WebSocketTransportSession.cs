@@ -59,6 +59,8 @@ public sealed partial class WebSocketTransportSession : ITransportSession
     private readonly CancellationToken _abortToken;
     private readonly TaskCompletionSource _closeCompleted = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    private readonly WriteCoalescingStream? _coalescer;
+
     // Written under _gate, read without it.
     private SessionCloseInfo? _closeInfo;
 
@@ -85,13 +87,18 @@ public sealed partial class WebSocketTransportSession : ITransportSession
     /// <param name="remoteEndPoint">The peer's address, when known.</param>
     /// <param name="logger">Receives close reasons and connection failures.</param>
     /// <param name="timeProvider">Drives the close timeouts.</param>
+    /// <param name="writeCoalescer">
+    /// The stream under <paramref name="webSocket"/>, when it is a <see cref="WriteCoalescingStream"/>:
+    /// the writer then sends everything queued as one batch (one TLS and socket write per burst).
+    /// </param>
     public WebSocketTransportSession(
         WebSocket webSocket,
         WebSocketSessionOptions options,
         string id,
         EndPoint? remoteEndPoint,
         ILogger logger,
-        TimeProvider timeProvider)
+        TimeProvider timeProvider,
+        WriteCoalescingStream? writeCoalescer = null)
     {
         ArgumentNullException.ThrowIfNull(webSocket);
         ArgumentNullException.ThrowIfNull(options);
@@ -104,6 +111,7 @@ public sealed partial class WebSocketTransportSession : ITransportSession
         }
 
         _socket = webSocket;
+        _coalescer = writeCoalescer;
         _options = options;
         Id = id;
         RemoteEndPoint = remoteEndPoint;

@@ -6,6 +6,7 @@ using Engine.Telemetry;
 using Engine.Transport.WebSockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.FileProviders;
@@ -37,6 +38,16 @@ public static class EngineEndpoints
             app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
         }
 
+        // Before the WebSocket middleware captures the upgrade feature: hand it a batching stream.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Path == "/ws" && context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true } upgrade)
+            {
+                context.Features.Set<IHttpUpgradeFeature>(new CoalescingUpgradeFeature(upgrade));
+            }
+
+            return next(context);
+        });
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(20) });
 
         if (services.Tokens is null)
@@ -101,7 +112,8 @@ public static class EngineEndpoints
                 "ws-" + context.TraceIdentifier,
                 context.Connection.RemoteIpAddress is { } ip ? new System.Net.IPEndPoint(ip, context.Connection.RemotePort) : null,
                 services.Loggers.CreateLogger<WebSocketTransportSession>(),
-                services.Time);
+                services.Time,
+                (context.Features.Get<IHttpUpgradeFeature>() as CoalescingUpgradeFeature)?.Stream);
             var connection = new ClientConnection(transport, services);
             await connection.RunAsync(context.RequestServices.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping);
         }
