@@ -250,7 +250,7 @@ internal static class WebSocketLoad
                     }
                 }
             }
-            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException)
+            catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
             {
             }
         }

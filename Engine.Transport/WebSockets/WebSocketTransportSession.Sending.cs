@@ -139,7 +139,11 @@ public sealed partial class WebSocketTransportSession
                     case WriterStep.Datagram:
                         // The buffer belongs to the datagram slot and stays valid until this loop takes
                         // from the same slot again.
-                        await _socket.SendAsync(payload, WebSocketMessageType.Binary, endOfMessage: true, _abortToken);
+                        if (_coalescer?.TryAppendBinaryFrame(payload.Span) != true)
+                        {
+                            await _socket.SendAsync(payload, WebSocketMessageType.Binary, endOfMessage: true, _abortToken);
+                        }
+
                         Interlocked.Increment(ref _unreliableDatagramsSent);
                         Interlocked.Add(ref _bytesSent, payload.Length);
                         break;
@@ -147,7 +151,12 @@ public sealed partial class WebSocketTransportSession
                     case WriterStep.Reliable:
                         try
                         {
-                            await _socket.SendAsync(payload, WebSocketMessageType.Binary, endOfMessage: true, _abortToken);
+                            // Batched frames skip the WebSocket's per-send machinery; anything that
+                            // does not fit the batch goes through it as before.
+                            if (_coalescer?.TryAppendBinaryFrame(payload.Span) != true)
+                            {
+                                await _socket.SendAsync(payload, WebSocketMessageType.Binary, endOfMessage: true, _abortToken);
+                            }
                         }
                         finally
                         {

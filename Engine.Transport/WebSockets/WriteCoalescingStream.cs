@@ -135,6 +135,47 @@ public sealed class WriteCoalescingStream : Stream
         base.Dispose(disposing);
     }
 
+    /// <summary>
+    /// Appends one whole unmasked binary frame (RFC 6455 §5.2: FIN, opcode 2, no mask, as a server
+    /// sends) carrying <paramref name="payload"/> to the batch, without going through the
+    /// WebSocket's own send path. Only while batching and only if it fits; false otherwise, and the
+    /// caller sends through the WebSocket instead. Frames are appended atomically, so they never
+    /// interleave with the WebSocket's own control frames.
+    /// </summary>
+    public bool TryAppendBinaryFrame(ReadOnlySpan<byte> payload)
+    {
+        int headerLength = payload.Length < 126 ? 2 : payload.Length <= ushort.MaxValue ? 4 : 10;
+        lock (_bufferLock)
+        {
+            if (!Batching || _disposed || _count + headerLength + payload.Length > BufferSize)
+            {
+                return false;
+            }
+
+            _buffer ??= ArrayPool<byte>.Shared.Rent(BufferSize);
+            Span<byte> frame = _buffer.AsSpan(_count, headerLength + payload.Length);
+            frame[0] = 0x82; // FIN + binary
+            if (headerLength == 2)
+            {
+                frame[1] = (byte)payload.Length;
+            }
+            else if (headerLength == 4)
+            {
+                frame[1] = 126;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(frame[2..], (ushort)payload.Length);
+            }
+            else
+            {
+                frame[1] = 127;
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(frame[2..], (ulong)payload.Length);
+            }
+
+            payload.CopyTo(frame[headerLength..]);
+            _count += frame.Length;
+            return true;
+        }
+    }
+
     private bool TryAppend(ReadOnlySpan<byte> data)
     {
         lock (_bufferLock)
