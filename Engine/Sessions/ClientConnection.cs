@@ -77,6 +77,14 @@ internal sealed partial class ClientConnection
                     await _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(ex.Message), CancellationToken.None);
                     break;
                 }
+                catch (Exception ex) when (ex is not OutOfMemoryException)
+                {
+                    // A bug on our side while handling this peer's message: close only this
+                    // connection (1011) rather than let the exception reach the server.
+                    Log.ConnectionFailed(_logger, ex, _transport.Id);
+                    await _transport.CloseAsync(SessionCloseCode.InternalError, "internal error", CancellationToken.None);
+                    break;
+                }
 
                 if (_closeRequested is { } close)
                 {

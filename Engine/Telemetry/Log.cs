@@ -56,4 +56,7 @@ internal static partial class Log
 
     [LoggerMessage(17, LogLevel.Warning, "Spectator of room {Room} fell behind and was disconnected")]
     public static partial void SpectatorOverflow(ILogger logger, string room);
+
+    [LoggerMessage(18, LogLevel.Error, "Connection {SessionId} hit an internal error and is closed with 1011")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, string sessionId);
 }
