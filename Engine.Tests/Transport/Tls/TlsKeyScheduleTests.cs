@@ -235,7 +235,12 @@ public class TlsKeyScheduleTests
     {
         var schedule = TlsKeySchedule.ForCipherSuite(TlsConstants.TlsAes256GcmSha384);
         Assert.Equal(HashAlgorithmName.SHA384, schedule.Hash);
-        Assert.Equal(48, schedule.EarlySecret.Length);
+        Assert.Equal(
+            Hex("7ee8206f5570023e6dc7519eb1073bc4e791ad37b5c382aa10ba18e2357e716971f9362f2c2fe2a76bfd78dfec4ea9b5"),
+            schedule.EarlySecret);
+        Assert.Equal(
+            Hex("1591dac5cbbf0330a4a84de9c753330e92d01f0a88214b4464972fd668049e93e52f2b16fad922fdc0584478428f282b"),
+            TlsKeySchedule.DeriveEmptySalt(schedule.Hash, schedule.EarlySecret));
         schedule.DeriveHandshakeSecret(SharedSecret);
         using var transcript = new TlsTranscript(schedule.Hash);
         transcript.Append(ClientHello);
