@@ -15,10 +15,10 @@ internal static class ServerSentEvents
 {
     public static async Task StreamAsync(HttpContext context, string room, EngineServices services, ILogger logger)
     {
-        if (room.Length is 0 or > 64 || !room.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+        if (!RoomNames.IsValid(room))
         {
             context.Response.StatusCode = StatusCodes.Status400BadRequest;
-            await context.Response.WriteAsync("Room names are 1–64 characters of letters, digits, '-' and '_'.");
+            await context.Response.WriteAsync(RoomNames.Rule);
             return;
         }
 

@@ -8,7 +8,6 @@ namespace Engine.Sessions;
 
 internal sealed partial class ClientConnection
 {
-    private const int MaxRoomNameLength = 64;
     private const int MaxPlayerNameLength = 32;
 
     private void Dispatch(ReadOnlySpan<byte> payload)
@@ -132,13 +131,13 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        if (!IsValidName(join.Room, MaxRoomNameLength, roomName: true))
+        if (!RoomNames.IsValid(join.Room))
         {
-            SendError(ErrorCode.InvalidArgument, $"Room names are 1–{MaxRoomNameLength} characters of letters, digits, '-' and '_'.");
+            SendError(ErrorCode.InvalidArgument, RoomNames.Rule);
             return;
         }
 
-        if (!IsValidName(join.Name, MaxPlayerNameLength, roomName: false))
+        if (!IsValidPlayerName(join.Name))
         {
             SendError(ErrorCode.InvalidArgument, $"Player names are 1–{MaxPlayerNameLength} printable characters.");
             return;
@@ -272,22 +271,6 @@ internal sealed partial class ClientConnection
         return true;
     }
 
-    private static bool IsValidName(string value, int maxLength, bool roomName)
-    {
-        if (value.Length == 0 || value.Length > maxLength)
-        {
-            return false;
-        }
-
-        foreach (char c in value)
-        {
-            bool ok = roomName ? char.IsAsciiLetterOrDigit(c) || c is '-' or '_' : !char.IsControl(c);
-            if (!ok)
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
+    private static bool IsValidPlayerName(string name) =>
+        name.Length is > 0 and <= MaxPlayerNameLength && !name.Any(char.IsControl);
 }

@@ -27,6 +27,7 @@ internal sealed partial class ClientConnection
     private readonly ArrayBufferWriter<byte> _replyWriter = new(128);
     private SessionState? _session;
     private long _dropped;
+    private (SessionCloseCode Code, string Reason)? _closeRequested;
 
     // Reused decode targets: MemoryPack overwrites them, so steady input and ping traffic allocates nothing.
     private InputMessage? _input;
@@ -111,8 +112,6 @@ internal sealed partial class ClientConnection
             await _transport.DisposeAsync();
         }
     }
-
-    private (SessionCloseCode Code, string Reason)? _closeRequested;
 
     private void RequestClose(SessionCloseCode code, string reason) => _closeRequested ??= (code, reason);
 

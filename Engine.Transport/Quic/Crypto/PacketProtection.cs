@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Quic.Crypto;
 
@@ -182,13 +183,13 @@ internal sealed class PacketProtection : IDisposable
             return false;
         }
 
-        long truncated = 0;
+        uint truncated = 0;
         foreach (byte b in packet.Slice(packetNumberOffset, packetNumberLength))
         {
             truncated = (truncated << 8) | b;
         }
 
-        packetNumber = DecodePacketNumber(largestReceivedPacketNumber, truncated, packetNumberLength);
+        packetNumber = QuicPacketNumber.Decode(largestReceivedPacketNumber, truncated, packetNumberLength);
         return true;
     }
 
@@ -202,29 +203,6 @@ internal sealed class PacketProtection : IDisposable
 
         AuthenticationFailures++;
         return false;
-    }
-
-    /// <summary>
-    /// Recovers a full packet number from its truncated encoding: the candidate closest to
-    /// the next expected number (RFC 9000 §17.1 and Appendix A.3).
-    /// </summary>
-    public static long DecodePacketNumber(long largestReceivedPacketNumber, long truncatedPacketNumber, int packetNumberLength)
-    {
-        long expected = largestReceivedPacketNumber + 1;
-        long window = 1L << (packetNumberLength * 8);
-        long halfWindow = window / 2;
-        long candidate = (expected & ~(window - 1)) | truncatedPacketNumber;
-        if (candidate <= expected - halfWindow && candidate < (1L << 62) - window)
-        {
-            return candidate + window;
-        }
-
-        if (candidate > expected + halfWindow && candidate >= window)
-        {
-            return candidate - window;
-        }
-
-        return candidate;
     }
 
     public void Dispose()
