@@ -1,0 +1,203 @@
+using Engine.Transport.Quic;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Tls;
+
+namespace Engine.Tests.Transport.Quic.Simulation;
+
+public sealed class HandshakeSimulationTests
+{
+    [Fact]
+    public void Handshake_PerfectNetwork_CompletesAndDiscardsEarlyKeys()
+    {
+        using var pair = new QuicTestPair(seed: 1);
+
+        Assert.True(pair.ConnectAndHandshake());
+
+        QuicConnection client = pair.Client!;
+        QuicConnection server = pair.Server!;
+        Assert.Equal("h3", client.NegotiatedApplicationProtocol);
+        Assert.Equal("h3", server.NegotiatedApplicationProtocol);
+        Assert.True(server.IsHandshakeConfirmed);
+        Assert.Contains(pair.ClientEvents, e => e.Kind == QuicConnectionEventKind.HandshakeCompleted);
+        Assert.Contains(pair.ServerEvents, e => e.Kind == QuicConnectionEventKind.HandshakeCompleted);
+        Assert.Equal(TlsConstants.X25519, client.Tls.NegotiatedGroup);
+
+        // Both sides learned the other's transport parameters, DATAGRAM support included.
+        Assert.Equal(65536UL, client.PeerTransportParameters!.MaxDatagramFrameSize);
+        Assert.Equal(65536UL, server.PeerTransportParameters!.MaxDatagramFrameSize);
+        Assert.True(client.MaxDatagramPayloadSize > 1000);
+    }
+
+    [Fact]
+    public void Handshake_ClientDatagrams_ArePaddedTo1200()
+    {
+        using var pair = new QuicTestPair(seed: 2);
+        var clientInitialSizes = new List<int>();
+        pair.Network.OnSend = (from, datagram) =>
+        {
+            if (from.Equals(QuicTestPair.ClientAddress) && (datagram[0] & 0xf0) == 0xc0)
+            {
+                clientInitialSizes.Add(datagram.Length);
+            }
+        };
+
+        Assert.True(pair.ConnectAndHandshake());
+
+        Assert.NotEmpty(clientInitialSizes);
+        Assert.All(clientInitialSizes, size => Assert.True(size >= 1200, $"client Initial datagram of {size} bytes"));
+    }
+
+    [Theory]
+    [InlineData(11)]
+    [InlineData(12)]
+    [InlineData(13)]
+    [InlineData(14)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(17)]
+    [InlineData(18)]
+    [InlineData(19)]
+    [InlineData(20)]
+    public void Handshake_ThirtyPercentLossEachWay_Completes(int seed)
+    {
+        using var pair = new QuicTestPair(seed);
+        pair.ClientToServer = new NetworkConditions { Loss = 0.30 };
+        pair.ServerToClient = new NetworkConditions { Loss = 0.30 };
+
+        Assert.True(pair.ConnectAndHandshake(maxSteps: 50_000), $"handshake did not complete; {pair.Network.DatagramsLost} of {pair.Network.DatagramsSent} datagrams lost, client close: {pair.Client?.CloseInfo}, server close: {pair.Server?.CloseInfo}");
+        Assert.True(pair.Network.DatagramsLost > 0);
+    }
+
+    [Fact]
+    public void Handshake_CorruptionDuplicationAndReordering_CompletesAndCountsDrops()
+    {
+        using var pair = new QuicTestPair(seed: 30);
+        var conditions = new NetworkConditions { Corruption = 0.2, Duplication = 0.2, Reordering = 0.3, Jitter = TimeSpan.FromMilliseconds(5) };
+        pair.ClientToServer = conditions;
+        pair.ServerToClient = conditions;
+
+        Assert.True(pair.ConnectAndHandshake(maxSteps: 50_000));
+        Assert.True(pair.Network.DatagramsCorrupted > 0);
+    }
+
+    [Fact]
+    public void Handshake_WrongPinnedHash_ClosesWithCryptoError()
+    {
+        using var pair = new QuicTestPair(seed: 3);
+        pair.ClientOptions = pair.ClientOptions with
+        {
+            Tls = pair.ClientOptions.Tls with { ServerCertificateHashes = [new byte[32]] },
+        };
+
+        pair.Connect();
+        Assert.True(pair.Network.RunUntil(() => pair.Client!.IsClosing && pair.Server is { IsClosing: true }, 20_000));
+
+        QuicCloseInfo clientClose = pair.Client!.CloseInfo!;
+        Assert.Equal(QuicCloseOrigin.LocalTransportError, clientClose.Origin);
+        Assert.True(QuicTransportErrors.IsCryptoError(clientClose.TransportError), clientClose.ToString());
+        Assert.Equal(QuicCloseOrigin.PeerTransport, pair.Server!.CloseInfo!.Origin);
+        Assert.Equal(clientClose.ErrorCode, pair.Server.CloseInfo.ErrorCode);
+    }
+
+    [Fact]
+    public void Handshake_NoCommonApplicationProtocol_ServerClosesWithAlert120()
+    {
+        using var pair = new QuicTestPair(seed: 4);
+        pair.ClientOptions = pair.ClientOptions with { Tls = pair.ClientOptions.Tls with { ApplicationProtocols = ["not-h3"] } };
+
+        pair.Connect();
+        Assert.True(pair.Network.RunUntil(() => pair.Client!.IsClosing, 20_000));
+
+        Assert.Equal(QuicCloseOrigin.PeerTransport, pair.Client!.CloseInfo!.Origin);
+        Assert.Equal(0x100UL + 120, pair.Client.CloseInfo.ErrorCode);
+    }
+
+    [Fact]
+    public void Endpoint_UnknownVersion_AnswersWithVersionNegotiation()
+    {
+        using var pair = new QuicTestPair(seed: 5);
+        byte[] probe = new byte[1200];
+        probe[0] = 0xc0;
+        probe[1] = 0x1a; probe[2] = 0x2a; probe[3] = 0x3a; probe[4] = 0x4a; // version 0x1a2a3a4a
+        probe[5] = 8; // DCID length
+        probe[14] = 4; // SCID length
+        var replies = new List<byte[]>();
+        pair.Network.OnSend = (from, datagram) =>
+        {
+            if (from.Equals(QuicTestPair.ServerAddress))
+            {
+                replies.Add(datagram);
+            }
+        };
+
+        pair.Network.Inject(QuicTestPair.ClientAddress, QuicTestPair.ServerAddress, probe);
+        pair.Network.RunUntil(() => replies.Count > 0, 10);
+
+        byte[] reply = Assert.Single(replies);
+        Assert.Equal(QuicHeaderStatus.Valid, QuicPacketHeaderParser.TryParse(reply, 0, out QuicPacketHeader header));
+        Assert.Equal(QuicPacketType.VersionNegotiation, header.Type);
+        Assert.True(QuicVersionNegotiation.Contains(header.SupportedVersions, QuicVersion.V1));
+        Assert.Equal(0, pair.ServerEndpoint.ConnectionCount);
+    }
+
+    [Fact]
+    public void Server_BeforeAddressValidation_SendsAtMostThreeTimesWhatItReceived()
+    {
+        using var pair = new QuicTestPair(seed: 6);
+        long clientBytes = 0;
+        long serverBytes = 0;
+        int clientDatagrams = 0;
+        pair.Network.OnSend = (from, datagram) =>
+        {
+            if (from.Equals(QuicTestPair.ClientAddress))
+            {
+                clientDatagrams++;
+                clientBytes += datagram.Length;
+            }
+            else
+            {
+                serverBytes += datagram.Length;
+            }
+        };
+
+        // Only the client's first datagram gets through; everything else it sends is lost.
+        pair.ClientToServer = new NetworkConditions { Loss = 0 };
+        pair.Connect();
+        pair.Network.RunUntil(() => clientDatagrams >= 1, 5);
+        pair.ClientToServer = new NetworkConditions { Loss = 1.0 };
+        long receivedByServer = clientBytes;
+        pair.Network.RunUntil(() => false, 2_000);
+
+        Assert.True(serverBytes > 0);
+        Assert.True(serverBytes <= 3 * receivedByServer, $"server sent {serverBytes} bytes having received {receivedByServer}");
+    }
+
+    [Fact]
+    public void Connection_Idle_ClosesBothSidesAfterTimeout()
+    {
+        var transport = new QuicConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(2) };
+        using var pair = new QuicTestPair(seed: 7, transport);
+        Assert.True(pair.ConnectAndHandshake());
+        TimeSpan start = pair.Network.Now;
+
+        Assert.True(pair.Network.RunUntil(() => pair.Client!.IsClosed && pair.Server!.IsClosed, 10_000));
+
+        Assert.Equal(QuicCloseOrigin.IdleTimeout, pair.Client!.CloseInfo!.Origin);
+        Assert.Equal(QuicCloseOrigin.IdleTimeout, pair.Server!.CloseInfo!.Origin);
+        Assert.InRange(pair.Network.Now - start, TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3));
+        Assert.Equal(0, pair.ServerEndpoint.ConnectionCount);
+    }
+
+    [Fact]
+    public void Close_ApplicationCode_PeerSeesCodeAndReasonThenBothForgetTheConnection()
+    {
+        using var pair = new QuicTestPair(seed: 8);
+        Assert.True(pair.ConnectAndHandshake());
+
+        pair.Client!.Close(42, "game over", pair.Network.Now);
+        Assert.True(pair.Network.RunUntil(() => pair.Server!.IsClosing, 1_000));
+
+        Assert.Equal(new QuicCloseInfo(QuicCloseOrigin.PeerApplication, 42, 0, "game over"), pair.Server!.CloseInfo);
+        Assert.True(pair.Network.RunUntil(() => pair.ServerEndpoint.ConnectionCount == 0 && pair.ClientEndpoint.ConnectionCount == 0, 10_000));
+    }
+}

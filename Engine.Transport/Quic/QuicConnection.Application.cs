@@ -1,0 +1,125 @@
+using Engine.Transport.Quic.Recovery;
+using Engine.Transport.Quic.Wire.Frames;
+
+namespace Engine.Transport.Quic;
+
+internal sealed partial class QuicConnection
+{
+    /// <summary>
+    /// Largest datagram payload <see cref="TrySendDatagram"/> accepts now: what fits one packet
+    /// and the peer's max_datagram_frame_size; 0 when the peer does not accept DATAGRAM frames.
+    /// </summary>
+    public int MaxDatagramPayloadSize
+    {
+        get
+        {
+            if (_peerMaxDatagramFrameSize == 0)
+            {
+                return 0;
+            }
+
+            // short header (1 + DCID + up to 4-byte packet number), tag, DATAGRAM type and length
+            int packetRoom = Math.Min(_options.MaxDatagramSize, _peerMaxUdpPayloadSize) - (1 + _remoteConnectionId.Length + 4) - TagLength - 1 - 2;
+            int frameRoom = _peerMaxDatagramFrameSize - 1 - 2;
+            return Math.Max(0, Math.Min(packetRoom, frameRoom));
+        }
+    }
+
+    /// <summary>
+    /// Queues an unreliable datagram (RFC 9221). False when the handshake is not complete, the peer
+    /// refuses DATAGRAM frames, or the payload is larger than <see cref="MaxDatagramPayloadSize"/>.
+    /// A full queue drops its oldest datagram. Datagrams are never retransmitted.
+    /// </summary>
+    public bool TrySendDatagram(ReadOnlySpan<byte> payload)
+    {
+        if (_state != ConnectionState.Established || payload.Length > MaxDatagramPayloadSize)
+        {
+            return false;
+        }
+
+        _datagramsToSend.Enqueue(payload);
+        return true;
+    }
+
+    /// <summary>Takes the oldest received datagram into <paramref name="destination"/>; false if none (or it does not fit).</summary>
+    public bool TryReceiveDatagram(Span<byte> destination, out int length) => _datagramsReceived.TryDequeue(destination, out length);
+
+    /// <summary>Received datagrams waiting for the application.</summary>
+    public int PendingDatagramCount => _datagramsReceived.Count;
+
+    /// <summary>Opens a stream; false when the peer's stream limit is reached (a STREAMS_BLOCKED is then sent).</summary>
+    public bool TryOpenStream(bool bidirectional, out long streamId)
+    {
+        EnsureEstablished();
+        return _streams.TryOpenStream(bidirectional, out streamId);
+    }
+
+    /// <summary>Queues bytes (and optionally the FIN) on a stream; returns how many were accepted (send buffer and flow control bound it).</summary>
+    public int WriteStream(long streamId, ReadOnlySpan<byte> data, bool fin)
+    {
+        EnsureEstablished();
+        return _streams.Write(streamId, data, fin);
+    }
+
+    /// <summary>Reads received bytes in order; <paramref name="finished"/> turns true once everything up to the FIN has been read.</summary>
+    public int ReadStream(long streamId, Span<byte> destination, out bool finished) => _streams.Read(streamId, destination, out finished);
+
+    /// <summary>Abandons our sending side with an application error code (RESET_STREAM).</summary>
+    public void ResetStream(long streamId, ulong errorCode) => _streams.ResetStream(streamId, errorCode);
+
+    /// <summary>Asks the peer to stop sending on a stream (STOP_SENDING).</summary>
+    public void StopSending(long streamId, ulong errorCode) => _streams.StopSending(streamId, errorCode);
+
+    void ISentFrameOwner.OnFrameAcked(QuicPacketSpace space, in SentFrame frame)
+    {
+        switch (frame.Kind)
+        {
+            case SentFrameKind.Ack:
+                Space(space).Received.OnAckAcknowledged((long)frame.Offset);
+                break;
+            case SentFrameKind.Crypto:
+                Space(space).CryptoSend.OnAcked(frame.Offset, frame.Length);
+                break;
+            case SentFrameKind.Ping or SentFrameKind.Padding or SentFrameKind.Datagram or SentFrameKind.ConnectionClose or SentFrameKind.HandshakeDone:
+                break;
+            default:
+                _streams.OnFrameAcked(in frame);
+                break;
+        }
+    }
+
+    void ISentFrameOwner.OnFrameLost(QuicPacketSpace space, in SentFrame frame)
+    {
+        switch (frame.Kind)
+        {
+            case SentFrameKind.Crypto:
+                if (!Space(space).IsDiscarded)
+                {
+                    Space(space).CryptoSend.OnLost(frame.Offset, frame.Length);
+                }
+
+                break;
+            case SentFrameKind.HandshakeDone:
+                _handshakeDonePending = true;
+                break;
+            case SentFrameKind.Ack or SentFrameKind.Ping or SentFrameKind.Padding or SentFrameKind.Datagram or SentFrameKind.ConnectionClose:
+                break; // ACKs are rebuilt from current state; datagrams are never retransmitted
+            default:
+                _streams.OnFrameLost(in frame);
+                break;
+        }
+    }
+
+    private void EnsureEstablished()
+    {
+        if (_state != ConnectionState.Established)
+        {
+            throw new InvalidOperationException(_state == ConnectionState.Handshaking
+                ? "The handshake has not completed yet."
+                : $"The connection is closed: {CloseInfo}");
+        }
+    }
+
+    /// <summary>Used by tests to size a DATAGRAM frame the way the sender does.</summary>
+    internal static int DatagramFrameLength(int payloadLength) => DatagramFrame.GetHeaderLength(payloadLength, hasLength: true) + payloadLength;
+}

@@ -1,0 +1,158 @@
+using Engine.Transport.Quic.Crypto;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Tls;
+
+namespace Engine.Transport.Quic;
+
+internal sealed partial class QuicConnection
+{
+    /// <summary>Exponent we use to encode ACK Delay (the RFC default).</summary>
+    private const int AckDelayExponent = 3;
+
+    private bool _peerParametersApplied;
+    private string? _transportParameterError;
+    private int _peerAckDelayExponent = (int)TransportParameters.DefaultAckDelayExponent;
+    private int _peerMaxDatagramFrameSize;
+    private int _peerMaxUdpPayloadSize = 65527;
+    private bool _handshakeDonePending;
+    private bool _remoteConnectionIdConfirmed;
+    private bool _addressValidated;
+    private ulong _highestPeerConnectionIdSequence;
+
+    /// <summary>
+    /// Applies everything TLS produced: handshake bytes go to the crypto streams, secrets become
+    /// packet protection keys (in the order TLS gave them), and completion confirms the handshake.
+    /// </summary>
+    private QuicTransportErrorCode DrainTlsOutput(TimeSpan now)
+    {
+        while (_tls.TryDequeue(out TlsOutput output))
+        {
+            PacketSpaceState space = Space(output.Level);
+            switch (output.Kind)
+            {
+                case TlsOutputKind.HandshakeData:
+                    if (!space.CryptoSend.TryAppend(output.Data))
+                    {
+                        _transportParameterError = "TLS produced more handshake data than a crypto stream holds";
+                        return QuicTransportErrorCode.InternalError;
+                    }
+
+                    break;
+                case TlsOutputKind.ReadSecret:
+                    space.ReadKeys?.Dispose();
+                    space.ReadKeys = PacketProtection.FromSecret(output.CipherSuite, output.Data);
+                    break;
+                case TlsOutputKind.WriteSecret:
+                    space.WriteKeys?.Dispose();
+                    space.WriteKeys = PacketProtection.FromSecret(output.CipherSuite, output.Data);
+                    if (output.Level == QuicPacketSpace.Handshake)
+                    {
+                        _recovery.HasHandshakeKeys = true;
+                    }
+
+                    break;
+            }
+        }
+
+        if (!_peerParametersApplied && _tls.PeerTransportParameters is { } peer)
+        {
+            QuicTransportErrorCode error = ApplyPeerTransportParameters(peer, now);
+            if (error != QuicTransportErrorCode.NoError)
+            {
+                return error;
+            }
+        }
+
+        if (_tls.IsHandshakeComplete && _state == ConnectionState.Handshaking)
+        {
+            _state = ConnectionState.Established;
+            Emit(QuicConnectionEventKind.HandshakeCompleted);
+            if (IsServer)
+            {
+                // A server's handshake is confirmed on completion (RFC 9001 §4.1.2).
+                _handshakeDonePending = true;
+                ConfirmHandshake();
+            }
+        }
+
+        return QuicTransportErrorCode.NoError;
+    }
+
+    private QuicTransportErrorCode ApplyPeerTransportParameters(TransportParameters peer, TimeSpan now)
+    {
+        _peerParametersApplied = true;
+
+        // RFC 9000 §7.3: the connection IDs in the handshake must match the ones in the packets.
+        ReadOnlySpan<byte> expectedSource = _remoteConnectionId;
+        if (peer.InitialSourceConnectionId is null || !peer.InitialSourceConnectionId.AsSpan().SequenceEqual(expectedSource))
+        {
+            _transportParameterError = "initial_source_connection_id does not match the peer's Source Connection ID";
+            return QuicTransportErrorCode.TransportParameterError;
+        }
+
+        if (!IsServer && (peer.OriginalDestinationConnectionId is null
+            || !peer.OriginalDestinationConnectionId.AsSpan().SequenceEqual(_originalDestinationConnectionId)))
+        {
+            _transportParameterError = "original_destination_connection_id does not match our first Destination Connection ID";
+            return QuicTransportErrorCode.TransportParameterError;
+        }
+
+        if (!IsServer && peer.RetrySourceConnectionId is not null)
+        {
+            _transportParameterError = "retry_source_connection_id without a Retry";
+            return QuicTransportErrorCode.TransportParameterError;
+        }
+
+        _peerAckDelayExponent = (int)peer.AckDelayExponent;
+        _peerMaxDatagramFrameSize = (int)Math.Min(peer.MaxDatagramFrameSize, int.MaxValue);
+        _peerMaxUdpPayloadSize = (int)Math.Min(peer.MaxUdpPayloadSize, 65527);
+        _recovery.PeerMaxAckDelay = TimeSpan.FromMilliseconds(peer.MaxAckDelay);
+        _streams.ApplyPeerTransportParameters(peer);
+        _peerIdleTimeout = TimeSpan.FromMilliseconds(peer.MaxIdleTimeout);
+        _idleDeadline = now + IdleTimeoutWithFloor();
+        return QuicTransportErrorCode.NoError;
+    }
+
+    /// <summary>HANDSHAKE_DONE from the server confirms the client's handshake (RFC 9001 §4.1.2).</summary>
+    private QuicTransportErrorCode OnHandshakeDone(TimeSpan now)
+    {
+        _ = now;
+        if (!_tls.IsHandshakeComplete)
+        {
+            return QuicTransportErrorCode.ProtocolViolation;
+        }
+
+        ConfirmHandshake();
+        return QuicTransportErrorCode.NoError;
+    }
+
+    private void ConfirmHandshake()
+    {
+        if (IsHandshakeConfirmed)
+        {
+            return;
+        }
+
+        IsHandshakeConfirmed = true;
+        _recovery.HandshakeConfirmed = true;
+        _recovery.PeerCompletedAddressValidation = true;
+        DiscardSpace(QuicPacketSpace.Initial);
+        DiscardSpace(QuicPacketSpace.Handshake); // RFC 9001 §4.9.2
+    }
+
+    private void DiscardSpace(QuicPacketSpace spaceId)
+    {
+        PacketSpaceState space = Space(spaceId);
+        if (space.IsDiscarded)
+        {
+            return;
+        }
+
+        space.Discard();
+        _recovery.DiscardSpace(spaceId);
+    }
+
+    /// <summary>Most bytes a server may send before the client's address is validated: 3× what it received (RFC 9000 §8.1).</summary>
+    private long AmplificationBudget =>
+        !IsServer || _addressValidated ? long.MaxValue : Math.Max(0, (3 * _bytesReceivedFromPeer) - _bytesSentToPeer);
+}

@@ -1,0 +1,185 @@
+using System.Text;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Quic.Wire.Frames;
+
+namespace Engine.Transport.Quic;
+
+internal sealed partial class QuicConnection
+{
+    /// <summary>Longest reason phrase we put in CONNECTION_CLOSE.</summary>
+    private const int MaxReasonBytes = 256;
+
+    private TimeSpan _idleDeadline;
+    private TimeSpan _peerIdleTimeout;
+    private bool _ackElicitingSentSinceReceive;
+    private bool _closeFramePending;
+    private TimeSpan _closeDeadline;
+    private ulong _closeErrorCode;
+    private ulong _closeFrameType;
+    private bool _closeIsApplication;
+    private string _closeReason = string.Empty;
+
+    /// <summary>
+    /// The earliest time <see cref="HandleTimeout"/> has work to do (loss detection, a delayed ACK,
+    /// the idle timeout or the end of the closing period); null when nothing is scheduled.
+    /// </summary>
+    public TimeSpan? PollTimeout()
+    {
+        switch (_state)
+        {
+            case ConnectionState.Closed:
+                return null;
+            case ConnectionState.Closing or ConnectionState.Draining:
+                return _closeDeadline;
+        }
+
+        TimeSpan earliest = _idleDeadline;
+        if (_recovery.LossDetectionTimer is { } lossTimer && lossTimer < earliest)
+        {
+            earliest = lossTimer;
+        }
+
+        foreach (PacketSpaceState space in _spaces)
+        {
+            if (!space.IsDiscarded && space.WriteKeys is not null
+                && space.Received.AckDeadline(space.Space == QuicPacketSpace.ApplicationData ? _options.MaxAckDelay : TimeSpan.Zero) is { } ackDeadline
+                && ackDeadline < earliest)
+            {
+                earliest = ackDeadline;
+            }
+        }
+
+        return earliest;
+    }
+
+    /// <summary>Runs whatever timers have expired at <paramref name="now"/>; then poll for transmits and events.</summary>
+    public void HandleTimeout(TimeSpan now)
+    {
+        switch (_state)
+        {
+            case ConnectionState.Closed:
+                return;
+            case ConnectionState.Closing or ConnectionState.Draining:
+                if (now >= _closeDeadline)
+                {
+                    _state = ConnectionState.Closed;
+                }
+
+                return;
+        }
+
+        if (now >= _idleDeadline)
+        {
+            // RFC 9000 §10.1: an idle timeout closes silently.
+            CloseInfo = new QuicCloseInfo(QuicCloseOrigin.IdleTimeout, 0, 0, "idle timeout");
+            _state = ConnectionState.Closed;
+            Emit(QuicConnectionEventKind.Closed);
+            return;
+        }
+
+        if (_recovery.LossDetectionTimer is { } lossTimer && now >= lossTimer)
+        {
+            _recovery.OnLossDetectionTimeout(now, this);
+        }
+
+        // Delayed ACKs that fell due are picked up by PollTransmit.
+    }
+
+    /// <summary>
+    /// Closes the connection with an application error code (CONNECTION_CLOSE type 0x1d). The
+    /// connection sends the close, then lingers for three PTOs to answer stray packets.
+    /// </summary>
+    public void Close(ulong applicationErrorCode, string reason, TimeSpan now)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(applicationErrorCode, QuicVarint.MaxValue);
+        ArgumentNullException.ThrowIfNull(reason);
+        if (_state >= ConnectionState.Closing)
+        {
+            return;
+        }
+
+        EnterClosing(new QuicCloseInfo(QuicCloseOrigin.LocalApplication, applicationErrorCode, 0, reason), isApplication: true, now);
+    }
+
+    private void CloseWithTransportError(QuicTransportErrorCode error, ulong frameType, string reason, TimeSpan now)
+    {
+        if (_state >= ConnectionState.Closing)
+        {
+            return;
+        }
+
+        EnterClosing(new QuicCloseInfo(QuicCloseOrigin.LocalTransportError, (ulong)error, frameType, reason), isApplication: false, now);
+    }
+
+    private void EnterClosing(QuicCloseInfo info, bool isApplication, TimeSpan now)
+    {
+        CloseInfo = info;
+        _closeErrorCode = info.ErrorCode;
+        _closeFrameType = info.FrameType;
+        _closeIsApplication = isApplication;
+        _closeReason = info.Reason;
+        _state = ConnectionState.Closing;
+        _closeFramePending = true;
+        _closeDeadline = now + (3 * _recovery.ProbeTimeout());
+        Emit(QuicConnectionEventKind.Closed);
+    }
+
+    private void OnPeerClose(scoped ConnectionCloseFrame frame, TimeSpan now)
+    {
+        if (_state >= ConnectionState.Closing)
+        {
+            return;
+        }
+
+        string reason = Encoding.UTF8.GetString(frame.ReasonPhrase);
+        CloseInfo = new QuicCloseInfo(
+            frame.IsApplicationError ? QuicCloseOrigin.PeerApplication : QuicCloseOrigin.PeerTransport,
+            frame.ErrorCode,
+            frame.FrameType,
+            reason);
+        _state = ConnectionState.Draining; // RFC 9000 §10.2.2
+        _closeDeadline = now + (3 * _recovery.ProbeTimeout());
+        Emit(QuicConnectionEventKind.Closed);
+    }
+
+    private void WriteConnectionClose(ref QuicWriter writer, QuicPacketSpace space)
+    {
+        // An application close must not reveal application state before the handshake is
+        // confirmed, so outside 1-RTT it becomes APPLICATION_ERROR (RFC 9000 §10.2.3).
+        bool application = _closeIsApplication && space == QuicPacketSpace.ApplicationData;
+        ulong code = _closeIsApplication && !application ? (ulong)QuicTransportErrorCode.ApplicationError : _closeErrorCode;
+        Span<byte> reason = stackalloc byte[MaxReasonBytes];
+        int reasonLength = 0;
+        if (application || !_closeIsApplication)
+        {
+            reasonLength = Encoding.UTF8.GetBytes(_closeReason.AsSpan(0, Math.Min(_closeReason.Length, MaxReasonBytes / 4)), reason);
+        }
+
+        var frame = new ConnectionCloseFrame(application, code, application ? 0 : _closeFrameType, reason[..reasonLength]);
+        int length = frame.GetLength();
+        if (length > writer.Remaining)
+        {
+            frame = new ConnectionCloseFrame(application, code, application ? 0 : _closeFrameType, []);
+        }
+
+        frame.Write(ref writer);
+    }
+
+    private TimeSpan HandshakeIdleTimeout() => _options.IdleTimeout > TimeSpan.Zero ? _options.IdleTimeout : TimeSpan.FromSeconds(30);
+
+    /// <summary>The negotiated idle timeout (the smaller non-zero value), at least three PTOs (RFC 9000 §10.1).</summary>
+    private TimeSpan IdleTimeoutWithFloor()
+    {
+        TimeSpan local = _options.IdleTimeout;
+        TimeSpan idle = local == TimeSpan.Zero ? _peerIdleTimeout
+            : _peerIdleTimeout == TimeSpan.Zero ? local
+            : local < _peerIdleTimeout ? local : _peerIdleTimeout;
+        if (idle == TimeSpan.Zero)
+        {
+            idle = TimeSpan.FromDays(365); // both disabled the idle timeout
+        }
+
+        TimeSpan floor = 3 * _recovery.ProbeTimeout();
+        return idle > floor ? idle : floor;
+    }
+}

@@ -1,0 +1,328 @@
+using Engine.Transport.Quic.Crypto;
+using Engine.Transport.Quic.Recovery;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Quic.Wire.Frames;
+
+namespace Engine.Transport.Quic;
+
+internal sealed partial class QuicConnection
+{
+    private const int TagLength = QuicCipherSuites.TagLength;
+
+    private long _bytesReceivedFromPeer;
+    private long _bytesSentToPeer;
+    private bool _pathResponsePending;
+    private ulong _pathResponse;
+
+    /// <summary>
+    /// Builds the next UDP payload into <paramref name="buffer"/>, coalescing Initial, Handshake and
+    /// 1-RTT packets as needed. Returns its length, or 0 when there is nothing to send now (the
+    /// congestion window, the anti-amplification limit or an empty queue). Call until it returns 0.
+    /// </summary>
+    public int PollTransmit(TimeSpan now, Span<byte> buffer)
+    {
+        if (_state is ConnectionState.Draining or ConnectionState.Closed)
+        {
+            return 0;
+        }
+
+        long budget = Math.Min(Math.Min(buffer.Length, _options.MaxDatagramSize), Math.Min(_peerMaxUdpPayloadSize, AmplificationBudget));
+        if (budget < 64)
+        {
+            return 0;
+        }
+
+        CollectProbes();
+        Span<byte> datagram = buffer[..(int)budget];
+        Span<PendingPacket> packets = stackalloc PendingPacket[3];
+        int packetCount = 0;
+        int offset = 0;
+        bool closing = _state == ConnectionState.Closing;
+        if (closing && !_closeFramePending)
+        {
+            return 0;
+        }
+
+        for (int i = 0; i < _spaces.Length; i++)
+        {
+            PacketSpaceState space = _spaces[i];
+            if (space.WriteKeys is null || space.IsDiscarded)
+            {
+                continue;
+            }
+
+            if (closing && i < 2 && IsHandshakeConfirmed)
+            {
+                continue;
+            }
+
+            if (TryBuildPacket(space, now, datagram[offset..], closing, out PendingPacket packet))
+            {
+                packet.Start = offset;
+                packets[packetCount++] = packet;
+                offset += packet.Length;
+            }
+        }
+
+        if (packetCount == 0)
+        {
+            return 0;
+        }
+
+        // RFC 9000 §14.1: a client pads every datagram carrying an Initial packet, a server every
+        // datagram carrying an ack-eliciting Initial, to at least 1200 bytes.
+        bool hasInitial = packets[0].Space == QuicPacketSpace.Initial;
+        if (hasInitial && (!IsServer || packets[0].AckEliciting) && offset < MinInitialDatagramSize)
+        {
+            ref PendingPacket last = ref packets[packetCount - 1];
+            int padding = Math.Min(MinInitialDatagramSize, datagram.Length) - offset;
+            datagram.Slice(offset, padding).Clear();
+            last.PayloadLength += padding;
+            last.Length += padding;
+            last.Padded = true;
+            offset += padding;
+        }
+
+        for (int i = 0; i < packetCount; i++)
+        {
+            SealPacket(datagram, ref packets[i], now);
+        }
+
+        if (closing)
+        {
+            _closeFramePending = false;
+        }
+
+        Statistics.DatagramsSent++;
+        Statistics.BytesSent += offset;
+        _bytesSentToPeer += offset;
+        return offset;
+    }
+
+    private void CollectProbes()
+    {
+        while (_recovery.TryTakeProbe(out QuicPacketSpace probeSpace))
+        {
+            PacketSpaceState space = Space(probeSpace);
+            space.ProbesPending++;
+            space.CryptoSend.RequeueUnacknowledged();
+        }
+    }
+
+    /// <summary>A packet written into the datagram in the clear, waiting for its header and protection.</summary>
+    private struct PendingPacket
+    {
+        public QuicPacketSpace Space;
+        public int Start;
+        public int HeaderLength;
+        public int PacketNumberLength;
+        public long PacketNumber;
+        public int PayloadLength;
+        public int Length;
+        public bool AckEliciting;
+        public bool Padded;
+        public SentPacket Record;
+    }
+
+    private bool TryBuildPacket(PacketSpaceState space, TimeSpan now, Span<byte> room, bool closing, out PendingPacket packet)
+    {
+        packet = default;
+        QuicPacketSpace spaceId = space.Space;
+        bool ackDue = space.Received.AckDue(now, spaceId == QuicPacketSpace.ApplicationData ? _options.MaxAckDelay : TimeSpan.Zero);
+        bool probe = space.ProbesPending > 0;
+        bool congestionBlocked = !probe && !_recovery.CongestionController.CanSend(_options.MaxDatagramSize);
+        bool wantsData = !closing && !congestionBlocked && HasAckElicitingDataFor(space);
+        if (!closing && !ackDue && !wantsData && !probe)
+        {
+            return false;
+        }
+
+        long packetNumber = _recovery.NextPacketNumber(spaceId);
+        int packetNumberLength = QuicPacketNumber.GetEncodedLength(packetNumber, _recovery.LargestAcked(spaceId));
+        QuicPacketType type = spaceId switch
+        {
+            QuicPacketSpace.Initial => QuicPacketType.Initial,
+            QuicPacketSpace.Handshake => QuicPacketType.Handshake,
+            _ => QuicPacketType.OneRtt,
+        };
+        int headerLength = type == QuicPacketType.OneRtt
+            ? 1 + _remoteConnectionId.Length + packetNumberLength
+            : QuicPacketHeaderWriter.GetLongHeaderLength(type, _remoteConnectionId.Length, _localConnectionId.Length, 0, packetNumberLength);
+        int maxPayload = room.Length - headerLength - TagLength;
+        if (maxPayload < 32)
+        {
+            return false;
+        }
+
+        SentPacket record = _recovery.RentPacket();
+        record.PacketNumber = packetNumber;
+        var writer = new QuicWriter(room.Slice(headerLength, maxPayload));
+        bool ackEliciting = false;
+        if (space.Received.HasRanges && (ackDue || wantsData || probe || closing))
+        {
+            int ackLength = space.Received.GetAckFrameLength(now, AckDelayExponent);
+            if (ackLength <= writer.Remaining)
+            {
+                space.Received.WriteAckFrame(ref writer, now, AckDelayExponent);
+                record.Frames.Add(SentFrame.WithValue(SentFrameKind.Ack, (ulong)space.Received.LargestAcknowledgedInLastAck));
+            }
+        }
+
+        if (closing)
+        {
+            WriteConnectionClose(ref writer, spaceId);
+        }
+        else if (wantsData || probe)
+        {
+            ackEliciting = WriteAckElicitingFrames(space, ref writer, record, congestionBlocked);
+            if (probe && !ackEliciting && writer.Remaining > 0)
+            {
+                writer.WriteByte((byte)QuicFrameType.Ping);
+                record.Frames.Add(SentFrame.Simple(SentFrameKind.Ping));
+                ackEliciting = true;
+            }
+
+            if (probe && ackEliciting)
+            {
+                space.ProbesPending--;
+            }
+        }
+
+        int payloadLength = writer.Position;
+        if (payloadLength == 0)
+        {
+            _recovery.ReturnPacket(record);
+            return false;
+        }
+
+        // Header protection samples 16 bytes starting 4 after the packet number's start.
+        int minimumPayload = 4 - packetNumberLength;
+        if (payloadLength < minimumPayload)
+        {
+            writer.WriteZeros(minimumPayload - payloadLength);
+            payloadLength = minimumPayload;
+        }
+
+        record.AckEliciting = ackEliciting;
+        packet = new PendingPacket
+        {
+            Space = spaceId,
+            HeaderLength = headerLength,
+            PacketNumberLength = packetNumberLength,
+            PacketNumber = packetNumber,
+            PayloadLength = payloadLength,
+            Length = headerLength + payloadLength + TagLength,
+            AckEliciting = ackEliciting,
+            Record = record,
+        };
+        return true;
+    }
+
+    private bool HasAckElicitingDataFor(PacketSpaceState space)
+    {
+        if (space.CryptoSend.HasDataToSend)
+        {
+            return true;
+        }
+
+        if (space.Space != QuicPacketSpace.ApplicationData || !_tls.IsHandshakeComplete)
+        {
+            return false;
+        }
+
+        return _handshakeDonePending || _pathResponsePending || _datagramsToSend.Count > 0 || _streams.HasDataToSend;
+    }
+
+    private bool WriteAckElicitingFrames(PacketSpaceState space, ref QuicWriter writer, SentPacket record, bool congestionBlocked)
+    {
+        int start = writer.Position;
+        while (writer.Remaining > 8 && space.CryptoSend.TryTakeChunk(writer.Remaining - 8, out ulong offset, out ReadOnlySpan<byte> data))
+        {
+            new CryptoFrame(offset, data).Write(ref writer);
+            record.Frames.Add(new SentFrame(SentFrameKind.Crypto, 0, offset, data.Length, false));
+        }
+
+        if (space.Space == QuicPacketSpace.ApplicationData && !congestionBlocked && _tls.IsHandshakeComplete)
+        {
+            if (_handshakeDonePending && writer.Remaining >= 1)
+            {
+                writer.WriteByte((byte)QuicFrameType.HandshakeDone);
+                record.Frames.Add(SentFrame.Simple(SentFrameKind.HandshakeDone));
+                _handshakeDonePending = false;
+            }
+
+            if (_pathResponsePending && writer.Remaining >= 9)
+            {
+                new PathResponseFrame(_pathResponse).Write(ref writer);
+                record.Frames.Add(SentFrame.Simple(SentFrameKind.Ping)); // not retransmitted: a new challenge brings a new response
+                _pathResponsePending = false;
+            }
+
+            WriteDatagramFrames(ref writer, record);
+            _streams.WriteFrames(ref writer, record.Frames);
+        }
+
+        return writer.Position > start;
+    }
+
+    private void WriteDatagramFrames(ref QuicWriter writer, SentPacket record)
+    {
+        while (_datagramsToSend.TryPeek(out ReadOnlySpan<byte> payload))
+        {
+            int length = DatagramFrame.GetHeaderLength(payload.Length, hasLength: true) + payload.Length;
+            if (length > writer.Remaining)
+            {
+                if (writer.Position == 0 || length > _options.MaxDatagramSize - 64)
+                {
+                    _datagramsToSend.Discard(); // can never fit: dropped, never split (RFC 9221 §5)
+                    continue;
+                }
+
+                return; // next packet
+            }
+
+            new DatagramFrame(payload, hasLength: true).Write(ref writer);
+            record.Frames.Add(new SentFrame(SentFrameKind.Datagram, 0, 0, payload.Length, false));
+            _datagramsToSend.Discard();
+        }
+    }
+
+    private void SealPacket(Span<byte> datagram, ref PendingPacket packet, TimeSpan now)
+    {
+        Span<byte> bytes = datagram.Slice(packet.Start, packet.Length);
+        var writer = new QuicWriter(bytes);
+        int packetNumberOffset = packet.Space == QuicPacketSpace.ApplicationData
+            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packet.PacketNumber, packet.PacketNumberLength)
+            : QuicPacketHeaderWriter.WriteLongHeader(
+                ref writer,
+                packet.Space == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,
+                QuicVersion.V1,
+                _remoteConnectionId,
+                _localConnectionId,
+                [],
+                packet.PacketNumber,
+                packet.PacketNumberLength,
+                packet.PayloadLength + TagLength);
+        PacketProtection keys = Space(packet.Space).WriteKeys!;
+        keys.Protect(bytes, packetNumberOffset, packet.PayloadLength, packet.PacketNumber);
+
+        SentPacket record = packet.Record;
+        record.TimeSent = now;
+        record.Size = packet.Length;
+        record.AckEliciting = packet.AckEliciting;
+        record.InFlight = packet.AckEliciting || packet.Padded; // RFC 9002 §2: PADDING counts toward bytes in flight
+        _recovery.OnPacketSent(packet.Space, record);
+        Statistics.PacketsSent++;
+        if (packet.AckEliciting && !_ackElicitingSentSinceReceive)
+        {
+            // RFC 9000 §10.1: sending the first ack-eliciting packet after receiving restarts the idle timer.
+            _ackElicitingSentSinceReceive = true;
+            _idleDeadline = now + IdleTimeoutWithFloor();
+        }
+
+        if (!IsServer && packet.Space == QuicPacketSpace.Handshake)
+        {
+            DiscardSpace(QuicPacketSpace.Initial); // RFC 9001 §4.9.1: a client drops Initial keys on first Handshake send
+        }
+    }
+}

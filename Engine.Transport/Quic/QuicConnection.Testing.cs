@@ -1,0 +1,42 @@
+using Engine.Transport.Quic.Crypto;
+using Engine.Transport.Quic.Wire;
+
+namespace Engine.Transport.Quic;
+
+internal sealed partial class QuicConnection
+{
+    /// <summary>
+    /// Seals arbitrary frame bytes into one packet of <paramref name="spaceId"/> with this
+    /// connection's real keys and header, bypassing frame generation and recovery. For tests that
+    /// play a misbehaving peer: the receiver sees an authentic packet whose frames are bad.
+    /// Returns the packet length, or 0 when this space has no write keys.
+    /// </summary>
+    internal int SealRawPacketForTesting(QuicPacketSpace spaceId, ReadOnlySpan<byte> frames, Span<byte> destination)
+    {
+        PacketProtection? keys = Space(spaceId).WriteKeys;
+        if (keys is null)
+        {
+            return 0;
+        }
+
+        long packetNumber = _recovery.NextPacketNumber(spaceId);
+        const int packetNumberLength = 4;
+        int payloadLength = Math.Max(frames.Length, 4);
+        var writer = new QuicWriter(destination);
+        int packetNumberOffset = spaceId == QuicPacketSpace.ApplicationData
+            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packetNumber, packetNumberLength)
+            : QuicPacketHeaderWriter.WriteLongHeader(
+                ref writer,
+                spaceId == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,
+                QuicVersion.V1,
+                _remoteConnectionId,
+                _localConnectionId,
+                [],
+                packetNumber,
+                packetNumberLength,
+                payloadLength + TagLength);
+        writer.WriteBytes(frames);
+        writer.WriteZeros(payloadLength - frames.Length);
+        return keys.Protect(destination, packetNumberOffset, payloadLength, packetNumber);
+    }
+}

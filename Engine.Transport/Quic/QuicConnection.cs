@@ -1,0 +1,261 @@
+using System.Net;
+using System.Security.Cryptography;
+using Engine.Transport.Quic.Crypto;
+using Engine.Transport.Quic.Recovery;
+using Engine.Transport.Quic.Streams;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Tls;
+
+namespace Engine.Transport.Quic;
+
+/// <summary>
+/// One QUIC v1 connection as a sans-IO state machine (RFC 9000/9001/9002, DATAGRAM per RFC 9221).
+/// Inputs: <see cref="HandleDatagram"/> with the time it arrived, <see cref="HandleTimeout"/>, and
+/// application commands (streams, datagrams, close). Outputs: <see cref="PollTransmit"/> fills one
+/// UDP payload at a time, <see cref="PollTimeout"/> says when to call back, <see cref="TryPollEvent"/>
+/// reports what happened. No socket, thread, timer or clock inside: <c>now</c> is whatever the
+/// driver's clock says (a virtual one in tests). Not thread-safe: one driver owns it.
+/// </summary>
+internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
+{
+    /// <summary>Smallest datagram carrying a client Initial (RFC 9000 §14.1).</summary>
+    public const int MinInitialDatagramSize = 1200;
+
+    private readonly QuicConnectionOptions _options;
+    private readonly TlsHandshake _tls;
+    private readonly PacketSpaceState[] _spaces;
+    private readonly LossRecovery _recovery;
+    private readonly StreamManager _streams;
+    private readonly DatagramRing _datagramsReceived;
+    private readonly DatagramRing _datagramsToSend;
+    private readonly Queue<QuicConnectionEvent> _events = new();
+    private readonly byte[] _localConnectionId;
+    private readonly byte[] _originalDestinationConnectionId;
+    private byte[] _remoteConnectionId;
+    private ConnectionState _state = ConnectionState.Handshaking;
+
+    private QuicConnection(
+        bool isServer,
+        QuicConnectionOptions options,
+        IPEndPoint remoteAddress,
+        byte[] localConnectionId,
+        byte[] remoteConnectionId,
+        byte[] originalDestinationConnectionId,
+        Func<TransportParameters, TlsHandshake> createTls,
+        TimeSpan now)
+    {
+        IsServer = isServer;
+        _options = options;
+        RemoteAddress = remoteAddress;
+        _localConnectionId = localConnectionId;
+        _remoteConnectionId = remoteConnectionId;
+        _originalDestinationConnectionId = originalDestinationConnectionId;
+        _spaces =
+        [
+            new PacketSpaceState(QuicPacketSpace.Initial, options.MaxAckRanges),
+            new PacketSpaceState(QuicPacketSpace.Handshake, options.MaxAckRanges),
+            new PacketSpaceState(QuicPacketSpace.ApplicationData, options.MaxAckRanges),
+        ];
+        _spaces[0].ReadKeys = isServer
+            ? InitialSecrets.CreateClientProtection(originalDestinationConnectionId)
+            : InitialSecrets.CreateServerProtection(originalDestinationConnectionId);
+        _spaces[0].WriteKeys = isServer
+            ? InitialSecrets.CreateServerProtection(originalDestinationConnectionId)
+            : InitialSecrets.CreateClientProtection(originalDestinationConnectionId);
+        _recovery = new LossRecovery(new NewRenoCongestionController(options.MaxDatagramSize), isServer)
+        {
+            PeerCompletedAddressValidation = isServer,
+        };
+        _streams = new StreamManager(isServer, options.Streams);
+        _datagramsReceived = new DatagramRing(options.DatagramReceiveQueueCapacity);
+        _datagramsToSend = new DatagramRing(options.DatagramSendQueueCapacity);
+        _tls = createTls(BuildLocalTransportParameters());
+        _idleDeadline = now + HandshakeIdleTimeout();
+    }
+
+    private enum ConnectionState
+    {
+        Handshaking,
+        Established,
+
+        /// <summary>We sent CONNECTION_CLOSE and answer further packets with it until the closing period ends.</summary>
+        Closing,
+
+        /// <summary>The peer sent CONNECTION_CLOSE; we stay silent until the draining period ends.</summary>
+        Draining,
+
+        /// <summary>Nothing left to do; the endpoint may forget the connection.</summary>
+        Closed,
+    }
+
+    public bool IsServer { get; }
+
+    /// <summary>Where datagrams of this connection go; the driver sends <see cref="PollTransmit"/>'s output here.</summary>
+    public IPEndPoint RemoteAddress { get; }
+
+    /// <summary>The connection ID peers address us by.</summary>
+    public ReadOnlySpan<byte> LocalConnectionId => _localConnectionId;
+
+    /// <summary>The destination connection ID of the client's first Initial packet.</summary>
+    public ReadOnlySpan<byte> OriginalDestinationConnectionId => _originalDestinationConnectionId;
+
+    public bool IsHandshakeComplete => _tls.IsHandshakeComplete;
+
+    public bool IsHandshakeConfirmed { get; private set; }
+
+    /// <summary>True once closing or draining has begun (or ended).</summary>
+    public bool IsClosing => _state >= ConnectionState.Closing;
+
+    /// <summary>True when the connection is over and holds nothing more to send.</summary>
+    public bool IsClosed => _state == ConnectionState.Closed;
+
+    /// <summary>Why the connection closed; null while it is open.</summary>
+    public QuicCloseInfo? CloseInfo { get; private set; }
+
+    public string? NegotiatedApplicationProtocol => _tls.NegotiatedApplicationProtocol;
+
+    public TransportParameters? PeerTransportParameters => _tls.PeerTransportParameters;
+
+    /// <summary>The TLS state machine, for diagnostics and tests (negotiated group, suite).</summary>
+    internal TlsHandshake Tls => _tls;
+
+    internal LossRecovery Recovery => _recovery;
+
+    public QuicConnectionStatistics Statistics { get; } = new();
+
+    /// <summary>Creates the server side of a connection for a client's first Initial packet.</summary>
+    public static QuicConnection CreateServer(
+        QuicServerConnectionOptions options,
+        IPEndPoint remoteAddress,
+        ReadOnlySpan<byte> originalDestinationConnectionId,
+        ReadOnlySpan<byte> clientSourceConnectionId,
+        byte[]? localConnectionId,
+        TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        byte[] local = localConnectionId ?? RandomNumberGenerator.GetBytes(options.Transport.ConnectionIdLength);
+        return new QuicConnection(
+            isServer: true,
+            options.Transport,
+            remoteAddress,
+            local,
+            clientSourceConnectionId.ToArray(),
+            originalDestinationConnectionId.ToArray(),
+            parameters => new TlsServerHandshake(options.Tls, parameters),
+            now);
+    }
+
+    /// <summary>Creates a client connection; its first Initial is ready from <see cref="PollTransmit"/>.</summary>
+    public static QuicConnection CreateClient(QuicClientConnectionOptions options, IPEndPoint remoteAddress, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        byte[] local = RandomNumberGenerator.GetBytes(options.Transport.ConnectionIdLength);
+        byte[] initialDestination = RandomNumberGenerator.GetBytes(8);
+        var connection = new QuicConnection(
+            isServer: false,
+            options.Transport,
+            remoteAddress,
+            local,
+            initialDestination,
+            initialDestination,
+            parameters => new TlsClientHandshake(options.Tls, parameters),
+            now);
+        ((TlsClientHandshake)connection._tls).Start();
+        connection.DrainTlsOutput(now);
+        return connection;
+    }
+
+    /// <summary>Takes the next event, if any.</summary>
+    public bool TryPollEvent(out QuicConnectionEvent connectionEvent)
+    {
+        if (_events.TryDequeue(out connectionEvent))
+        {
+            return true;
+        }
+
+        while (_streams.TryDequeueEvent(out StreamEvent streamEvent))
+        {
+            QuicConnectionEventKind kind = streamEvent.Kind switch
+            {
+                StreamEventKind.Opened => QuicConnectionEventKind.StreamOpened,
+                StreamEventKind.Readable => QuicConnectionEventKind.StreamReadable,
+                StreamEventKind.Writable => QuicConnectionEventKind.StreamWritable,
+                StreamEventKind.PeerReset => QuicConnectionEventKind.StreamPeerReset,
+                StreamEventKind.PeerStopSending => QuicConnectionEventKind.StreamPeerStopSending,
+                _ => QuicConnectionEventKind.StreamFinished,
+            };
+            connectionEvent = new QuicConnectionEvent(kind, streamEvent.StreamId, streamEvent.ErrorCode);
+            return true;
+        }
+
+        return false;
+    }
+
+    public void Dispose()
+    {
+        foreach (PacketSpaceState space in _spaces)
+        {
+            space.Dispose();
+        }
+
+        _tls.Dispose();
+    }
+
+    private PacketSpaceState Space(QuicPacketSpace space) => _spaces[(int)space];
+
+    private void Emit(QuicConnectionEventKind kind, long streamId = -1, ulong errorCode = 0) =>
+        _events.Enqueue(new QuicConnectionEvent(kind, streamId, errorCode));
+
+    private TransportParameters BuildLocalTransportParameters()
+    {
+        StreamManagerOptions streams = _options.Streams;
+        return new TransportParameters
+        {
+            OriginalDestinationConnectionId = IsServer ? _originalDestinationConnectionId : null,
+            InitialSourceConnectionId = _localConnectionId,
+            MaxIdleTimeout = (ulong)_options.IdleTimeout.TotalMilliseconds,
+            MaxUdpPayloadSize = (ulong)_options.MaxReceiveDatagramSize,
+            InitialMaxData = streams.InitialMaxData,
+            InitialMaxStreamDataBidiLocal = streams.InitialMaxStreamDataBidiLocal,
+            InitialMaxStreamDataBidiRemote = streams.InitialMaxStreamDataBidiRemote,
+            InitialMaxStreamDataUni = streams.InitialMaxStreamDataUni,
+            InitialMaxStreamsBidi = streams.MaxStreamsBidi,
+            InitialMaxStreamsUni = streams.MaxStreamsUni,
+            AckDelayExponent = AckDelayExponent,
+            MaxAckDelay = (ulong)_options.MaxAckDelay.TotalMilliseconds,
+            DisableActiveMigration = IsServer,
+            ActiveConnectionIdLimit = (ulong)_options.ActiveConnectionIdLimit,
+            MaxDatagramFrameSize = (ulong)_options.MaxDatagramFrameSize,
+        };
+    }
+}
+
+/// <summary>Counters a connection keeps for tests, logs and metrics.</summary>
+internal sealed class QuicConnectionStatistics
+{
+    public long DatagramsReceived { get; internal set; }
+
+    public long PacketsReceived { get; internal set; }
+
+    /// <summary>Packets dropped before processing: undecryptable, unknown keys, bad header, wrong connection ID.</summary>
+    public long PacketsDropped { get; internal set; }
+
+    /// <summary>Packets whose packet number was already processed.</summary>
+    public long DuplicatePackets { get; internal set; }
+
+    /// <summary>CRYPTO frames that carried no byte not already received (a peer's retransmission).</summary>
+    public long DuplicateCryptoFrames { get; internal set; }
+
+    public long DatagramsSent { get; internal set; }
+
+    public long PacketsSent { get; internal set; }
+
+    public long BytesSent { get; internal set; }
+
+    public long BytesReceived { get; internal set; }
+
+    /// <summary>Received DATAGRAM frames dropped because the application had not taken older ones.</summary>
+    public long DatagramFramesDropped { get; internal set; }
+}

@@ -1,0 +1,227 @@
+using System.Net;
+using Engine.Transport.Quic.Wire;
+
+namespace Engine.Transport.Quic;
+
+/// <summary>
+/// Routes datagrams to connections by destination connection ID and creates server connections
+/// for valid client Initials (sans-IO, like the connections it holds). Unknown versions get a
+/// Version Negotiation packet; anything else it cannot place is dropped and counted. Bounded:
+/// at most <see cref="QuicEndpointOptions.MaxConnections"/> connections, a bounded accept queue
+/// and a bounded queue of stateless packets. Not thread-safe: one driver owns it.
+/// </summary>
+internal sealed class QuicEndpoint : IDisposable
+{
+    private readonly QuicEndpointOptions _options;
+    private readonly Dictionary<ConnectionIdKey, QuicConnection> _routes = [];
+    private readonly List<QuicConnection> _connections = [];
+    private readonly Queue<QuicConnection> _accepted = new();
+    private readonly Queue<(IPEndPoint Destination, byte[] Datagram)> _stateless = new();
+    private int _transmitCursor;
+
+    public QuicEndpoint(QuicEndpointOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+    }
+
+    public int ConnectionCount => _connections.Count;
+
+    public IReadOnlyList<QuicConnection> Connections => _connections;
+
+    /// <summary>Datagrams that reached no connection (unknown ID, malformed, or refused).</summary>
+    public long DatagramsDropped { get; private set; }
+
+    public long VersionNegotiationsSent { get; private set; }
+
+    /// <summary>Client Initials refused because the endpoint was at its connection or accept-queue limit.</summary>
+    public long ConnectionsRefused { get; private set; }
+
+    /// <summary>Starts a client connection to <paramref name="remote"/>; its first flight is ready from <see cref="PollTransmit"/>.</summary>
+    public QuicConnection Connect(QuicClientConnectionOptions options, IPEndPoint remote, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Transport.ConnectionIdLength != _options.ConnectionIdLength)
+        {
+            options = options with { Transport = options.Transport with { ConnectionIdLength = _options.ConnectionIdLength } };
+        }
+
+        QuicConnection connection = QuicConnection.CreateClient(options, remote, now);
+        _connections.Add(connection);
+        _routes[ConnectionIdKey.From(connection.LocalConnectionId)] = connection;
+        return connection;
+    }
+
+    /// <summary>Takes the next server connection created for a client; it may still be handshaking.</summary>
+    public bool TryAccept(out QuicConnection connection) => _accepted.TryDequeue(out connection!);
+
+    /// <summary>Processes one received datagram. Never throws for peer bytes.</summary>
+    public void HandleDatagram(IPEndPoint remote, ReadOnlySpan<byte> datagram, TimeSpan now)
+    {
+        QuicHeaderStatus status = QuicPacketHeaderParser.TryParse(datagram, _options.ConnectionIdLength, out QuicPacketHeader header);
+        if (status == QuicHeaderStatus.UnsupportedVersion)
+        {
+            SendVersionNegotiation(remote, header, datagram.Length);
+            return;
+        }
+
+        if (status != QuicHeaderStatus.Valid)
+        {
+            DatagramsDropped++;
+            return;
+        }
+
+        if (_routes.TryGetValue(ConnectionIdKey.From(header.DestinationConnectionId), out QuicConnection? connection))
+        {
+            connection.HandleDatagram(datagram, now);
+            RemoveIfClosed(connection);
+            return;
+        }
+
+        if (_options.Server is null || header.Type != QuicPacketType.Initial)
+        {
+            DatagramsDropped++;
+            return;
+        }
+
+        // RFC 9000 §14.1 and §7.2: a client's first Initial fills at least 1200 bytes and names a destination ID of at least 8 bytes.
+        if (datagram.Length < QuicConnection.MinInitialDatagramSize || header.DestinationConnectionId.Length < 8)
+        {
+            DatagramsDropped++;
+            return;
+        }
+
+        if (_connections.Count >= _options.MaxConnections || _accepted.Count >= _options.AcceptQueueCapacity)
+        {
+            ConnectionsRefused++;
+            DatagramsDropped++;
+            return;
+        }
+
+        connection = QuicConnection.CreateServer(_options.Server, remote, header.DestinationConnectionId, header.SourceConnectionId, null, now);
+        _connections.Add(connection);
+        _routes[ConnectionIdKey.From(connection.LocalConnectionId)] = connection;
+        _routes[ConnectionIdKey.From(connection.OriginalDestinationConnectionId)] = connection;
+        connection.HandleDatagram(datagram, now);
+        if (connection.Statistics.PacketsReceived == 0 || connection.IsClosed)
+        {
+            // Nothing authenticated: keep no state for it (a flood of junk Initials costs us no memory).
+            DatagramsDropped++;
+            _routes.Remove(ConnectionIdKey.From(connection.LocalConnectionId));
+            _routes.Remove(ConnectionIdKey.From(connection.OriginalDestinationConnectionId));
+            _connections.Remove(connection);
+            connection.Dispose();
+            return;
+        }
+
+        _accepted.Enqueue(connection);
+    }
+
+    /// <summary>
+    /// The next datagram to send from any connection (round robin) or a stateless reply.
+    /// Returns its length and destination, or 0 when nothing is ready.
+    /// </summary>
+    public int PollTransmit(TimeSpan now, Span<byte> buffer, out IPEndPoint? destination)
+    {
+        if (_stateless.TryDequeue(out (IPEndPoint Destination, byte[] Datagram) reply))
+        {
+            destination = reply.Destination;
+            reply.Datagram.CopyTo(buffer);
+            return reply.Datagram.Length;
+        }
+
+        for (int i = 0; i < _connections.Count; i++)
+        {
+            _transmitCursor = (_transmitCursor + 1) % _connections.Count;
+            QuicConnection connection = _connections[_transmitCursor];
+            int length = connection.PollTransmit(now, buffer);
+            if (length > 0)
+            {
+                destination = connection.RemoteAddress;
+                return length;
+            }
+        }
+
+        destination = null;
+        return 0;
+    }
+
+    /// <summary>The earliest timeout of any connection; null when none is scheduled.</summary>
+    public TimeSpan? PollTimeout()
+    {
+        TimeSpan? earliest = null;
+        foreach (QuicConnection connection in _connections)
+        {
+            if (connection.PollTimeout() is { } timeout && (earliest is null || timeout < earliest))
+            {
+                earliest = timeout;
+            }
+        }
+
+        return earliest;
+    }
+
+    /// <summary>Runs expired timers of every connection and forgets connections that finished closing.</summary>
+    public void HandleTimeout(TimeSpan now)
+    {
+        for (int i = _connections.Count - 1; i >= 0; i--)
+        {
+            QuicConnection connection = _connections[i];
+            if (connection.PollTimeout() is { } timeout && timeout <= now)
+            {
+                connection.HandleTimeout(now);
+            }
+
+            RemoveIfClosed(connection);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (QuicConnection connection in _connections)
+        {
+            connection.Dispose();
+        }
+
+        _connections.Clear();
+        _routes.Clear();
+    }
+
+    private void SendVersionNegotiation(IPEndPoint remote, QuicPacketHeader header, int datagramLength)
+    {
+        // RFC 9000 §6.1: only in answer to a datagram large enough to be a client's first flight.
+        if (datagramLength < QuicConnection.MinInitialDatagramSize || _stateless.Count >= _options.StatelessQueueCapacity)
+        {
+            DatagramsDropped++;
+            return;
+        }
+
+        byte[] packet = new byte[QuicVersionNegotiation.GetLength(header.SourceConnectionId.Length, header.DestinationConnectionId.Length, 1)];
+        var writer = new QuicWriter(packet);
+        QuicVersionNegotiation.Write(ref writer, header.SourceConnectionId, header.DestinationConnectionId, [QuicVersion.V1]);
+        _stateless.Enqueue((remote, packet));
+        VersionNegotiationsSent++;
+    }
+
+    private void RemoveIfClosed(QuicConnection connection)
+    {
+        if (!connection.IsClosed)
+        {
+            return;
+        }
+
+        _connections.Remove(connection);
+        _routes.Remove(ConnectionIdKey.From(connection.LocalConnectionId));
+        if (connection.IsServer)
+        {
+            ConnectionIdKey original = ConnectionIdKey.From(connection.OriginalDestinationConnectionId);
+            if (_routes.TryGetValue(original, out QuicConnection? routed) && routed == connection)
+            {
+                _routes.Remove(original);
+            }
+        }
+
+        connection.Dispose();
+    }
+}
