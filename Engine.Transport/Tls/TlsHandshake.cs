@@ -1,120 +1,199 @@
+using System.Security.Cryptography;
+using Engine.Transport.Quic;
+using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
-/// <summary>TLS 1.3 handshake message types (RFC 8446 §4).</summary>
-internal enum TlsHandshakeType : byte
-{
-    ClientHello = 1,
-    ServerHello = 2,
-    NewSessionTicket = 4,
-    EndOfEarlyData = 5,
-    EncryptedExtensions = 8,
-    Certificate = 11,
-    CertificateRequest = 13,
-    CertificateVerify = 15,
-    Finished = 20,
-    KeyUpdate = 24,
-    MessageHash = 254,
-}
-
-/// <summary>TLS alert descriptions used here (RFC 8446 §6.2); in QUIC each becomes CRYPTO_ERROR 0x100 + alert.</summary>
-internal enum TlsAlert : byte
-{
-    UnexpectedMessage = 10,
-    HandshakeFailure = 40,
-    IllegalParameter = 47,
-    DecodeError = 50,
-    ProtocolVersion = 70,
-    InternalError = 80,
-    MissingExtension = 109,
-    UnsupportedExtension = 110,
-    NoApplicationProtocol = 120,
-}
-
-/// <summary>TLS extension types (RFC 8446 §4.2, RFC 7301, RFC 9001 §8.2).</summary>
-internal enum TlsExtensionType : ushort
-{
-    ServerName = 0,
-    SupportedGroups = 10,
-    SignatureAlgorithms = 13,
-    ApplicationLayerProtocolNegotiation = 16,
-    PreSharedKey = 41,
-    EarlyData = 42,
-    SupportedVersions = 43,
-    Cookie = 44,
-    PskKeyExchangeModes = 45,
-    KeyShare = 51,
-    QuicTransportParameters = 57,
-}
-
-/// <summary>Named groups, cipher suites and versions that matter to the handshake.</summary>
-internal static class TlsConstants
-{
-    public const ushort Tls13 = 0x0304;
-    public const ushort Tls12 = 0x0303;
-    public const ushort X25519 = 0x001d;
-    public const ushort Secp256r1 = 0x0017;
-    public const ushort Secp384r1 = 0x0018;
-    public const ushort X25519MlKem768 = 0x11ec;
-    public const ushort TlsAes128GcmSha256 = 0x1301;
-    public const ushort TlsAes256GcmSha384 = 0x1302;
-    public const ushort TlsChaCha20Poly1305Sha256 = 0x1303;
-
-    /// <summary>The 4-byte handshake header: type and 24-bit length (RFC 8446 §4).</summary>
-    public const int HandshakeHeaderLength = 4;
-
-    /// <summary>The QUIC error carrying <paramref name="alert"/>.</summary>
-    public static QuicTransportErrorCode ToQuicError(TlsAlert alert) => QuicTransportErrors.CryptoError((byte)alert);
-}
-
-/// <summary>Handshake message framing over the crypto stream.</summary>
-internal static class TlsHandshakeFraming
+/// <summary>
+/// A TLS 1.3 handshake driven by QUIC (RFC 9001 §4): crypto-stream bytes go in per encryption
+/// level, handshake data and traffic secrets come out in order. Message framing, per-level
+/// buffering and error latching live here; <see cref="TlsServerHandshake"/> and
+/// <see cref="TlsClientHandshake"/> hold the state machines. Not thread-safe.
+/// </summary>
+internal abstract class TlsHandshake : IDisposable
 {
     /// <summary>
-    /// Reads a handshake header from <paramref name="stream"/>. False when fewer than four bytes
-    /// are there. The body may not have arrived yet: compare <paramref name="bodyLength"/> with
-    /// what follows.
+    /// Bound on unprocessed bytes per level (a partial message plus anything after it). Beyond it,
+    /// or for a message declaring a longer body, the handshake fails with CRYPTO_BUFFER_EXCEEDED
+    /// (0xd, RFC 9000 §7.5) — a transport error rather than an alert, since it is a resource limit.
     /// </summary>
-    public static bool TryReadHeader(ReadOnlySpan<byte> stream, out TlsHandshakeType type, out int bodyLength)
+    public const int MaxBufferedBytesPerLevel = 64 * 1024;
+
+    private readonly Queue<TlsOutput> outputs = new();
+    private readonly byte[][] pending = [[], [], []];
+    private readonly int[] pendingLength = new int[3];
+    private QuicTransportErrorCode failure;
+    private bool disposed;
+
+    /// <summary>True once our Finished is sent and the peer's Finished verified.</summary>
+    public bool IsHandshakeComplete { get; protected set; }
+
+    /// <summary>The peer's transport parameters, once received.</summary>
+    public TransportParameters? PeerTransportParameters { get; protected set; }
+
+    /// <summary>The ALPN protocol both sides agreed on.</summary>
+    public string? NegotiatedApplicationProtocol { get; protected set; }
+
+    /// <summary>The cipher suite, once selected.</summary>
+    public QuicCipherSuite? CipherSuite { get; protected set; }
+
+    /// <summary>The key exchange group used (x25519 0x001d or secp256r1 0x0017).</summary>
+    public ushort? NegotiatedGroup { get; protected set; }
+
+    /// <summary>True when a HelloRetryRequest was sent (server) or received (client).</summary>
+    public bool UsedHelloRetryRequest { get; protected set; }
+
+    /// <summary>Why the handshake failed, for logs; null while it has not.</summary>
+    public string? FailureReason { get; private set; }
+
+    /// <summary>
+    /// Takes the next contiguous crypto-stream bytes at <paramref name="level"/> and processes every
+    /// complete message. Returns NoError, or the error to close the connection with: CRYPTO_ERROR
+    /// (0x100 + alert), TRANSPORT_PARAMETER_ERROR, or CRYPTO_BUFFER_EXCEEDED. After an error every
+    /// call returns it again. Never throws on peer bytes.
+    /// </summary>
+    public QuicTransportErrorCode ReceiveHandshakeData(QuicPacketSpace level, ReadOnlySpan<byte> data)
     {
-        if (stream.Length < TlsConstants.HandshakeHeaderLength)
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (failure != QuicTransportErrorCode.NoError)
         {
-            type = default;
-            bodyLength = 0;
-            return false;
+            return failure;
         }
 
-        type = (TlsHandshakeType)stream[0];
-        bodyLength = (stream[1] << 16) | (stream[2] << 8) | stream[3];
-        return true;
+        int index = (int)level;
+        if ((uint)index >= (uint)pending.Length)
+        {
+            return Fail(TlsAlert.UnexpectedMessage, $"handshake data at unknown level {level}");
+        }
+
+        if (!Append(index, data))
+        {
+            return Fail(QuicTransportErrorCode.CryptoBufferExceeded, $"more than {MaxBufferedBytesPerLevel} unprocessed handshake bytes at {level}");
+        }
+
+        int consumed = 0;
+        try
+        {
+            while (true)
+            {
+                ReadOnlySpan<byte> rest = pending[index].AsSpan(consumed, pendingLength[index] - consumed);
+                if (TlsHandshakeFraming.TryReadHeader(rest, out _, out int bodyLength)
+                    && bodyLength > MaxBufferedBytesPerLevel - TlsConstants.HandshakeHeaderLength)
+                {
+                    return Fail(QuicTransportErrorCode.CryptoBufferExceeded, $"a {bodyLength}-byte handshake message at {level} is too long");
+                }
+
+                if (!TlsHandshakeFraming.TrySplitMessage(rest, out TlsHandshakeType type, out ReadOnlySpan<byte> body, out int messageLength))
+                {
+                    break;
+                }
+
+                QuicTransportErrorCode error = HandleMessage(level, type, rest[..messageLength], body, out string reason);
+                if (error != QuicTransportErrorCode.NoError)
+                {
+                    return Fail(error, reason);
+                }
+
+                consumed += messageLength;
+            }
+        }
+        catch (CryptographicException exception)
+        {
+            // Peer bytes are checked before they reach a primitive; this is a last line of defence.
+            return Fail(TlsAlert.InternalError, "cryptographic failure: " + exception.Message);
+        }
+
+        Consume(index, consumed);
+        return QuicTransportErrorCode.NoError;
+    }
+
+    /// <summary>The next output for the QUIC layer; drain after every call.</summary>
+    public bool TryDequeue(out TlsOutput output) => outputs.TryDequeue(out output);
+
+    public void Dispose()
+    {
+        if (!disposed)
+        {
+            disposed = true;
+            Dispose(disposing: true);
+            GC.SuppressFinalize(this);
+        }
     }
 
     /// <summary>
-    /// Splits one complete handshake message (header and body) off the front of
-    /// <paramref name="stream"/>; false until all of it is present.
+    /// Handles one whole message (<paramref name="message"/> includes the header, for the
+    /// transcript). Returns NoError or the error with <paramref name="reason"/> set.
     /// </summary>
-    public static bool TrySplitMessage(ReadOnlySpan<byte> stream, out TlsHandshakeType type, out ReadOnlySpan<byte> body, out int messageLength)
+    protected abstract QuicTransportErrorCode HandleMessage(
+        QuicPacketSpace level, TlsHandshakeType type, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason);
+
+    protected virtual void Dispose(bool disposing)
     {
-        body = default;
-        messageLength = 0;
-        if (!TryReadHeader(stream, out type, out int bodyLength)
-            || stream.Length - TlsConstants.HandshakeHeaderLength < bodyLength)
+    }
+
+    protected void EmitHandshakeData(QuicPacketSpace level, byte[] data) =>
+        outputs.Enqueue(new TlsOutput(TlsOutputKind.HandshakeData, level, data, CipherSuite.GetValueOrDefault()));
+
+    protected void EmitReadSecret(QuicPacketSpace level, byte[] secret) =>
+        outputs.Enqueue(new TlsOutput(TlsOutputKind.ReadSecret, level, secret, CipherSuite!.Value));
+
+    protected void EmitWriteSecret(QuicPacketSpace level, byte[] secret) =>
+        outputs.Enqueue(new TlsOutput(TlsOutputKind.WriteSecret, level, secret, CipherSuite!.Value));
+
+    /// <summary>Latches <paramref name="alert"/> as the failure, outside message handling.</summary>
+    protected QuicTransportErrorCode Fail(TlsAlert alert, string reason) => Fail(TlsConstants.ToQuicError(alert), reason);
+
+    /// <summary>A helper for handlers: sets <paramref name="reason"/> and returns the alert's error.</summary>
+    protected static QuicTransportErrorCode Reject(TlsAlert alert, string message, out string reason)
+    {
+        reason = message;
+        return TlsConstants.ToQuicError(alert);
+    }
+
+    /// <summary>A whole Finished message carrying <paramref name="verifyData"/>.</summary>
+    protected static byte[] WriteFinished(ReadOnlySpan<byte> verifyData)
+    {
+        var builder = new TlsMessageBuilder();
+        int message = builder.BeginMessage(TlsHandshakeType.Finished);
+        builder.WriteBytes(verifyData);
+        builder.EndVector(message);
+        return builder.ToArray();
+    }
+
+    private QuicTransportErrorCode Fail(QuicTransportErrorCode error, string reason)
+    {
+        failure = error;
+        FailureReason = reason;
+        return error;
+    }
+
+    private bool Append(int index, ReadOnlySpan<byte> data)
+    {
+        int length = pendingLength[index];
+        if (data.Length > MaxBufferedBytesPerLevel - length)
         {
             return false;
         }
 
-        messageLength = TlsConstants.HandshakeHeaderLength + bodyLength;
-        body = stream.Slice(TlsConstants.HandshakeHeaderLength, bodyLength);
+        if (pending[index].Length - length < data.Length)
+        {
+            Array.Resize(ref pending[index], Math.Min(MaxBufferedBytesPerLevel, Math.Max(2 * pending[index].Length, length + data.Length)));
+        }
+
+        data.CopyTo(pending[index].AsSpan(length));
+        pendingLength[index] = length + data.Length;
         return true;
     }
 
-    /// <summary>Writes a handshake header for a body of <paramref name="bodyLength"/> bytes.</summary>
-    public static void WriteHeader(ref QuicWriter writer, TlsHandshakeType type, int bodyLength)
+    private void Consume(int index, int count)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(bodyLength, 0xffffff);
-        ArgumentOutOfRangeException.ThrowIfNegative(bodyLength);
-        writer.WriteByte((byte)type);
-        writer.WriteUInt24((uint)bodyLength);
+        int left = pendingLength[index] - count;
+        if (count > 0 && left > 0)
+        {
+            pending[index].AsSpan(count, left).CopyTo(pending[index]);
+        }
+
+        pendingLength[index] = left;
     }
 }

@@ -1,0 +1,137 @@
+using System.Text;
+using Engine.Transport.Quic;
+using Engine.Transport.Quic.Wire;
+
+namespace Engine.Transport.Tls;
+
+/// <summary>
+/// EncryptedExtensions (RFC 8446 §4.3.1) as a QUIC server sends it: the selected ALPN protocol
+/// and quic_transport_parameters. Written by the server, parsed by the client.
+/// </summary>
+internal sealed class EncryptedExtensionsMessage
+{
+    public string? ApplicationProtocol { get; private set; }
+
+    public TransportParameters? TransportParameters { get; private set; }
+
+    /// <summary>A whole EncryptedExtensions message.</summary>
+    public static byte[] Write(string applicationProtocol, TransportParameters transportParameters)
+    {
+        var builder = new TlsMessageBuilder();
+        int message = builder.BeginMessage(TlsHandshakeType.EncryptedExtensions);
+        int extensions = builder.BeginVector(2);
+
+        builder.WriteUInt16((ushort)TlsExtensionType.ApplicationLayerProtocolNegotiation);
+        int alpn = builder.BeginVector(2);
+        int list = builder.BeginVector(2);
+        builder.WriteVector(1, Encoding.ASCII.GetBytes(applicationProtocol));
+        builder.EndVector(list);
+        builder.EndVector(alpn);
+
+        builder.WriteUInt16((ushort)TlsExtensionType.QuicTransportParameters);
+        var parameters = new byte[transportParameters.GetLength()];
+        var writer = new QuicWriter(parameters);
+        transportParameters.Write(ref writer);
+        builder.WriteVector(2, parameters);
+
+        builder.EndVector(extensions);
+        builder.EndVector(message);
+        return builder.ToArray();
+    }
+
+    /// <summary>
+    /// Parses an EncryptedExtensions body. Errors: decode_error when malformed; illegal_parameter
+    /// for a repeated extension or an ALPN list that is not exactly one name; unsupported_extension
+    /// for an extension we did not offer; missing_extension without quic_transport_parameters;
+    /// TRANSPORT_PARAMETER_ERROR when those do not parse (RFC 9001 §8.2).
+    /// </summary>
+    public static QuicTransportErrorCode TryParse(ReadOnlySpan<byte> body, out EncryptedExtensionsMessage? message, out string reason)
+    {
+        message = null;
+        var reader = new QuicReader(body);
+        if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> extensions) || reader.Remaining != 0)
+        {
+            return Fail(TlsAlert.DecodeError, "malformed EncryptedExtensions", out reason);
+        }
+
+        var result = new EncryptedExtensionsMessage();
+        var seen = new HashSet<ushort>();
+        var extensionReader = new QuicReader(extensions);
+        while (extensionReader.Remaining > 0)
+        {
+            if (!extensionReader.TryReadUInt16(out ushort type) || !TlsVectors.TryReadVector16(ref extensionReader, out ReadOnlySpan<byte> data))
+            {
+                return Fail(TlsAlert.DecodeError, "truncated EncryptedExtensions extension", out reason);
+            }
+
+            if (!seen.Add(type))
+            {
+                return Fail(TlsAlert.IllegalParameter, $"EncryptedExtensions repeats extension {type}", out reason);
+            }
+
+            QuicTransportErrorCode error = result.ReadExtension((TlsExtensionType)type, data, out reason);
+            if (error != QuicTransportErrorCode.NoError)
+            {
+                return error;
+            }
+        }
+
+        if (result.TransportParameters is null)
+        {
+            return Fail(TlsAlert.MissingExtension, "EncryptedExtensions lacks quic_transport_parameters", out reason);
+        }
+
+        message = result;
+        reason = string.Empty;
+        return QuicTransportErrorCode.NoError;
+    }
+
+    private QuicTransportErrorCode ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, out string reason)
+    {
+        var reader = new QuicReader(data);
+        switch (type)
+        {
+            case TlsExtensionType.ApplicationLayerProtocolNegotiation:
+                if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> list) || reader.Remaining != 0)
+                {
+                    return Fail(TlsAlert.DecodeError, "malformed ALPN", out reason);
+                }
+
+                var listReader = new QuicReader(list);
+                if (!TlsVectors.TryReadVector8(ref listReader, out ReadOnlySpan<byte> name) || name.IsEmpty || listReader.Remaining != 0)
+                {
+                    return Fail(TlsAlert.IllegalParameter, "server ALPN is not exactly one protocol", out reason);
+                }
+
+                ApplicationProtocol = Encoding.ASCII.GetString(name);
+                break;
+            case TlsExtensionType.QuicTransportParameters:
+                if (!TransportParameters.TryParse(data, fromServer: true, out TransportParameters parameters, out string error))
+                {
+                    reason = "quic_transport_parameters: " + error;
+                    return QuicTransportErrorCode.TransportParameterError;
+                }
+
+                TransportParameters = parameters;
+                break;
+            case TlsExtensionType.ServerName:
+                if (!data.IsEmpty)
+                {
+                    return Fail(TlsAlert.DecodeError, "server_name acknowledgement is not empty", out reason);
+                }
+
+                break;
+            default:
+                return Fail(TlsAlert.UnsupportedExtension, $"EncryptedExtensions carries extension {(ushort)type} that was not offered", out reason);
+        }
+
+        reason = string.Empty;
+        return QuicTransportErrorCode.NoError;
+    }
+
+    private static QuicTransportErrorCode Fail(TlsAlert alert, string message, out string reason)
+    {
+        reason = message;
+        return TlsConstants.ToQuicError(alert);
+    }
+}

@@ -1,0 +1,25 @@
+using Engine.Transport.Quic;
+using Engine.Transport.Quic.Crypto;
+
+namespace Engine.Transport.Tls;
+
+/// <summary>What a <see cref="TlsHandshake"/> hands to the QUIC layer.</summary>
+internal enum TlsOutputKind
+{
+    /// <summary>Bytes to send in CRYPTO frames at the output's level.</summary>
+    HandshakeData,
+
+    /// <summary>The secret for reading packets at the output's level.</summary>
+    ReadSecret,
+
+    /// <summary>The secret for writing packets at the output's level.</summary>
+    WriteSecret,
+}
+
+/// <summary>
+/// One ordered output of the handshake. For <see cref="TlsOutputKind.HandshakeData"/>,
+/// <paramref name="Data"/> is crypto-stream bytes for <paramref name="Level"/>; for the secret
+/// kinds it is the traffic secret for <paramref name="Level"/> (Handshake or ApplicationData)
+/// under <paramref name="CipherSuite"/>. Keys must be installed in the order given.
+/// </summary>
+internal readonly record struct TlsOutput(TlsOutputKind Kind, QuicPacketSpace Level, byte[] Data, QuicCipherSuite CipherSuite);
