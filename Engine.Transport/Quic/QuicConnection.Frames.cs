@@ -54,7 +54,7 @@ internal sealed partial class QuicConnection
             Fail(connection.OnNewConnectionId(frame), "NEW_CONNECTION_ID rejected");
 
         public QuicTransportErrorCode OnRetireConnectionId(in RetireConnectionIdFrame frame) =>
-            Fail(connection.OnRetireConnectionId(frame.SequenceNumber), "RETIRE_CONNECTION_ID for a connection ID never issued");
+            Fail(QuicConnection.OnRetireConnectionId(frame.SequenceNumber), "RETIRE_CONNECTION_ID for a connection ID never issued");
 
         public readonly QuicTransportErrorCode OnPathChallenge(in PathChallengeFrame frame)
         {
@@ -169,6 +169,6 @@ internal sealed partial class QuicConnection
         return active > (ulong)_options.ActiveConnectionIdLimit ? QuicTransportErrorCode.ConnectionIdLimitError : QuicTransportErrorCode.NoError;
     }
 
-    private QuicTransportErrorCode OnRetireConnectionId(ulong sequenceNumber) =>
+    private static QuicTransportErrorCode OnRetireConnectionId(ulong sequenceNumber) =>
         sequenceNumber == 0 ? QuicTransportErrorCode.NoError : QuicTransportErrorCode.ProtocolViolation; // we only ever issued sequence 0
 }

@@ -18,6 +18,7 @@ internal sealed partial class QuicConnection
     private ulong _closeFrameType;
     private bool _closeIsApplication;
     private string _closeReason = string.Empty;
+    private byte[]? _closeReasonBytes;
 
     /// <summary>
     /// The earliest time <see cref="HandleTimeout"/> has work to do (loss detection, a delayed ACK,
@@ -148,7 +149,8 @@ internal sealed partial class QuicConnection
         // confirmed, so outside 1-RTT it becomes APPLICATION_ERROR (RFC 9000 §10.2.3).
         bool application = _closeIsApplication && space == QuicPacketSpace.ApplicationData;
         ulong code = _closeIsApplication && !application ? (ulong)QuicTransportErrorCode.ApplicationError : _closeErrorCode;
-        Span<byte> reason = stackalloc byte[MaxReasonBytes];
+        _closeReasonBytes ??= new byte[MaxReasonBytes];
+        Span<byte> reason = _closeReasonBytes;
         int reasonLength = 0;
         if (application || !_closeIsApplication)
         {

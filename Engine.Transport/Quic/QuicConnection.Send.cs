@@ -13,6 +13,8 @@ internal sealed partial class QuicConnection
     private long _bytesSentToPeer;
     private bool _pathResponsePending;
     private ulong _pathResponse;
+    private readonly PendingPacket[] _pendingPackets = new PendingPacket[3];
+    private readonly List<SentFrame> _frameScratch = new(16);
 
     /// <summary>
     /// Builds the next UDP payload into <paramref name="buffer"/>, coalescing Initial, Handshake and
@@ -34,7 +36,7 @@ internal sealed partial class QuicConnection
 
         CollectProbes();
         Span<byte> datagram = buffer[..(int)budget];
-        Span<PendingPacket> packets = stackalloc PendingPacket[3];
+        Span<PendingPacket> packets = _pendingPackets;
         int packetCount = 0;
         int offset = 0;
         bool closing = _state == ConnectionState.Closing;
@@ -154,8 +156,8 @@ internal sealed partial class QuicConnection
             return false;
         }
 
-        SentPacket record = _recovery.RentPacket();
-        record.PacketNumber = packetNumber;
+        List<SentFrame> frames = _frameScratch;
+        frames.Clear();
         var writer = new QuicWriter(room.Slice(headerLength, maxPayload));
         bool ackEliciting = false;
         if (space.Received.HasRanges && (ackDue || wantsData || probe || closing))
@@ -164,7 +166,7 @@ internal sealed partial class QuicConnection
             if (ackLength <= writer.Remaining)
             {
                 space.Received.WriteAckFrame(ref writer, now, AckDelayExponent);
-                record.Frames.Add(SentFrame.WithValue(SentFrameKind.Ack, (ulong)space.Received.LargestAcknowledgedInLastAck));
+                frames.Add(SentFrame.WithValue(SentFrameKind.Ack, (ulong)space.Received.LargestAcknowledgedInLastAck));
             }
         }
 
@@ -174,11 +176,11 @@ internal sealed partial class QuicConnection
         }
         else if (wantsData || probe)
         {
-            ackEliciting = WriteAckElicitingFrames(space, ref writer, record, congestionBlocked);
+            ackEliciting = WriteAckElicitingFrames(space, ref writer, frames, congestionBlocked);
             if (probe && !ackEliciting && writer.Remaining > 0)
             {
                 writer.WriteByte((byte)QuicFrameType.Ping);
-                record.Frames.Add(SentFrame.Simple(SentFrameKind.Ping));
+                frames.Add(SentFrame.Simple(SentFrameKind.Ping));
                 ackEliciting = true;
             }
 
@@ -191,7 +193,6 @@ internal sealed partial class QuicConnection
         int payloadLength = writer.Position;
         if (payloadLength == 0)
         {
-            _recovery.ReturnPacket(record);
             return false;
         }
 
@@ -203,7 +204,10 @@ internal sealed partial class QuicConnection
             payloadLength = minimumPayload;
         }
 
+        SentPacket record = _recovery.RentPacket();
+        record.PacketNumber = packetNumber;
         record.AckEliciting = ackEliciting;
+        record.Frames.AddRange(frames);
         packet = new PendingPacket
         {
             Space = spaceId,
@@ -233,13 +237,13 @@ internal sealed partial class QuicConnection
         return _handshakeDonePending || _pathResponsePending || _datagramsToSend.Count > 0 || _streams.HasDataToSend;
     }
 
-    private bool WriteAckElicitingFrames(PacketSpaceState space, ref QuicWriter writer, SentPacket record, bool congestionBlocked)
+    private bool WriteAckElicitingFrames(PacketSpaceState space, ref QuicWriter writer, List<SentFrame> frames, bool congestionBlocked)
     {
         int start = writer.Position;
         while (writer.Remaining > 8 && space.CryptoSend.TryTakeChunk(writer.Remaining - 8, out ulong offset, out ReadOnlySpan<byte> data))
         {
             new CryptoFrame(offset, data).Write(ref writer);
-            record.Frames.Add(new SentFrame(SentFrameKind.Crypto, 0, offset, data.Length, false));
+            frames.Add(new SentFrame(SentFrameKind.Crypto, 0, offset, data.Length, false));
         }
 
         if (space.Space == QuicPacketSpace.ApplicationData && !congestionBlocked && _tls.IsHandshakeComplete)
@@ -247,25 +251,25 @@ internal sealed partial class QuicConnection
             if (_handshakeDonePending && writer.Remaining >= 1)
             {
                 writer.WriteByte((byte)QuicFrameType.HandshakeDone);
-                record.Frames.Add(SentFrame.Simple(SentFrameKind.HandshakeDone));
+                frames.Add(SentFrame.Simple(SentFrameKind.HandshakeDone));
                 _handshakeDonePending = false;
             }
 
             if (_pathResponsePending && writer.Remaining >= 9)
             {
                 new PathResponseFrame(_pathResponse).Write(ref writer);
-                record.Frames.Add(SentFrame.Simple(SentFrameKind.Ping)); // not retransmitted: a new challenge brings a new response
+                frames.Add(SentFrame.Simple(SentFrameKind.Ping)); // not retransmitted: a new challenge brings a new response
                 _pathResponsePending = false;
             }
 
-            WriteDatagramFrames(ref writer, record);
-            _streams.WriteFrames(ref writer, record.Frames);
+            WriteDatagramFrames(ref writer, frames);
+            _streams.WriteFrames(ref writer, frames);
         }
 
         return writer.Position > start;
     }
 
-    private void WriteDatagramFrames(ref QuicWriter writer, SentPacket record)
+    private void WriteDatagramFrames(ref QuicWriter writer, List<SentFrame> frames)
     {
         while (_datagramsToSend.TryPeek(out ReadOnlySpan<byte> payload))
         {
@@ -282,7 +286,7 @@ internal sealed partial class QuicConnection
             }
 
             new DatagramFrame(payload, hasLength: true).Write(ref writer);
-            record.Frames.Add(new SentFrame(SentFrameKind.Datagram, 0, 0, payload.Length, false));
+            frames.Add(new SentFrame(SentFrameKind.Datagram, 0, 0, payload.Length, false));
             _datagramsToSend.Discard();
         }
     }
