@@ -39,4 +39,7 @@ internal sealed partial class QuicConnection
         writer.WriteZeros(payloadLength - frames.Length);
         return keys.Protect(destination, packetNumberOffset, payloadLength, packetNumber);
     }
+
+    /// <summary>Bytes TLS has handed to the crypto stream of <paramref name="spaceId"/> so far (for tests and diagnostics).</summary>
+    internal int CryptoBytesWritten(QuicPacketSpace spaceId) => Space(spaceId).CryptoSend.Length;
 }

@@ -126,7 +126,7 @@ public class ChromiumClientHelloTests
         return fresh;
     }
 
-    private static byte[][] ReadDatagrams(string fileName)
+    internal static byte[][] ReadDatagrams(string fileName)
     {
         string[] lines = File.ReadAllLines(Path.Combine(FixtureDirectory(), fileName))
             .Where(line => line.Length > 0)

@@ -79,3 +79,37 @@ internal static class RecoveryTest
         return recovery.OnAckReceived(space, frame, exponent, now, owner);
     }
 }
+
+/// <summary>NewReno, counting the congestion signals it is given.</summary>
+internal sealed class CountingCongestionController : ICongestionController
+{
+    private readonly NewRenoCongestionController _inner = new(RecoveryTest.Size);
+
+    public int LossEvents { get; private set; }
+
+    public int PersistentCongestionEvents { get; private set; }
+
+    public long CongestionWindow => _inner.CongestionWindow;
+
+    public long BytesInFlight => _inner.BytesInFlight;
+
+    public bool CanSend(int bytes) => _inner.CanSend(bytes);
+
+    public void OnPacketSent(TimeSpan now, int bytes) => _inner.OnPacketSent(now, bytes);
+
+    public void OnPacketAcked(TimeSpan timeSent, int bytes, TimeSpan now) => _inner.OnPacketAcked(timeSent, bytes, now);
+
+    public void OnPacketsLost(TimeSpan largestLostTimeSent, long bytesLost, TimeSpan now)
+    {
+        LossEvents++;
+        _inner.OnPacketsLost(largestLostTimeSent, bytesLost, now);
+    }
+
+    public void OnPacketDiscarded(int bytes) => _inner.OnPacketDiscarded(bytes);
+
+    public void OnPersistentCongestion()
+    {
+        PersistentCongestionEvents++;
+        _inner.OnPersistentCongestion();
+    }
+}
