@@ -78,7 +78,8 @@ internal sealed partial class QuicConnection
         {
             ref PendingPacket last = ref packets[packetCount - 1];
             int padding = Math.Min(MinInitialDatagramSize, datagram.Length) - offset;
-            datagram.Slice(offset, padding).Clear();
+            // PADDING frames (zeros) extend the last packet's payload into where its tag was to go.
+            datagram.Slice(last.Start + last.HeaderLength + last.PayloadLength, padding).Clear();
             last.PayloadLength += padding;
             last.Length += padding;
             last.Padded = true;
