@@ -277,7 +277,7 @@ internal sealed partial class QuicConnection
             int length = DatagramFrame.GetHeaderLength(payload.Length, hasLength: true) + payload.Length;
             if (length > writer.Remaining)
             {
-                if (writer.Position == 0 || length > _options.MaxDatagramSize - 64)
+                if (length > MaxDatagramPayloadSize + 3)
                 {
                     _datagramsToSend.Discard(); // can never fit: dropped, never split (RFC 9221 §5)
                     continue;

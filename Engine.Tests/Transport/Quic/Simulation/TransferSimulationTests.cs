@@ -85,7 +85,7 @@ public sealed class TransferSimulationTests
             for (int i = 0; i < 10; i++)
             {
                 byte[] payload = BitConverter.GetBytes(sent++);
-                Assert.True(pair.Client!.TrySendDatagram(payload));
+                Assert.True(pair.Client!.TrySendDatagram(payload), $"refused datagram {sent}: client {pair.Client.CloseInfo}, server {pair.Server!.CloseInfo}");
             }
 
             TimeSpan until = pair.Network.Now + TimeSpan.FromMilliseconds(50);
