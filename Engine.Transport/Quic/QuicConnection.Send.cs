@@ -161,33 +161,39 @@ internal sealed partial class QuicConnection
         frames.Clear();
         var writer = new QuicWriter(room.Slice(headerLength, maxPayload));
         bool ackEliciting = false;
-        if (space.Received.HasRanges && (ackDue || wantsData || probe || closing))
-        {
-            int ackLength = space.Received.GetAckFrameLength(now, AckDelayExponent);
-            if (ackLength <= writer.Remaining)
-            {
-                space.Received.WriteAckFrame(ref writer, now, AckDelayExponent);
-                frames.Add(SentFrame.WithValue(SentFrameKind.Ack, (ulong)space.Received.LargestAcknowledgedInLastAck));
-            }
-        }
-
+        bool haveAck = space.Received.HasRanges && (ackDue || wantsData || probe || closing);
+        int ackLength = haveAck ? space.Received.GetAckFrameLength(now, AckDelayExponent) : 0;
         if (closing)
         {
-            WriteConnectionClose(ref writer, spaceId);
-        }
-        else if (wantsData || probe)
-        {
-            ackEliciting = WriteAckElicitingFrames(space, ref writer, frames, congestionBlocked);
-            if (probe && !ackEliciting && writer.Remaining > 0)
+            if (haveAck && ackLength <= writer.Remaining - 64)
             {
-                writer.WriteByte((byte)QuicFrameType.Ping);
-                frames.Add(SentFrame.Simple(SentFrameKind.Ping));
-                ackEliciting = true;
+                WriteAck(space, ref writer, frames, now);
             }
 
-            if (probe && ackEliciting)
+            WriteConnectionClose(ref writer, spaceId);
+        }
+        else
+        {
+            if (wantsData || probe)
             {
-                space.ProbesPending--;
+                ackEliciting = WriteAckElicitingFrames(space, ref writer, frames, congestionBlocked, ackLength);
+                if (probe && !ackEliciting && writer.Remaining > 0)
+                {
+                    writer.WriteByte((byte)QuicFrameType.Ping);
+                    frames.Add(SentFrame.Simple(SentFrameKind.Ping));
+                    ackEliciting = true;
+                }
+
+                if (probe && ackEliciting)
+                {
+                    space.ProbesPending--;
+                }
+            }
+
+            // The ACK goes last, in the room kept for it; alone only when one is due.
+            if (haveAck && (ackEliciting || ackDue) && ackLength <= writer.Remaining)
+            {
+                WriteAck(space, ref writer, frames, now);
             }
         }
 
@@ -223,6 +229,12 @@ internal sealed partial class QuicConnection
         return true;
     }
 
+    private static void WriteAck(PacketSpaceState space, ref QuicWriter writer, List<SentFrame> frames, TimeSpan now)
+    {
+        space.Received.WriteAckFrame(ref writer, now, AckDelayExponent);
+        frames.Add(SentFrame.WithValue(SentFrameKind.Ack, (ulong)space.Received.LargestAcknowledgedInLastAck));
+    }
+
     private bool HasAckElicitingDataFor(PacketSpaceState space)
     {
         if (space.CryptoSend.HasDataToSend)
@@ -238,10 +250,11 @@ internal sealed partial class QuicConnection
         return _handshakeDonePending || _pathResponsePending || _datagramsToSend.Count > 0 || _streams.HasDataToSend;
     }
 
-    private bool WriteAckElicitingFrames(PacketSpaceState space, ref QuicWriter writer, List<SentFrame> frames, bool congestionBlocked)
+    /// <summary>Writes CRYPTO, control, DATAGRAM and STREAM frames, leaving <paramref name="ackReserve"/> bytes for an ACK (datagrams may use it: they cannot be split).</summary>
+    private bool WriteAckElicitingFrames(PacketSpaceState space, ref QuicWriter writer, List<SentFrame> frames, bool congestionBlocked, int ackReserve)
     {
         int start = writer.Position;
-        while (writer.Remaining > 8 && space.CryptoSend.TryTakeChunk(writer.Remaining - 8, out ulong offset, out ReadOnlySpan<byte> data))
+        while (writer.Remaining - ackReserve > 8 && space.CryptoSend.TryTakeChunk(writer.Remaining - ackReserve - 8, out ulong offset, out ReadOnlySpan<byte> data))
         {
             new CryptoFrame(offset, data).Write(ref writer);
             frames.Add(new SentFrame(SentFrameKind.Crypto, 0, offset, data.Length, false));
@@ -264,7 +277,13 @@ internal sealed partial class QuicConnection
             }
 
             WriteDatagramFrames(ref writer, frames);
-            _streams.WriteFrames(ref writer, frames);
+            int streamRoom = writer.Remaining - ackReserve;
+            if (streamRoom > 0)
+            {
+                var streamWriter = new QuicWriter(writer.Buffer.Slice(writer.Position, streamRoom));
+                _streams.WriteFrames(ref streamWriter, frames);
+                writer.Advance(streamWriter.Position);
+            }
         }
 
         return writer.Position > start;

@@ -93,6 +93,14 @@ internal ref struct QuicWriter
     }
 
     /// <summary>Writes <paramref name="count"/> zero bytes (PADDING frames are zero bytes).</summary>
+    /// <summary>Counts <paramref name="count"/> bytes as written that a nested writer filled in place at <see cref="Position"/>.</summary>
+    public void Advance(int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        EnsureSpace(count);
+        _position += count;
+    }
+
     public void WriteZeros(int count)
     {
         EnsureSpace(count);
