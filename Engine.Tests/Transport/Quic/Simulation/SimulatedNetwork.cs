@@ -46,7 +46,16 @@ internal sealed class SimulatedNetwork
     public void Attach(IPEndPoint address, QuicEndpoint endpoint) => _endpoints.Add(address, endpoint);
 
     /// <summary>Runs until <paramref name="done"/> holds; false if the step bound was hit or nothing was left to happen.</summary>
-    public bool RunUntil(Func<bool> done, int maxSteps = 200_000)
+    public bool RunUntil(Func<bool> done, int maxSteps = 200_000) => Run(done, deadline: null, maxSteps);
+
+    /// <summary>Runs for <paramref name="duration"/> of virtual time (the clock stops exactly there).</summary>
+    public void RunFor(TimeSpan duration, int maxSteps = 200_000)
+    {
+        TimeSpan deadline = Now + duration;
+        Run(() => Now >= deadline, deadline, maxSteps);
+    }
+
+    private bool Run(Func<bool> done, TimeSpan? deadline, int maxSteps)
     {
         for (int step = 0; step < maxSteps; step++)
         {
@@ -60,6 +69,11 @@ internal sealed class SimulatedNetwork
 
             FlushTransmits();
             TimeSpan? next = NextEventTime();
+            if (deadline is { } stop && (next is null || next > stop))
+            {
+                next = stop;
+            }
+
             if (next is null)
             {
                 return done();
