@@ -103,7 +103,11 @@ internal sealed partial class QuicConnection
             return;
         }
 
-        if (!keys.TryUnprotect(packet, header.PacketNumberOffset, space.Received.LargestReceived, out UnprotectedPacket unprotected))
+        UnprotectedPacket unprotected;
+        bool opened = header.Type == QuicPacketType.OneRtt
+            ? TryUnprotectOneRtt(space, packet, header.PacketNumberOffset, out unprotected)
+            : keys.TryUnprotect(packet, header.PacketNumberOffset, space.Received.LargestReceived, out unprotected);
+        if (!opened)
         {
             Statistics.PacketsDropped++;
             return;

@@ -28,6 +28,8 @@ internal sealed partial class QuicConnection
             return 0;
         }
 
+        // RFC 9002 §6.2.2.1: a server blocked by the amplification limit arms no PTO.
+        _recovery.AtAntiAmplificationLimit = AmplificationBudget < _options.MaxDatagramSize;
         long budget = Math.Min(Math.Min(buffer.Length, _options.MaxDatagramSize), Math.Min(_peerMaxUdpPayloadSize, AmplificationBudget));
         if (budget < 64)
         {
@@ -316,7 +318,7 @@ internal sealed partial class QuicConnection
         Span<byte> bytes = datagram.Slice(packet.Start, packet.Length);
         var writer = new QuicWriter(bytes);
         int packetNumberOffset = packet.Space == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packet.PacketNumber, packet.PacketNumberLength)
+            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packet.PacketNumber, packet.PacketNumberLength, keyPhase: _keyPhase)
             : QuicPacketHeaderWriter.WriteLongHeader(
                 ref writer,
                 packet.Space == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,

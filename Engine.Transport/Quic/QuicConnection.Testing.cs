@@ -24,7 +24,7 @@ internal sealed partial class QuicConnection
         int payloadLength = Math.Max(frames.Length, 4);
         var writer = new QuicWriter(destination);
         int packetNumberOffset = spaceId == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packetNumber, packetNumberLength)
+            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packetNumber, packetNumberLength, keyPhase: _keyPhase)
             : QuicPacketHeaderWriter.WriteLongHeader(
                 ref writer,
                 spaceId == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,

@@ -200,6 +200,7 @@ internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
             space.Dispose();
         }
 
+        DisposeKeyUpdateKeys();
         _tls.Dispose();
     }
 
