@@ -1,3 +1,4 @@
+using CsCheck;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
@@ -262,5 +263,38 @@ public class ReceivedPacketTrackerTests
         Assert.False(tracker.IsDuplicate(3));
         Receive(tracker, 3);
         Assert.Equal([(3L, 3L), (5L, 6L)], Ranges(tracker));
+    }
+
+    [Fact]
+    public void OnPacketReceived_RandomOrder_RangesMatchReceivedSetAndParseBack()
+    {
+        Gen.Int[0, 200].Array[1, 120].Sample(packetNumbers =>
+        {
+            var tracker = new ReceivedPacketTracker(maxRanges: 1000);
+            var received = new HashSet<long>();
+            foreach (int packetNumber in packetNumbers)
+            {
+                Assert.Equal(received.Contains(packetNumber), tracker.IsDuplicate(packetNumber));
+                tracker.OnPacketReceived(packetNumber, ackEliciting: true, Ms(0));
+                received.Add(packetNumber);
+            }
+
+            var expected = new List<AckRange>();
+            foreach (long packetNumber in received.OrderDescending())
+            {
+                if (expected.Count > 0 && expected[^1].Smallest == (ulong)packetNumber + 1)
+                {
+                    expected[^1] = expected[^1] with { Smallest = (ulong)packetNumber };
+                }
+                else
+                {
+                    expected.Add(new AckRange((ulong)packetNumber, (ulong)packetNumber));
+                }
+            }
+
+            (List<AckRange> ranges, _) = WriteAndParse(tracker, Ms(1), 3);
+            Assert.Equal(expected, ranges);
+            Assert.Equal(received.Max(), tracker.LargestReceived);
+        });
     }
 }
