@@ -101,7 +101,7 @@ public class ChromiumClientHelloTests
     }
 
     /// <summary>Unprotects each Initial packet in the datagram and feeds its CRYPTO frames; returns new bytes.</summary>
-    private static int Feed(byte[] datagram, CryptoStreamBuffer buffer)
+    internal static int Feed(byte[] datagram, CryptoStreamBuffer buffer)
     {
         int fresh = 0;
         ReadOnlySpan<byte> rest = datagram;
@@ -126,7 +126,7 @@ public class ChromiumClientHelloTests
         return fresh;
     }
 
-    private static byte[][] ReadDatagrams(string fileName)
+    internal static byte[][] ReadDatagrams(string fileName)
     {
         string[] lines = File.ReadAllLines(Path.Combine(FixtureDirectory(), fileName))
             .Where(line => line.Length > 0)
