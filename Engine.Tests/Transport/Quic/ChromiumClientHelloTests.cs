@@ -101,7 +101,7 @@ public class ChromiumClientHelloTests
     }
 
     /// <summary>Unprotects each Initial packet in the datagram and feeds its CRYPTO frames; returns new bytes.</summary>
-    private static int Feed(byte[] datagram, CryptoStreamBuffer buffer)
+    internal static int Feed(byte[] datagram, CryptoStreamBuffer buffer)
     {
         int fresh = 0;
         ReadOnlySpan<byte> rest = datagram;
