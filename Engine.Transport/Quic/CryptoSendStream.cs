@@ -1,3 +1,5 @@
+using Engine.Transport.Quic.Streams;
+
 namespace Engine.Transport.Quic;
 
 /// <summary>
@@ -11,8 +13,8 @@ internal sealed class CryptoSendStream
     /// <summary>Most bytes one space's crypto stream may carry; TLS producing more is an internal error.</summary>
     public const int Capacity = 64 * 1024;
 
-    private readonly RangeSet _acked = new();
-    private readonly RangeSet _toResend = new();
+    private readonly ByteRangeSet _acked = new();
+    private readonly ByteRangeSet _toResend = new();
     private byte[] _data = new byte[2048];
     private int _length;
     private int _sentEnd;
@@ -23,7 +25,7 @@ internal sealed class CryptoSendStream
     public bool HasDataToSend => !_toResend.IsEmpty || _sentEnd < _length;
 
     /// <summary>True when some written byte has not been acknowledged yet.</summary>
-    public bool HasUnacknowledgedData => _length > 0 && !_acked.Covers(0, (ulong)_length);
+    public bool HasUnacknowledgedData => _length > 0 && !_acked.Contains(0, (ulong)_length);
 
     /// <summary>Appends TLS output. Returns false (and keeps nothing) past <see cref="Capacity"/>.</summary>
     public bool TryAppend(ReadOnlySpan<byte> data)
@@ -56,10 +58,13 @@ internal sealed class CryptoSendStream
             return false;
         }
 
-        if (_toResend.TryTakeFirst((ulong)maxLength, out ulong start, out ulong end))
+        if (!_toResend.IsEmpty)
         {
-            offset = start;
-            data = _data.AsSpan((int)start, (int)(end - start));
+            ByteRange first = _toResend[0];
+            ulong end = Math.Min(first.End, first.Start + (ulong)maxLength);
+            _toResend.Remove(first.Start, end);
+            offset = first.Start;
+            data = _data.AsSpan((int)first.Start, (int)(end - first.Start));
             return true;
         }
 
@@ -90,8 +95,9 @@ internal sealed class CryptoSendStream
     private void AddUnacked(ulong start, ulong end)
     {
         ulong cursor = start;
-        foreach ((ulong ackStart, ulong ackEnd) in _acked.Ranges)
+        for (int i = 0; i < _acked.Count; i++)
         {
+            (ulong ackStart, ulong ackEnd) = _acked[i];
             if (ackEnd <= cursor)
             {
                 continue;

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
@@ -41,10 +42,12 @@ internal sealed partial class QuicConnection
                 case TlsOutputKind.ReadSecret:
                     space.ReadKeys?.Dispose();
                     space.ReadKeys = PacketProtection.FromSecret(output.CipherSuite, output.Data);
+                    CryptographicOperations.ZeroMemory(output.Data); // TLS hands over a copy; keys keep their own
                     break;
                 case TlsOutputKind.WriteSecret:
                     space.WriteKeys?.Dispose();
                     space.WriteKeys = PacketProtection.FromSecret(output.CipherSuite, output.Data);
+                    CryptographicOperations.ZeroMemory(output.Data);
                     if (output.Level == QuicPacketSpace.Handshake)
                     {
                         _recovery.HasHandshakeKeys = true;

@@ -151,7 +151,7 @@ public class ChromiumClientHelloTests
     }
 
     /// <summary>Feeds CRYPTO frames to the buffer; accepts the rest of what an Initial may carry.</summary>
-    private struct CryptoFeeder(CryptoStreamBuffer buffer) : IQuicFrameVisitor
+    internal struct CryptoFeeder(CryptoStreamBuffer buffer) : IQuicFrameVisitor
     {
         public int NewBytes { get; private set; }
 

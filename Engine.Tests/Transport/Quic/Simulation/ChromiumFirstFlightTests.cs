@@ -143,57 +143,12 @@ public sealed class ChromiumFirstFlightTests
         Span<byte> writable = copy.AsSpan(0, packet.Length);
         Assert.True(serverInitial.TryUnprotect(writable, header.PacketNumberOffset, -1, out UnprotectedPacket opened));
         var buffer = new CryptoStreamBuffer();
-        var collector = new CryptoCollector(buffer);
+        var collector = new ChromiumClientHelloTests.CryptoFeeder(buffer);
         Assert.Equal(QuicTransportErrorCode.NoError, QuicFrameParser.Parse(writable.Slice(opened.HeaderLength, opened.PayloadLength), QuicPacketType.Initial, ref collector, out _));
         Assert.True(TlsHandshakeFraming.TrySplitMessage(buffer.Contiguous, out TlsHandshakeType type, out ReadOnlySpan<byte> body, out _));
         Assert.Equal(TlsHandshakeType.ServerHello, type);
         Assert.Equal(QuicTransportErrorCode.NoError, ServerHelloMessage.TryParse(body, out ServerHelloMessage? hello, out string reason));
         Assert.True(hello is not null, reason);
         return hello;
-    }
-
-    private readonly struct CryptoCollector(CryptoStreamBuffer buffer) : IQuicFrameVisitor
-    {
-        public QuicTransportErrorCode OnCrypto(scoped CryptoFrame frame) => buffer.Add(frame.Offset, frame.Data, out _);
-
-        public QuicTransportErrorCode OnPadding(PaddingFrame frame) => QuicTransportErrorCode.NoError;
-
-        public QuicTransportErrorCode OnPing() => QuicTransportErrorCode.NoError;
-
-        public QuicTransportErrorCode OnAck(scoped AckFrame frame) => QuicTransportErrorCode.NoError;
-
-        public QuicTransportErrorCode OnResetStream(in ResetStreamFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnStopSending(in StopSendingFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnNewToken(scoped NewTokenFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnStream(scoped StreamFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnMaxData(in MaxDataFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnMaxStreamData(in MaxStreamDataFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnMaxStreams(in MaxStreamsFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnDataBlocked(in DataBlockedFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnStreamDataBlocked(in StreamDataBlockedFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnStreamsBlocked(in StreamsBlockedFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnNewConnectionId(scoped NewConnectionIdFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnRetireConnectionId(in RetireConnectionIdFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnPathChallenge(in PathChallengeFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnPathResponse(in PathResponseFrame frame) => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnConnectionClose(scoped ConnectionCloseFrame frame) => QuicTransportErrorCode.NoError;
-
-        public QuicTransportErrorCode OnHandshakeDone() => QuicTransportErrorCode.ProtocolViolation;
-
-        public QuicTransportErrorCode OnDatagram(scoped DatagramFrame frame) => QuicTransportErrorCode.ProtocolViolation;
     }
 }
