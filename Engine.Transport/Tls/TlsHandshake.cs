@@ -135,11 +135,12 @@ internal abstract class TlsHandshake : IDisposable
     protected void EmitHandshakeData(QuicPacketSpace level, byte[] data) =>
         outputs.Enqueue(new TlsOutput(TlsOutputKind.HandshakeData, level, data, CipherSuite.GetValueOrDefault()));
 
+    // Secrets are handed over as copies, so the QUIC layer may wipe them once its keys are installed.
     protected void EmitReadSecret(QuicPacketSpace level, byte[] secret) =>
-        outputs.Enqueue(new TlsOutput(TlsOutputKind.ReadSecret, level, secret, CipherSuite!.Value));
+        outputs.Enqueue(new TlsOutput(TlsOutputKind.ReadSecret, level, (byte[])secret.Clone(), CipherSuite!.Value));
 
     protected void EmitWriteSecret(QuicPacketSpace level, byte[] secret) =>
-        outputs.Enqueue(new TlsOutput(TlsOutputKind.WriteSecret, level, secret, CipherSuite!.Value));
+        outputs.Enqueue(new TlsOutput(TlsOutputKind.WriteSecret, level, (byte[])secret.Clone(), CipherSuite!.Value));
 
     /// <summary>Latches <paramref name="alert"/> as the failure, outside message handling.</summary>
     protected QuicTransportErrorCode Fail(TlsAlert alert, string reason) => Fail(TlsConstants.ToQuicError(alert), reason);

@@ -20,6 +20,8 @@ internal enum TlsOutputKind
 /// One ordered output of the handshake. For <see cref="TlsOutputKind.HandshakeData"/>,
 /// <paramref name="Data"/> is crypto-stream bytes for <paramref name="Level"/>; for the secret
 /// kinds it is the traffic secret for <paramref name="Level"/> (Handshake or ApplicationData)
-/// under <paramref name="CipherSuite"/>. Keys must be installed in the order given.
+/// under <paramref name="CipherSuite"/>. Keys must be installed in the order given. Secret
+/// arrays belong to the receiver (they may be wiped after use). For handshake data
+/// <paramref name="CipherSuite"/> is the suite if already chosen, else default (0) — as for the ClientHello.
 /// </summary>
 internal readonly record struct TlsOutput(TlsOutputKind Kind, QuicPacketSpace Level, byte[] Data, QuicCipherSuite CipherSuite);

@@ -26,6 +26,31 @@ public sealed class TlsHandshakeFailureTests : IDisposable
     }
 
     [Fact]
+    public void ReceiveHandshakeData_SecondClientHelloWithoutRequestedShare_ServerFailsWithIllegalParameter()
+    {
+        using var pair = new TlsHandshakePair(PinnedClient(), Server() with { KeyExchangeGroups = [TlsConstants.Secp256r1] });
+        pair.Client.Start();
+        Assert.True(pair.Client.TryDequeue(out TlsOutput hello));
+
+        Assert.Equal(QuicTransportErrorCode.NoError, pair.Server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data));
+        Assert.True(pair.Server.UsedHelloRetryRequest);
+        Assert.Equal((QuicTransportErrorCode)(0x100 + 47), pair.Server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data));
+    }
+
+    [Fact]
+    public void ReceiveHandshakeData_SecondHelloRetryRequest_ClientFailsWithUnexpectedMessage()
+    {
+        using var pair = new TlsHandshakePair(PinnedClient(), Server() with { KeyExchangeGroups = [TlsConstants.Secp256r1] });
+        pair.Client.Start();
+        Assert.True(pair.Client.TryDequeue(out TlsOutput hello));
+        Assert.Equal(QuicTransportErrorCode.NoError, pair.Server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data));
+        Assert.True(pair.Server.TryDequeue(out TlsOutput retry));
+
+        Assert.Equal(QuicTransportErrorCode.NoError, pair.Client.ReceiveHandshakeData(QuicPacketSpace.Initial, retry.Data));
+        Assert.Equal((QuicTransportErrorCode)(0x100 + 10), pair.Client.ReceiveHandshakeData(QuicPacketSpace.Initial, retry.Data));
+    }
+
+    [Fact]
     public void Run_ServerPicksAlpnTheClientNeverOffered_ClientFailsWithIllegalParameter()
     {
         using var pair = new TlsHandshakePair(PinnedClient(), Server())

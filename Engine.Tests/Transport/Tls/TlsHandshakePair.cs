@@ -59,7 +59,7 @@ internal sealed class TlsHandshakePair : IDisposable
             moved = false;
             while (Client.TryDequeue(out TlsOutput output))
             {
-                ClientOutputs.Add(output);
+                ClientOutputs.Add(Keep(output));
                 moved = true;
                 if (output.Kind == TlsOutputKind.HandshakeData && ServerError == QuicTransportErrorCode.NoError)
                 {
@@ -69,7 +69,7 @@ internal sealed class TlsHandshakePair : IDisposable
 
             while (Server.TryDequeue(out TlsOutput output))
             {
-                ServerOutputs.Add(output);
+                ServerOutputs.Add(Keep(output));
                 moved = true;
                 if (output.Kind == TlsOutputKind.HandshakeData && ClientError == QuicTransportErrorCode.NoError)
                 {
@@ -86,6 +86,18 @@ internal sealed class TlsHandshakePair : IDisposable
     {
         Client.Dispose();
         Server.Dispose();
+    }
+
+    /// <summary>Records a copy and wipes a handed-over secret, as a QUIC layer may, to prove the handshake kept its own.</summary>
+    private static TlsOutput Keep(TlsOutput output)
+    {
+        TlsOutput copy = output with { Data = (byte[])output.Data.Clone() };
+        if (output.Kind != TlsOutputKind.HandshakeData)
+        {
+            Array.Clear(output.Data);
+        }
+
+        return copy;
     }
 
     private QuicTransportErrorCode Deliver(TlsHandshake receiver, bool fromClient, TlsOutput output)
