@@ -10,6 +10,9 @@ internal sealed partial class QuicConnection
     /// <summary>Exponent we use to encode ACK Delay (the RFC default).</summary>
     private const int AckDelayExponent = 3;
 
+    /// <summary>A peer may announce up to 2^62 ms; beyond a day it makes no difference and would overflow <see cref="TimeSpan"/>.</summary>
+    private const ulong MaxHonouredIdleTimeoutMilliseconds = 24 * 60 * 60 * 1000;
+
     private bool _peerParametersApplied;
     private string? _transportParameterError;
     private int _peerAckDelayExponent = (int)TransportParameters.DefaultAckDelayExponent;
@@ -111,7 +114,7 @@ internal sealed partial class QuicConnection
         _peerMaxUdpPayloadSize = (int)Math.Min(peer.MaxUdpPayloadSize, 65527);
         _recovery.PeerMaxAckDelay = TimeSpan.FromMilliseconds(peer.MaxAckDelay);
         _streams.ApplyPeerTransportParameters(peer);
-        _peerIdleTimeout = TimeSpan.FromMilliseconds(peer.MaxIdleTimeout);
+        _peerIdleTimeout = TimeSpan.FromMilliseconds(Math.Min(peer.MaxIdleTimeout, MaxHonouredIdleTimeoutMilliseconds));
         _idleDeadline = now + IdleTimeoutWithFloor();
         return QuicTransportErrorCode.NoError;
     }

@@ -102,6 +102,21 @@ internal sealed partial class QuicConnection
         EnterClosing(new QuicCloseInfo(QuicCloseOrigin.LocalApplication, applicationErrorCode, 0, reason), isApplication: true, now);
     }
 
+    /// <summary>
+    /// Closes with INTERNAL_ERROR after a bug in our own code surfaced while handling input; the
+    /// endpoint calls it so one connection's failure never reaches the process or other peers.
+    /// </summary>
+    internal void AbortWithInternalError(Exception exception, TimeSpan now)
+    {
+        if (_state >= ConnectionState.Closing)
+        {
+            _state = ConnectionState.Closed;
+            return;
+        }
+
+        CloseWithTransportError(QuicTransportErrorCode.InternalError, 0, $"internal error: {exception.GetType().Name}", now);
+    }
+
     private void CloseWithTransportError(QuicTransportErrorCode error, ulong frameType, string reason, TimeSpan now)
     {
         if (_state >= ConnectionState.Closing)

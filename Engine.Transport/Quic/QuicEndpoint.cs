@@ -35,6 +35,15 @@ internal sealed class QuicEndpoint : IDisposable
 
     public long VersionNegotiationsSent { get; private set; }
 
+    /// <summary>
+    /// Exceptions from our own code while a connection handled input (bugs, never expected): the
+    /// connection is closed with INTERNAL_ERROR and the endpoint carries on. Tests assert zero.
+    /// </summary>
+    public long InternalErrors { get; private set; }
+
+    /// <summary>The last exception counted in <see cref="InternalErrors"/>, for the log.</summary>
+    public Exception? LastInternalError { get; private set; }
+
     /// <summary>Client Initials refused because the endpoint was at its connection or accept-queue limit.</summary>
     public long ConnectionsRefused { get; private set; }
 
@@ -74,7 +83,7 @@ internal sealed class QuicEndpoint : IDisposable
 
         if (_routes.TryGetValue(ConnectionIdKey.From(header.DestinationConnectionId), out QuicConnection? connection))
         {
-            connection.HandleDatagram(datagram, now);
+            Guarded(connection, datagram, now);
             RemoveIfClosed(connection);
             return;
         }
@@ -103,7 +112,7 @@ internal sealed class QuicEndpoint : IDisposable
         _connections.Add(connection);
         _routes[ConnectionIdKey.From(connection.LocalConnectionId)] = connection;
         _routes[ConnectionIdKey.From(connection.OriginalDestinationConnectionId)] = connection;
-        connection.HandleDatagram(datagram, now);
+        Guarded(connection, datagram, now);
         if (connection.Statistics.PacketsReceived == 0 || connection.IsClosed)
         {
             // Nothing authenticated: keep no state for it (a flood of junk Initials costs us no memory).
@@ -135,7 +144,19 @@ internal sealed class QuicEndpoint : IDisposable
         {
             _transmitCursor = (_transmitCursor + 1) % _connections.Count;
             QuicConnection connection = _connections[_transmitCursor];
-            int length = connection.PollTransmit(now, buffer);
+            int length;
+            try
+            {
+                length = connection.PollTransmit(now, buffer);
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                InternalErrors++;
+                LastInternalError = exception;
+                connection.AbortWithInternalError(exception, now);
+                continue;
+            }
+
             if (length > 0)
             {
                 destination = connection.RemoteAddress;
@@ -170,7 +191,16 @@ internal sealed class QuicEndpoint : IDisposable
             QuicConnection connection = _connections[i];
             if (connection.PollTimeout() is { } timeout && timeout <= now)
             {
-                connection.HandleTimeout(now);
+                try
+                {
+                    connection.HandleTimeout(now);
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    InternalErrors++;
+                    LastInternalError = exception;
+                    connection.AbortWithInternalError(exception, now);
+                }
             }
 
             RemoveIfClosed(connection);
@@ -186,6 +216,20 @@ internal sealed class QuicEndpoint : IDisposable
 
         _connections.Clear();
         _routes.Clear();
+    }
+
+    private void Guarded(QuicConnection connection, ReadOnlySpan<byte> datagram, TimeSpan now)
+    {
+        try
+        {
+            connection.HandleDatagram(datagram, now);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            InternalErrors++;
+            LastInternalError = exception;
+            connection.AbortWithInternalError(exception, now);
+        }
     }
 
     private void SendVersionNegotiation(IPEndPoint remote, QuicPacketHeader header, int datagramLength)

@@ -55,6 +55,7 @@ public sealed class EndpointFuzzTests
         }
 
         Assert.True(maxConnections <= 64);
+        Assert.True(endpoint.InternalErrors == 0, $"our code threw: {endpoint.LastInternalError}");
         long memoryAfter = GC.GetTotalMemory(forceFullCollection: true);
         Assert.True(memoryAfter - memoryBefore < 64L * 1024 * 1024, $"memory grew by {(memoryAfter - memoryBefore) / 1024} KiB");
         Assert.True(endpoint.DatagramsDropped > 50_000, $"only {endpoint.DatagramsDropped} datagrams dropped");

@@ -60,6 +60,7 @@ internal sealed class SimulatedNetwork
         for (int step = 0; step < maxSteps; step++)
         {
             Steps++;
+            ThrowIfAnyEndpointFailed();
             FlushTransmits();
             AfterStep?.Invoke();
             if (done())
@@ -108,6 +109,18 @@ internal sealed class SimulatedNetwork
     /// <summary>Puts a raw datagram on the wire from <paramref name="from"/> to <paramref name="to"/>, bypassing the conditions.</summary>
     public void Inject(IPEndPoint from, IPEndPoint to, byte[] datagram, TimeSpan? delay = null) =>
         _inFlight.Enqueue(new Delivery(from, to, datagram), (Now + (delay ?? TimeSpan.Zero), _sequence++));
+
+    /// <summary>The endpoint turns our own exceptions into INTERNAL_ERROR closes; in tests they are failures.</summary>
+    private void ThrowIfAnyEndpointFailed()
+    {
+        foreach (QuicEndpoint endpoint in _endpoints.Values)
+        {
+            if (endpoint.InternalErrors > 0)
+            {
+                throw new InvalidOperationException("A connection threw while handling input.", endpoint.LastInternalError);
+            }
+        }
+    }
 
     private TimeSpan? NextEventTime()
     {
