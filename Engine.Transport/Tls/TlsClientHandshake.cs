@@ -310,17 +310,12 @@ internal sealed class TlsClientHandshake : TlsHandshake
     private QuicTransportErrorCode OnServerFinished(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
         TlsTranscript transcript = this.transcript!;
-        if (body.Length != transcript.HashLength)
+        QuicTransportErrorCode verified = VerifyPeerFinished(transcript, serverHandshakeSecret, message, body, "server", out reason);
+        if (verified != QuicTransportErrorCode.NoError)
         {
-            return Reject(TlsAlert.DecodeError, $"server Finished is {body.Length} bytes, not {transcript.HashLength}", out reason);
+            return verified;
         }
 
-        if (!TlsKeySchedule.VerifyFinished(transcript.Algorithm, serverHandshakeSecret, transcript.GetCurrentHash(), body))
-        {
-            return Reject(TlsAlert.DecryptError, "server Finished does not verify", out reason);
-        }
-
-        transcript.Append(message);
         byte[] serverFinishedHash = transcript.GetCurrentHash();
         byte[] finished = WriteFinished(TlsKeySchedule.ComputeFinishedVerifyData(transcript.Algorithm, clientHandshakeSecret, serverFinishedHash));
         transcript.Append(finished);

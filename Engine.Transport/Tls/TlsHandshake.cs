@@ -152,6 +152,28 @@ internal abstract class TlsHandshake : IDisposable
         return TlsConstants.ToQuicError(alert);
     }
 
+    /// <summary>
+    /// Checks the peer's Finished (RFC 8446 §4.4.4) against the transcript so far, keyed by the
+    /// peer's handshake traffic secret; on success appends the message to the transcript.
+    /// </summary>
+    protected static QuicTransportErrorCode VerifyPeerFinished(
+        TlsTranscript transcript, ReadOnlySpan<byte> peerHandshakeSecret, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, string peer, out string reason)
+    {
+        if (body.Length != transcript.HashLength)
+        {
+            return Reject(TlsAlert.DecodeError, $"{peer} Finished is {body.Length} bytes, not {transcript.HashLength}", out reason);
+        }
+
+        if (!TlsKeySchedule.VerifyFinished(transcript.Algorithm, peerHandshakeSecret, transcript.GetCurrentHash(), body))
+        {
+            return Reject(TlsAlert.DecryptError, $"{peer} Finished does not verify", out reason);
+        }
+
+        transcript.Append(message);
+        reason = string.Empty;
+        return QuicTransportErrorCode.NoError;
+    }
+
     /// <summary>A whole Finished message carrying <paramref name="verifyData"/>.</summary>
     protected static byte[] WriteFinished(ReadOnlySpan<byte> verifyData)
     {

@@ -280,17 +280,12 @@ internal sealed class TlsServerHandshake : TlsHandshake
     private QuicTransportErrorCode OnClientFinished(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
         TlsTranscript transcript = this.transcript!;
-        if (body.Length != transcript.HashLength)
+        QuicTransportErrorCode verified = VerifyPeerFinished(transcript, clientHandshakeSecret, message, body, "client", out reason);
+        if (verified != QuicTransportErrorCode.NoError)
         {
-            return Reject(TlsAlert.DecodeError, $"client Finished is {body.Length} bytes, not {transcript.HashLength}", out reason);
+            return verified;
         }
 
-        if (!TlsKeySchedule.VerifyFinished(transcript.Algorithm, clientHandshakeSecret, transcript.GetCurrentHash(), body))
-        {
-            return Reject(TlsAlert.DecryptError, "client Finished does not verify", out reason);
-        }
-
-        transcript.Append(message);
         EmitReadSecret(QuicPacketSpace.ApplicationData, clientApplicationSecret!);
         state = State.Complete;
         IsHandshakeComplete = true;
