@@ -168,6 +168,24 @@ public sealed class TransferSimulationTests
         Assert.Equal(0, pair.Network.DatagramsTooBig);
     }
 
+    [Fact]
+    public void StopSending_FromServer_ClientSeesItAndResetsWithTheSameCode()
+    {
+        using var pair = new QuicTestPair(seed: 310);
+        Assert.True(pair.ConnectAndHandshake());
+        Assert.True(pair.Client!.TryOpenStream(bidirectional: true, out long streamId));
+        Assert.Equal(5, pair.Client.WriteStream(streamId, "hello"u8, fin: false));
+        Assert.True(pair.Network.RunUntil(() => pair.ServerReceived.TryGetValue(streamId, out MemoryStream? s) && s.Length == 5, 10_000));
+
+        pair.Server!.StopSending(streamId, 7);
+        Assert.True(pair.Network.RunUntil(
+            () => pair.ServerEvents.Contains(new QuicConnectionEvent(QuicConnectionEventKind.StreamPeerReset, streamId, 7)), 10_000));
+
+        Assert.Contains(new QuicConnectionEvent(QuicConnectionEventKind.StreamPeerStopSending, streamId, 7), pair.ClientEvents);
+        Assert.Null(pair.Client.CloseInfo);
+        Assert.Null(pair.Server.CloseInfo);
+    }
+
     internal static byte[] RandomBytes(int seed, int length)
     {
         byte[] bytes = new byte[length];
