@@ -29,8 +29,13 @@ internal sealed partial class QuicConnection
         public QuicTransportErrorCode OnNewToken(scoped NewTokenFrame frame) =>
             connection.IsServer ? Fail(QuicTransportErrorCode.ProtocolViolation, "a client sent NEW_TOKEN") : QuicTransportErrorCode.NoError;
 
-        public QuicTransportErrorCode OnStream(scoped StreamFrame frame) =>
-            Fail(connection._streams.OnStreamFrame(frame.StreamId, frame.Offset, frame.Data, frame.Fin), $"STREAM frame for stream {frame.StreamId} rejected");
+        public QuicTransportErrorCode OnStream(scoped StreamFrame frame)
+        {
+            QuicTransportErrorCode error = connection._streams.OnStreamFrame(frame.StreamId, frame.Offset, frame.Data, frame.Fin);
+
+            // The reason is formatted only on failure: this is the per-packet path.
+            return error == QuicTransportErrorCode.NoError ? error : Fail(error, $"STREAM frame for stream {frame.StreamId} rejected");
+        }
 
         public QuicTransportErrorCode OnMaxData(in MaxDataFrame frame) =>
             Fail(connection._streams.OnMaxData(frame.MaximumData), "MAX_DATA rejected");

@@ -13,7 +13,10 @@ internal sealed class CryptoStreamBuffer
     /// <summary>Default bound on buffered bytes beyond the read offset (RFC 9000 §7.5 asks for at least 4096).</summary>
     public const int DefaultCapacity = 64 * 1024;
 
-    private readonly byte[] _buffer;
+    private readonly int _capacity;
+
+    /// <summary>Grows on demand up to the capacity: a handshake moves a few KB, and most connections never use their 1-RTT crypto stream.</summary>
+    private byte[] _buffer = [];
 
     /// <summary>Received ranges [Start, End) in absolute stream offsets ≥ <see cref="ReadOffset"/>, sorted, disjoint, not adjacent.</summary>
     private readonly List<(ulong Start, ulong End)> _ranges = [];
@@ -21,10 +24,10 @@ internal sealed class CryptoStreamBuffer
     public CryptoStreamBuffer(int capacity = DefaultCapacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        _buffer = new byte[capacity];
+        _capacity = capacity;
     }
 
-    public int Capacity => _buffer.Length;
+    public int Capacity => _capacity;
 
     /// <summary>Stream offset of the first byte not yet consumed.</summary>
     public ulong ReadOffset { get; private set; }
@@ -47,7 +50,7 @@ internal sealed class CryptoStreamBuffer
     {
         newBytes = 0;
         ulong end = offset + (ulong)data.Length; // CryptoFrame.TryRead already bounds this by 2^62
-        if (end > ReadOffset + (ulong)_buffer.Length)
+        if (end > ReadOffset + (ulong)_capacity)
         {
             return QuicTransportErrorCode.CryptoBufferExceeded;
         }
@@ -61,6 +64,12 @@ internal sealed class CryptoStreamBuffer
         {
             data = data[(int)(ReadOffset - offset)..];
             offset = ReadOffset;
+        }
+
+        int needed = (int)(end - ReadOffset);
+        if (needed > _buffer.Length)
+        {
+            Array.Resize(ref _buffer, Math.Min(_capacity, Math.Max(needed, Math.Max(2048, _buffer.Length * 2))));
         }
 
         // Copy only the gaps, so earlier bytes keep their first copy.
