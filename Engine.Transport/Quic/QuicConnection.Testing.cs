@@ -42,4 +42,7 @@ internal sealed partial class QuicConnection
 
     /// <summary>Bytes TLS has handed to the crypto stream of <paramref name="spaceId"/> so far (for tests and diagnostics).</summary>
     internal int CryptoBytesWritten(QuicPacketSpace spaceId) => Space(spaceId).CryptoSend.Length;
+
+    /// <summary>Whether keys for <paramref name="spaceId"/> are still held (false once discarded).</summary>
+    internal bool HasKeys(QuicPacketSpace spaceId) => !Space(spaceId).IsDiscarded && Space(spaceId).ReadKeys is not null;
 }

@@ -22,6 +22,14 @@ public sealed class HandshakeSimulationTests
         Assert.Contains(pair.ServerEvents, e => e.Kind == QuicConnectionEventKind.HandshakeCompleted);
         Assert.Equal(TlsConstants.X25519, client.Tls.NegotiatedGroup);
 
+        // RFC 9001 §4.9: Initial and Handshake keys are gone once the handshake is confirmed.
+        foreach (QuicConnection side in new[] { client, server })
+        {
+            Assert.False(side.HasKeys(QuicPacketSpace.Initial));
+            Assert.False(side.HasKeys(QuicPacketSpace.Handshake));
+            Assert.True(side.HasKeys(QuicPacketSpace.ApplicationData));
+        }
+
         // Both sides learned the other's transport parameters, DATAGRAM support included.
         Assert.Equal(65536UL, client.PeerTransportParameters!.MaxDatagramFrameSize);
         Assert.Equal(65536UL, server.PeerTransportParameters!.MaxDatagramFrameSize);
@@ -143,6 +151,26 @@ public sealed class HandshakeSimulationTests
         Assert.Equal(QuicPacketType.VersionNegotiation, header.Type);
         Assert.True(QuicVersionNegotiation.Contains(header.SupportedVersions, QuicVersion.V1));
         Assert.Equal(0, pair.ServerEndpoint.ConnectionCount);
+    }
+
+    [Fact]
+    public void Client_VersionNegotiationWithoutV1_ClosesWithVersionMismatch()
+    {
+        using var pair = new QuicTestPair(seed: 9);
+        pair.ClientToServer = new NetworkConditions { Loss = 1.0 }; // the server never answers
+        QuicConnection client = pair.Connect();
+        byte[] initial = [];
+        pair.Network.OnSend = (from, datagram) => initial = initial.Length == 0 ? datagram : initial;
+        pair.Network.RunFor(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(QuicHeaderStatus.Valid, QuicPacketHeaderParser.TryParse(initial, 0, out QuicPacketHeader header));
+
+        byte[] negotiation = new byte[QuicVersionNegotiation.GetLength(header.SourceConnectionId.Length, header.DestinationConnectionId.Length, 1)];
+        var writer = new QuicWriter(negotiation);
+        QuicVersionNegotiation.Write(ref writer, header.SourceConnectionId, header.DestinationConnectionId, [0x1a2a3a4a]);
+        pair.Network.Inject(QuicTestPair.ServerAddress, QuicTestPair.ClientAddress, negotiation);
+        pair.Network.RunUntil(() => client.IsClosed, 10);
+
+        Assert.Equal(QuicCloseOrigin.VersionMismatch, client.CloseInfo!.Origin);
     }
 
     [Fact]
