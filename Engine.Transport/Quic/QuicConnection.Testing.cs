@@ -11,7 +11,7 @@ internal sealed partial class QuicConnection
     /// play a misbehaving peer: the receiver sees an authentic packet whose frames are bad.
     /// Returns the packet length, or 0 when this space has no write keys.
     /// </summary>
-    internal int SealRawPacketForTesting(QuicPacketSpace spaceId, ReadOnlySpan<byte> frames, Span<byte> destination)
+    internal int SealRawPacketForTesting(QuicPacketSpace spaceId, ReadOnlySpan<byte> frames, Span<byte> destination, TimeSpan now)
     {
         PacketProtection? keys = Space(spaceId).WriteKeys;
         if (keys is null)
@@ -37,7 +37,15 @@ internal sealed partial class QuicConnection
                 payloadLength + TagLength);
         writer.WriteBytes(frames);
         writer.WriteZeros(payloadLength - frames.Length);
-        return keys.Protect(destination, packetNumberOffset, payloadLength, packetNumber);
+        int length = keys.Protect(destination, packetNumberOffset, payloadLength, packetNumber);
+
+        // Recorded as sent (with no frames to report), so the peer's ACK of it is legitimate.
+        Recovery.SentPacket record = _recovery.RentPacket();
+        record.PacketNumber = packetNumber;
+        record.TimeSent = now;
+        record.Size = length;
+        _recovery.OnPacketSent(spaceId, record);
+        return length;
     }
 
     /// <summary>Bytes TLS has handed to the crypto stream of <paramref name="spaceId"/> so far (for tests and diagnostics).</summary>

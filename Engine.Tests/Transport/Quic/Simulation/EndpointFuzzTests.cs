@@ -75,16 +75,17 @@ public sealed class EndpointFuzzTests
                 byte[] frames = RandomFrames(random);
                 QuicTransportErrorCode expected = ExpectedParseError(frames);
                 byte[] packet = new byte[frames.Length + 64];
-                int length = pair.Client!.SealRawPacketForTesting(QuicPacketSpace.ApplicationData, frames, packet);
+                int length = pair.Client!.SealRawPacketForTesting(QuicPacketSpace.ApplicationData, frames, packet, pair.Network.Now);
                 pair.Network.Inject(QuicTestPair.ClientAddress, QuicTestPair.ServerAddress, packet[..length]);
-                pair.Network.RunUntil(() => pair.Server.IsClosing, 5);
+                pair.Network.RunFor(TimeSpan.FromMilliseconds(5)); // deliver it without letting timers (idle) run far ahead
 
                 if (expected != QuicTransportErrorCode.NoError)
                 {
                     // The wire parser alone rejects these bytes, so the connection must close with its code.
                     Assert.True(pair.Server.IsClosing, $"frames {Convert.ToHexString(frames)} should close with {expected}");
-                    Assert.Equal(QuicCloseOrigin.LocalTransportError, pair.Server.CloseInfo!.Origin);
-                    Assert.Equal((ulong)expected, pair.Server.CloseInfo.ErrorCode);
+                    Assert.True(
+                        pair.Server.CloseInfo!.Origin == QuicCloseOrigin.LocalTransportError && pair.Server.CloseInfo.ErrorCode == (ulong)expected,
+                        $"frames {Convert.ToHexString(frames)}: expected {expected}, closed with {pair.Server.CloseInfo}");
                 }
 
                 if (pair.Server.IsClosing && pair.Server.CloseInfo!.Origin == QuicCloseOrigin.LocalTransportError)
@@ -111,7 +112,8 @@ public sealed class EndpointFuzzTests
     private static byte[] RandomFrames(Random random)
     {
         // Mostly a real frame type followed by random bytes, so parsing gets past the first byte.
-        byte[] frames = new byte[random.Next(1, 40)];
+        // At least 4 bytes, so the sealing hook never pads them (padding would change how they parse).
+        byte[] frames = new byte[random.Next(4, 40)];
         random.NextBytes(frames);
         frames[0] = random.Next(4) == 0 ? (byte)random.Next(256) : (byte)random.Next(0x00, 0x32);
         return frames;
