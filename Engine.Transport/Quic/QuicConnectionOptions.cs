@@ -28,7 +28,10 @@ internal sealed record QuicConnectionOptions
     /// <summary>Datagrams waiting to be sent; the oldest is dropped when full.</summary>
     public int DatagramSendQueueCapacity { get; init; } = 64;
 
-    /// <summary>Length of the connection IDs we choose (1–20).</summary>
+    /// <summary>
+    /// Length of the connection IDs we choose (0–20). Zero suits only a client with a socket of
+    /// its own (as Chromium does): every packet to it then carries an empty ID.
+    /// </summary>
     public int ConnectionIdLength { get; init; } = 8;
 
     /// <summary>How many connection IDs we store for the peer (active_connection_id_limit, at least 2).</summary>
@@ -71,9 +74,9 @@ internal sealed record QuicConnectionOptions
             throw new ArgumentException("Datagram queue capacities must be at least 1.");
         }
 
-        if (ConnectionIdLength is < 1 or > 20)
+        if (ConnectionIdLength is < 0 or > 20)
         {
-            throw new ArgumentException("ConnectionIdLength must be between 1 and 20 bytes.", nameof(ConnectionIdLength));
+            throw new ArgumentException("ConnectionIdLength must be between 0 and 20 bytes.", nameof(ConnectionIdLength));
         }
 
         if (ActiveConnectionIdLimit < 2)
@@ -109,6 +112,10 @@ internal sealed record QuicServerConnectionOptions
         Tls.Validate();
         ArgumentNullException.ThrowIfNull(Transport);
         Transport.Validate();
+        if (Transport.ConnectionIdLength == 0)
+        {
+            throw new ArgumentException("A server needs non-empty connection IDs to tell its connections apart.", nameof(Transport));
+        }
     }
 }
 

@@ -56,6 +56,11 @@ internal sealed class QuicEndpoint : IDisposable
             options = options with { Transport = options.Transport with { ConnectionIdLength = _options.ConnectionIdLength } };
         }
 
+        if (_options.ConnectionIdLength == 0 && _connections.Count > 0)
+        {
+            throw new InvalidOperationException("An endpoint with zero-length connection IDs holds one connection; use another endpoint (socket).");
+        }
+
         QuicConnection connection = QuicConnection.CreateClient(options, remote, now);
         _connections.Add(connection);
         _routes[ConnectionIdKey.From(connection.LocalConnectionId)] = connection;

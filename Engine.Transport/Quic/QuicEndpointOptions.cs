@@ -18,7 +18,10 @@ internal sealed record QuicEndpointOptions
     /// <summary>Version Negotiation packets waiting to go out; when full, further ones are not sent.</summary>
     public int StatelessQueueCapacity { get; init; } = 64;
 
-    /// <summary>Length of the connection IDs this endpoint issues (short headers carry no length, so it is fixed).</summary>
+    /// <summary>
+    /// Length of the connection IDs this endpoint issues (short headers carry no length, so it is
+    /// fixed). Zero is allowed for a client-only endpoint, which can then hold one connection.
+    /// </summary>
     public int ConnectionIdLength { get; init; } = 8;
 
     public void Validate()
@@ -34,9 +37,9 @@ internal sealed record QuicEndpointOptions
             throw new ArgumentException("MaxConnections, AcceptQueueCapacity and StatelessQueueCapacity must be at least 1.");
         }
 
-        if (ConnectionIdLength is < 1 or > 20)
+        if (ConnectionIdLength is < 0 or > 20 || (ConnectionIdLength == 0 && Server is not null))
         {
-            throw new ArgumentException("ConnectionIdLength must be between 1 and 20 bytes.", nameof(ConnectionIdLength));
+            throw new ArgumentException("ConnectionIdLength must be between 1 and 20 bytes (0 only for a client-only endpoint).", nameof(ConnectionIdLength));
         }
     }
 }

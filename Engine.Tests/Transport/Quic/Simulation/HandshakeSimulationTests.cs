@@ -37,6 +37,29 @@ public sealed class HandshakeSimulationTests
     }
 
     [Fact]
+    public void Handshake_ZeroLengthClientConnectionIdLikeChromium_CompletesAndCarriesData()
+    {
+        using var pair = new QuicTestPair(seed: 21, clientConnectionIdLength: 0);
+        pair.ClientToServer = new NetworkConditions { Loss = 0.1 };
+        pair.ServerToClient = new NetworkConditions { Loss = 0.1 };
+        Assert.True(pair.ConnectAndHandshake(maxSteps: 50_000));
+        Assert.Equal(0, pair.Client!.LocalConnectionId.Length);
+        Assert.Equal([], pair.Server!.PeerTransportParameters!.InitialSourceConnectionId!);
+
+        byte[] payload = TransferSimulationTests.RandomBytes(21, 100_000);
+        Assert.True(pair.Client.TryOpenStream(bidirectional: true, out long streamId));
+        pair.QueueWrite(pair.Client, streamId, payload);
+        Assert.True(pair.Network.RunUntil(() => pair.ServerFinished.Contains(streamId), 100_000));
+        Assert.Equal(payload, pair.ServerReceived[streamId].ToArray());
+
+        pair.QueueWrite(pair.Server, streamId, "reply"u8.ToArray());
+        Assert.True(pair.Network.RunUntil(() => pair.ClientFinished.Contains(streamId), 100_000));
+        pair.ServerToClient = NetworkConditions.Perfect; // datagrams are never resent: a lost one would stay lost
+        Assert.True(pair.Server.TrySendDatagram("tick"u8));
+        Assert.True(pair.Network.RunUntil(() => pair.ClientDatagrams.Count == 1, 10_000));
+    }
+
+    [Fact]
     public void Handshake_ClientDatagrams_ArePaddedTo1200()
     {
         using var pair = new QuicTestPair(seed: 2);

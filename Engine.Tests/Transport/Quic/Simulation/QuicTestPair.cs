@@ -22,7 +22,7 @@ internal sealed class QuicTestPair : IDisposable
     private readonly List<PendingWrite> _pendingWrites = [];
     private readonly byte[] _readBuffer = new byte[65536];
 
-    public QuicTestPair(int seed, QuicConnectionOptions? transport = null, QuicConnectionOptions? serverTransport = null)
+    public QuicTestPair(int seed, QuicConnectionOptions? transport = null, QuicConnectionOptions? serverTransport = null, int clientConnectionIdLength = 8)
     {
         Network = new SimulatedNetwork(seed);
         X509Certificate2 certificate = SharedCertificate.Value;
@@ -34,7 +34,7 @@ internal sealed class QuicTestPair : IDisposable
                 Transport = serverTransport ?? transport ?? new QuicConnectionOptions(),
             },
         });
-        ClientEndpoint = new QuicEndpoint(new QuicEndpointOptions());
+        ClientEndpoint = new QuicEndpoint(new QuicEndpointOptions { ConnectionIdLength = clientConnectionIdLength });
         Network.Attach(ServerAddress, ServerEndpoint);
         Network.Attach(ClientAddress, ClientEndpoint);
         ClientOptions = new QuicClientConnectionOptions
