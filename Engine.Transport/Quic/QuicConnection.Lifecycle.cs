@@ -12,6 +12,8 @@ internal sealed partial class QuicConnection
     private TimeSpan _idleDeadline;
     private TimeSpan _peerIdleTimeout;
     private bool _ackElicitingSentSinceReceive;
+    private TimeSpan _lastAckElicitingSent;
+    private bool _keepAlivePending;
     private bool _closeFramePending;
     private TimeSpan _closeDeadline;
     private ulong _closeErrorCode;
@@ -38,6 +40,11 @@ internal sealed partial class QuicConnection
         if (_recovery.LossDetectionTimer is { } lossTimer && lossTimer < earliest)
         {
             earliest = lossTimer;
+        }
+
+        if (KeepAliveDeadline() is { } keepAlive && keepAlive < earliest)
+        {
+            earliest = keepAlive;
         }
 
         foreach (PacketSpaceState space in _spaces)
@@ -83,8 +90,18 @@ internal sealed partial class QuicConnection
             _recovery.OnLossDetectionTimeout(now, this);
         }
 
+        if (KeepAliveDeadline() is { } keepAlive && now >= keepAlive)
+        {
+            _keepAlivePending = true;
+        }
+
         // Delayed ACKs that fell due are picked up by PollTransmit.
     }
+
+    private TimeSpan? KeepAliveDeadline() =>
+        _state == ConnectionState.Established && _options.KeepAliveInterval is { } interval && !_keepAlivePending
+            ? _lastAckElicitingSent + interval
+            : null;
 
     /// <summary>
     /// Closes the connection with an application error code (CONNECTION_CLOSE type 0x1d). The

@@ -249,7 +249,7 @@ internal sealed partial class QuicConnection
             return false;
         }
 
-        return _handshakeDonePending || _pathResponsePending || _datagramsToSend.Count > 0 || _streams.HasDataToSend;
+        return _handshakeDonePending || _pathResponsePending || _keepAlivePending || _datagramsToSend.Count > 0 || _streams.HasDataToSend;
     }
 
     /// <summary>Writes CRYPTO, control, DATAGRAM and STREAM frames, leaving <paramref name="ackReserve"/> bytes for an ACK (datagrams may use it: they cannot be split).</summary>
@@ -276,6 +276,13 @@ internal sealed partial class QuicConnection
                 new PathResponseFrame(_pathResponse).Write(ref writer);
                 frames.Add(SentFrame.Simple(SentFrameKind.Ping)); // not retransmitted: a new challenge brings a new response
                 _pathResponsePending = false;
+            }
+
+            if (_keepAlivePending && writer.Remaining >= 1)
+            {
+                writer.WriteByte((byte)QuicFrameType.Ping);
+                frames.Add(SentFrame.Simple(SentFrameKind.Ping));
+                _keepAlivePending = false;
             }
 
             WriteDatagramFrames(ref writer, frames);
@@ -339,6 +346,11 @@ internal sealed partial class QuicConnection
         record.InFlight = packet.AckEliciting || packet.Padded; // RFC 9002 §2: PADDING counts toward bytes in flight
         _recovery.OnPacketSent(packet.Space, record);
         Statistics.PacketsSent++;
+        if (packet.AckEliciting)
+        {
+            _lastAckElicitingSent = now;
+        }
+
         if (packet.AckEliciting && !_ackElicitingSentSinceReceive)
         {
             // RFC 9000 §10.1: sending the first ack-eliciting packet after receiving restarts the idle timer.

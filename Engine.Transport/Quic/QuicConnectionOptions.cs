@@ -13,6 +13,13 @@ internal sealed record QuicConnectionOptions
     /// <summary>Close after this long without receiving anything; the peer's smaller value wins. Zero disables.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Send a PING after this long without sending anything ack-eliciting, so an idle but healthy
+    /// session is not closed by either side's idle timeout (Chromium's is 30 s). Null disables.
+    /// A silent peer still times out: only the first packet sent after receiving restarts the idle timer.
+    /// </summary>
+    public TimeSpan? KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Largest UDP payload we send (no path MTU discovery yet, so 1200 is the safe value).</summary>
     public int MaxDatagramSize { get; init; } = 1200;
 
@@ -52,6 +59,11 @@ internal sealed record QuicConnectionOptions
         if (IdleTimeout < TimeSpan.Zero)
         {
             throw new ArgumentException("IdleTimeout must not be negative.", nameof(IdleTimeout));
+        }
+
+        if (KeepAliveInterval is { } keepAlive && keepAlive <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("KeepAliveInterval must be positive (or null to disable).", nameof(KeepAliveInterval));
         }
 
         if (MaxDatagramSize is < 1200 or > 65527)

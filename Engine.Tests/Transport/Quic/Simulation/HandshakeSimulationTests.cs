@@ -245,6 +245,26 @@ public sealed class HandshakeSimulationTests
     }
 
     [Fact]
+    public void KeepAlive_IdleButHealthy_StaysOpenThenSilentPeerTimesOut()
+    {
+        var transport = new QuicConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5), KeepAliveInterval = TimeSpan.FromSeconds(1) };
+        using var pair = new QuicTestPair(seed: 10, transport);
+        Assert.True(pair.ConnectAndHandshake());
+
+        pair.Network.RunFor(TimeSpan.FromSeconds(30));
+        Assert.Null(pair.Client!.CloseInfo);
+        Assert.Null(pair.Server!.CloseInfo);
+
+        pair.ClientToServer = new NetworkConditions { Loss = 1.0 };
+        pair.ServerToClient = new NetworkConditions { Loss = 1.0 };
+        TimeSpan cut = pair.Network.Now;
+        Assert.True(pair.Network.RunUntil(() => pair.Client.IsClosed && pair.Server.IsClosed, 10_000));
+        Assert.Equal(QuicCloseOrigin.IdleTimeout, pair.Client.CloseInfo!.Origin);
+        Assert.Equal(QuicCloseOrigin.IdleTimeout, pair.Server.CloseInfo!.Origin);
+        Assert.InRange(pair.Network.Now - cut, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(7));
+    }
+
+    [Fact]
     public void Close_ApplicationCode_PeerSeesCodeAndReasonThenBothForgetTheConnection()
     {
         using var pair = new QuicTestPair(seed: 8);
