@@ -16,6 +16,9 @@ internal sealed class ReceiveBuffer
 
     public ReceiveBuffer(int capacity) => _ring = new StreamRing(capacity);
 
+    /// <summary>Returns the buffer to the pool; called once the stream is released and its bytes are no longer needed.</summary>
+    public void Release() => _ring.Release();
+
     /// <summary>Most bytes held beyond <see cref="ReadOffset"/>.</summary>
     public int Capacity => _ring.MaxCapacity;
 

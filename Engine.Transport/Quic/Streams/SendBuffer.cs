@@ -15,6 +15,9 @@ internal sealed class SendBuffer
 
     public SendBuffer(int capacity) => _ring = new StreamRing(capacity);
 
+    /// <summary>Returns the buffer to the pool; called once the stream is released and its bytes are no longer needed.</summary>
+    public void Release() => _ring.Release();
+
     public int Capacity => _ring.MaxCapacity;
 
     /// <summary>Everything below is acknowledged.</summary>

@@ -325,6 +325,8 @@ internal sealed partial class StreamManager
         }
 
         stream.Released = true;
+        stream.Send?.Release();
+        stream.Receive?.Release();
         stream.PendingMaxStreamData = false;
         stream.PendingStreamDataBlocked = false;
         stream.PendingStopSending = false;

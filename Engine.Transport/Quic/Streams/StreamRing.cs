@@ -1,10 +1,14 @@
+using System.Buffers;
+
 namespace Engine.Transport.Quic.Streams;
 
 /// <summary>
 /// Bytes of a stream keyed by absolute stream offset: offset o lives at <c>o % Length</c>. The
 /// caller keeps the live window [start, end) no longer than <see cref="MaxCapacity"/>; the array
 /// starts small and doubles up to that bound, so idle streams cost little and busy streams stop
-/// allocating once grown.
+/// allocating once grown. Arrays come from <see cref="ArrayPool{T}.Shared"/> (any length at
+/// least the window works, since offsets wrap modulo the length) and go back on growth and on
+/// <see cref="Release"/>, so a stream's buffers are reused by the next stream.
 /// </summary>
 internal sealed class StreamRing
 {
@@ -48,7 +52,7 @@ internal sealed class StreamRing
             size *= 2;
         }
 
-        var grown = new byte[(int)Math.Min(size, MaxCapacity)];
+        byte[] grown = ArrayPool<byte>.Shared.Rent((int)Math.Min(size, MaxCapacity));
         if (liveEnd > liveStart && _buffer.Length > 0)
         {
             var old = _buffer;
@@ -61,7 +65,23 @@ internal sealed class StreamRing
             }
         }
 
+        ReturnBuffer();
         _buffer = grown;
+    }
+
+    /// <summary>Gives the array back to the pool once the stream is done; the ring is empty afterwards.</summary>
+    public void Release()
+    {
+        ReturnBuffer();
+        _buffer = [];
+    }
+
+    private void ReturnBuffer()
+    {
+        if (_buffer.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_buffer);
+        }
     }
 
     /// <summary>Copies <paramref name="data"/> to offsets [offset, offset + data.Length).</summary>
