@@ -5,6 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Engine.Tests.Transport.Quic.Simulation;
+using Engine.Transport.Driver;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
 
@@ -12,7 +13,7 @@ namespace Engine.Tests.Transport.Quic.Interop;
 
 /// <summary>
 /// The QUIC core against ngtcp2 (Debian's ngtcp2-client and ngtcp2-server, 0.12), an
-/// implementation nobody here wrote, over real UDP on loopback. HTTP/3 is not built yet, so these
+/// implementation nobody here wrote, over real UDP on loopback through <see cref="UdpEndpointDriver"/>. HTTP/3 is not built yet, so these
 /// prove the transport: handshake, transport parameters, streams flowing both ways, key update
 /// and loss recovery against a real peer; then we close with H3_NO_ERROR.
 /// </summary>
@@ -28,13 +29,15 @@ public sealed class NgtcpInteropTests
     [InlineData("-n 40")]
     public void GtlsClient_ConnectsToEngineServer_HandshakesAndSendsItsHttp3Streams(string extraArguments)
     {
-        using var pump = new UdpQuicPump(new QuicEndpoint(new QuicEndpointOptions
-        {
-            Server = new QuicServerConnectionOptions
+        using var pump = new UdpEndpointDriver(
+            new QuicEndpoint(new QuicEndpointOptions
             {
-                Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
-            },
-        }));
+                Server = new QuicServerConnectionOptions
+                {
+                    Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
+                },
+            }),
+            new IPEndPoint(IPAddress.Loopback, 0));
         int port = pump.LocalEndPoint.Port;
         using var client = PeerProcess.Start("/usr/bin/gtlsclient", $"--timeout=15s --no-quic-dump {extraArguments} 127.0.0.1 {port} https://127.0.0.1:{port}/");
         var observer = new StreamObserver();
@@ -84,7 +87,7 @@ public sealed class NgtcpInteropTests
             using var server = PeerProcess.Start("/usr/sbin/gtlsserver", $"--no-quic-dump -d {directory} 127.0.0.1 {port} {keyPath} {certPath}");
             Thread.Sleep(300); // let it bind
 
-            using var pump = new UdpQuicPump(new QuicEndpoint(new QuicEndpointOptions()));
+            using var pump = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
             var options = new QuicClientConnectionOptions
             {
                 Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [SHA256.HashData(certificate.RawData)] },

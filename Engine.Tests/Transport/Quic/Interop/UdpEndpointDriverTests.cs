@@ -1,0 +1,168 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Engine.Tests.Transport.Quic.Simulation;
+using Engine.Transport.Driver;
+using Engine.Transport.Quic;
+using Engine.Transport.Tls;
+
+namespace Engine.Tests.Transport.Quic.Interop;
+
+/// <summary>Engine client and server, each on a <see cref="UdpEndpointDriver"/>, over real loopback sockets.</summary>
+public sealed class UdpEndpointDriverTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
+
+    [Theory]
+    [InlineData("127.0.0.1")]
+    [InlineData("::1")]
+    public void Driver_EngineClientToEngineServer_MegabyteStreamAndDatagramsArrive(string address)
+    {
+        var certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
+        using var server = new UdpEndpointDriver(ServerEndpoint(certificate), new IPEndPoint(IPAddress.IPv6Any, 0));
+        using var client = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Parse(address), 0));
+        var serverAddress = new IPEndPoint(IPAddress.Parse(address), server.LocalEndPoint.Port);
+        QuicConnection connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), serverAddress, now));
+        Assert.True(client.WaitUntil(_ => connection.IsHandshakeConfirmed, Timeout), $"handshake: {connection.CloseInfo}");
+
+        byte[] payload = TransferSimulationTests.RandomBytes(7, 1 << 20);
+        var receiver = new ServerSide();
+        long streamId = client.Invoke((_, _) => connection.TryOpenStream(bidirectional: false, out long id) ? id : -1);
+        int written = 0;
+        bool done = false;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (!done && clock.Elapsed < Timeout)
+        {
+            if (written < payload.Length)
+            {
+                // fin takes effect with the call that hands over the last byte
+                written += client.Invoke((_, _) => connection.WriteStream(streamId, payload.AsSpan(written), fin: true));
+            }
+
+            done = server.Invoke((endpoint, _) => receiver.Drain(endpoint, streamId));
+            Thread.Sleep(written < payload.Length ? 1 : 10);
+        }
+
+        Assert.True(done, $"received {receiver.Received.Length} of {payload.Length}; client {connection.CloseInfo}");
+        Assert.Equal(payload, receiver.Received.ToArray());
+
+        for (int i = 0; i < 10; i++)
+        {
+            client.Invoke((_, _) => connection.TrySendDatagram([(byte)i]));
+        }
+
+        Assert.True(server.WaitUntil(endpoint => receiver.DrainDatagrams(endpoint) >= 8, Timeout), $"{receiver.Datagrams} datagrams");
+        Assert.Equal(0, server.Endpoint.InternalErrors);
+        Assert.Null(server.Failure);
+        Assert.Null(client.Failure);
+    }
+
+    [Fact]
+    public void Driver_GarbageAtTheListeningPortDuringATransfer_LiveConnectionUnaffected()
+    {
+        var certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
+        using var server = new UdpEndpointDriver(ServerEndpoint(certificate), new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
+        QuicConnection connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), server.LocalEndPoint, now));
+        Assert.True(client.WaitUntil(_ => connection.IsHandshakeConfirmed, Timeout));
+
+        // Capture nothing: fling random, truncated and Initial-shaped garbage from another socket while a transfer runs.
+        using var attacker = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var random = new Random(5);
+        byte[] payload = TransferSimulationTests.RandomBytes(8, 512 * 1024);
+        var receiver = new ServerSide();
+        long streamId = client.Invoke((_, _) => connection.TryOpenStream(bidirectional: false, out long id) ? id : -1);
+        int written = 0;
+        bool done = false;
+        int garbage = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while ((!done || garbage < 5000) && clock.Elapsed < Timeout)
+        {
+            for (int i = 0; i < 50; i++, garbage++)
+            {
+                byte[] junk = new byte[random.Next(1, 1400)];
+                random.NextBytes(junk);
+                if (i % 3 == 0)
+                {
+                    junk[0] = 0xc0; // long header, Initial
+                }
+
+                attacker.SendTo(junk, server.LocalEndPoint);
+            }
+
+            if (written < payload.Length)
+            {
+                // fin takes effect with the call that hands over the last byte
+                written += client.Invoke((_, _) => connection.WriteStream(streamId, payload.AsSpan(written), fin: true));
+            }
+
+            done = done || server.Invoke((endpoint, _) => receiver.Drain(endpoint, streamId));
+            Thread.Sleep(2);
+        }
+
+        Assert.True(done, $"received {receiver.Received.Length} of {payload.Length}");
+        Assert.Equal(payload, receiver.Received.ToArray());
+        Assert.True(garbage >= 5000);
+        Assert.Null(connection.CloseInfo);
+        Assert.Equal(1, server.Invoke((endpoint, _) => endpoint.ConnectionCount));
+        Assert.Equal(0, server.Endpoint.InternalErrors);
+        Assert.Null(server.Failure);
+    }
+
+    private static QuicEndpoint ServerEndpoint(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new(new QuicEndpointOptions
+    {
+        Server = new QuicServerConnectionOptions { Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] } },
+    });
+
+    private static QuicClientConnectionOptions ClientOptions(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new()
+    {
+        Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [SHA256.HashData(certificate.RawData)] },
+    };
+
+    /// <summary>The server application: accepts the connection and reads one stream and the datagrams.</summary>
+    private sealed class ServerSide
+    {
+        private readonly byte[] _buffer = new byte[65536];
+        private QuicConnection? _connection;
+        private bool _finished;
+
+        public MemoryStream Received { get; } = new();
+
+        public int Datagrams { get; private set; }
+
+        public bool Drain(QuicEndpoint endpoint, long streamId)
+        {
+            if (_connection is null && !endpoint.TryAccept(out _connection))
+            {
+                return false;
+            }
+
+            while (_connection!.TryPollEvent(out QuicConnectionEvent connectionEvent))
+            {
+                if (!_finished && connectionEvent.StreamId == streamId && connectionEvent.Kind is QuicConnectionEventKind.StreamOpened or QuicConnectionEventKind.StreamReadable)
+                {
+                    int read;
+                    do
+                    {
+                        read = _connection.ReadStream(streamId, _buffer, out _finished);
+                        Received.Write(_buffer, 0, read);
+                    }
+                    while (read > 0 && !_finished);
+                }
+            }
+
+            return _finished;
+        }
+
+        public int DrainDatagrams(QuicEndpoint endpoint)
+        {
+            _ = endpoint;
+            while (_connection is not null && _connection.TryReceiveDatagram(_buffer, out _))
+            {
+                Datagrams++;
+            }
+
+            return Datagrams;
+        }
+    }
+}
