@@ -8,7 +8,12 @@ using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Quic.Interop;
 
-/// <summary>Engine client and server, each on a <see cref="UdpEndpointDriver"/>, over real loopback sockets.</summary>
+/// <summary>
+/// Engine client and server, each on a <see cref="UdpEndpointDriver"/>, over real loopback
+/// sockets. Not run in parallel with other tests: one test counts the process's allocations.
+/// </summary>
+[Collection(nameof(UdpEndpointDriverTests))]
+[CollectionDefinition(nameof(UdpEndpointDriverTests), DisableParallelization = true)]
 public sealed class UdpEndpointDriverTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
@@ -107,6 +112,76 @@ public sealed class UdpEndpointDriverTests
         Assert.Equal(1, server.Invoke((endpoint, _) => endpoint.ConnectionCount));
         Assert.Equal(0, server.Endpoint.InternalErrors);
         Assert.Null(server.Failure);
+    }
+
+    [Fact]
+    public void Driver_SteadyStateTransfer_AllocatesNothingPerDatagram()
+    {
+        var certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
+        using var server = new UdpEndpointDriver(ServerEndpoint(certificate), new IPEndPoint(IPAddress.Loopback, 0));
+        using var client = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
+        QuicConnection connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), server.LocalEndPoint, now));
+        Assert.True(client.WaitUntil(_ => connection.IsHandshakeConfirmed, Timeout));
+
+        // The server application reads on the driver's own thread, without allocating.
+        QuicConnection? accepted = null;
+        byte[] sink = new byte[65536];
+        long received = 0;
+        server.AfterIteration = (endpoint, _) =>
+        {
+            if (accepted is null && !endpoint.TryAccept(out accepted))
+            {
+                return;
+            }
+
+            while (accepted!.TryPollEvent(out QuicConnectionEvent e))
+            {
+                if (e.Kind is QuicConnectionEventKind.StreamReadable or QuicConnectionEventKind.StreamOpened)
+                {
+                    int read;
+                    bool finished;
+                    do
+                    {
+                        read = accepted.ReadStream(e.StreamId, sink, out finished);
+                        Interlocked.Add(ref received, read);
+                    }
+                    while (read > 0 && !finished);
+                }
+            }
+        };
+        byte[] payload = new byte[16 << 20];
+        long streamId = client.Invoke((_, _) => connection.TryOpenStream(bidirectional: false, out long id) ? id : -1);
+        int written = 0;
+        Func<QuicEndpoint, TimeSpan, int> write = (_, _) => connection.WriteStream(streamId, payload.AsSpan(written), fin: true);
+        while (written < 2 << 20)
+        {
+            written += client.Invoke(write); // warm-up: buffers grow, pools fill, code is jitted
+            Thread.Sleep(1);
+        }
+
+        Thread.Sleep(200);
+        long allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        long datagramsBefore = server.DatagramsReceived + client.DatagramsReceived;
+        var elapsed = System.Diagnostics.Stopwatch.StartNew();
+        while (written < payload.Length)
+        {
+            written += client.Invoke(write);
+            Thread.Sleep(1);
+        }
+
+        while (Interlocked.Read(ref received) < payload.Length && elapsed.Elapsed < Timeout)
+        {
+            Thread.Sleep(5);
+        }
+
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+        long datagrams = server.DatagramsReceived + client.DatagramsReceived - datagramsBefore;
+
+        Assert.Equal(payload.Length, Interlocked.Read(ref received));
+        Assert.True(datagrams > 10_000, $"{datagrams} datagrams");
+
+        // One object per datagram would be at least 24 B each; what remains is the test's own waiting.
+        Assert.True(allocated < datagrams * 4, $"{allocated} B allocated over {datagrams} datagrams");
     }
 
     private static QuicEndpoint ServerEndpoint(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new(new QuicEndpointOptions
