@@ -1,5 +1,7 @@
 using System.Net;
 using Engine.Transport.Quic.Wire;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Engine.Transport.Quic;
 
@@ -17,13 +19,15 @@ internal sealed class QuicEndpoint : IDisposable
     private readonly List<QuicConnection> _connections = [];
     private readonly Queue<QuicConnection> _accepted = new();
     private readonly Queue<(IPEndPoint Destination, byte[] Datagram)> _stateless = new();
+    private readonly ILogger _logger;
     private int _transmitCursor;
 
-    public QuicEndpoint(QuicEndpointOptions options)
+    public QuicEndpoint(QuicEndpointOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options;
+        _logger = logger ?? NullLogger.Instance;
     }
 
     public int ConnectionCount => _connections.Count;
@@ -156,9 +160,7 @@ internal sealed class QuicEndpoint : IDisposable
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                InternalErrors++;
-                LastInternalError = exception;
-                connection.AbortWithInternalError(exception, now);
+                OnInternalError(connection, exception, now);
                 continue;
             }
 
@@ -196,16 +198,17 @@ internal sealed class QuicEndpoint : IDisposable
             QuicConnection connection = _connections[i];
             if (connection.PollTimeout() is { } timeout && timeout <= now)
             {
+                bool wasClosing = connection.IsClosing;
                 try
                 {
                     connection.HandleTimeout(now);
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException)
                 {
-                    InternalErrors++;
-                    LastInternalError = exception;
-                    connection.AbortWithInternalError(exception, now);
+                    OnInternalError(connection, exception, now);
                 }
+
+                LogIfNewlyClosed(connection, wasClosing);
             }
 
             RemoveIfClosed(connection);
@@ -225,15 +228,42 @@ internal sealed class QuicEndpoint : IDisposable
 
     private void Guarded(QuicConnection connection, ReadOnlySpan<byte> datagram, TimeSpan now)
     {
+        bool wasClosing = connection.IsClosing;
         try
         {
             connection.HandleDatagram(datagram, now);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
-            InternalErrors++;
-            LastInternalError = exception;
-            connection.AbortWithInternalError(exception, now);
+            OnInternalError(connection, exception, now);
+        }
+
+        LogIfNewlyClosed(connection, wasClosing);
+    }
+
+    private void OnInternalError(QuicConnection connection, Exception exception, TimeSpan now)
+    {
+        InternalErrors++;
+        LastInternalError = exception;
+        QuicEndpointLog.InternalError(_logger, connection.RemoteAddress, exception);
+        connection.AbortWithInternalError(exception, now);
+    }
+
+    /// <summary>One log line per connection, when it starts closing: a warning when the peer broke the protocol.</summary>
+    private void LogIfNewlyClosed(QuicConnection connection, bool wasClosing)
+    {
+        if (wasClosing || !connection.IsClosing || connection.CloseInfo is not { } info || connection.Statistics.PacketsReceived == 0)
+        {
+            return;
+        }
+
+        if (info.Origin == QuicCloseOrigin.LocalTransportError)
+        {
+            QuicEndpointLog.PeerViolation(_logger, connection.RemoteAddress, info.ErrorCode, info.FrameType, info.Reason);
+        }
+        else
+        {
+            QuicEndpointLog.Closed(_logger, connection.RemoteAddress, info.Origin, info.ErrorCode, info.Reason);
         }
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
+using Microsoft.Extensions.Logging;
 
 namespace Engine.Tests.Transport.Quic.Simulation;
 
@@ -48,6 +49,9 @@ public sealed class ConnectionErrorTests
         Assert.Equal(QuicCloseOrigin.PeerTransport, client.CloseInfo!.Origin);
         Assert.Equal(expectedCode, client.CloseInfo.ErrorCode);
         Assert.False(string.IsNullOrEmpty(client.CloseInfo.Reason));
+        (_, LogLevel level, string message) = Assert.Single(pair.ServerLog.Entries, e => e.EventId.Id == 101);
+        Assert.Equal(LogLevel.Warning, level);
+        Assert.Contains($"error 0x{expectedCode:x}", message, StringComparison.Ordinal);
 
         Assert.True(other.TrySendDatagram("still here"u8));
         Assert.True(pair.Network.RunUntil(() => pair.ServerEndpoint.Connections.Any(c => c != server && c.PendingDatagramCount > 0), 1_000));

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Engine.Tests.Hosting;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
 
@@ -33,7 +34,8 @@ internal sealed class QuicTestPair : IDisposable
                 Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] },
                 Transport = serverTransport ?? transport ?? new QuicConnectionOptions(),
             },
-        });
+        },
+        ServerLog);
         ClientEndpoint = new QuicEndpoint(new QuicEndpointOptions { ConnectionIdLength = clientConnectionIdLength });
         Network.Attach(ServerAddress, ServerEndpoint);
         Network.Attach(ClientAddress, ClientEndpoint);
@@ -50,6 +52,9 @@ internal sealed class QuicTestPair : IDisposable
     }
 
     public SimulatedNetwork Network { get; }
+
+    /// <summary>What the server endpoint logged.</summary>
+    public CollectingLogger<QuicEndpoint> ServerLog { get; } = new();
 
     public QuicEndpoint ServerEndpoint { get; }
 
