@@ -1,3 +1,4 @@
+using System.Buffers;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -53,6 +54,24 @@ internal static class Http3FrameReader
         Http3ReadStatus status = TryReadFrameHeader(input, out ulong type, out ulong length, out int headerLength);
         header = new Http3FrameHeader(type, length, headerLength);
         return status;
+    }
+
+    /// <summary>
+    /// Reads a frame header from a possibly multi-segment sequence (as a pipe reader hands out);
+    /// a header split across segments is copied to the stack first.
+    /// </summary>
+    public static Http3ReadStatus TryReadFrameHeader(in ReadOnlySequence<byte> input, out Http3FrameHeader header)
+    {
+        ReadOnlySpan<byte> first = input.FirstSpan;
+        if (first.Length >= MaxHeaderLength || input.IsSingleSegment)
+        {
+            return TryReadFrameHeader(first, out header);
+        }
+
+        Span<byte> copy = stackalloc byte[MaxHeaderLength];
+        int available = (int)Math.Min(input.Length, MaxHeaderLength);
+        input.Slice(0, available).CopyTo(copy);
+        return TryReadFrameHeader(copy[..available], out header);
     }
 
     /// <summary>

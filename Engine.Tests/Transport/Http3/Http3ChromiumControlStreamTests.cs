@@ -28,7 +28,7 @@ public class Http3ChromiumControlStreamTests
     }
 
     [Fact]
-    public void Fixture_UsesTheWireWidthsChromiumUses()
+    public void Fixture_ChromiumLayout_UsesFourAndEightByteVarints()
     {
         string hex = Convert.ToHexString(ChromiumControlStream());
         Assert.StartsWith("04", hex, StringComparison.Ordinal);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using CsCheck;
 using Engine.Transport.Http3;
 
@@ -110,5 +111,37 @@ public class Http3FrameReaderTests
             Assert.Equal(trailer, rest.ToArray());
             Assert.Equal(0, cursor.Take(rest).Length);
         });
+    }
+
+    [Fact]
+    public void TryReadFrameHeader_SequenceSplitAtEveryByte_ReadsSameHeader()
+    {
+        byte[] frame = H3Assert.Concat(H3Assert.Varint(Http3Grease.Value(Http3Grease.MaxN), 8), H3Assert.Varint(300, 4), [1, 2]);
+        for (int split = 0; split <= frame.Length; split++)
+        {
+            ReadOnlySequence<byte> sequence = Segment.Build(frame[..split], frame[split..]);
+            Assert.Equal(Http3ReadStatus.Done, Http3FrameReader.TryReadFrameHeader(sequence, out Http3FrameHeader header));
+            Assert.Equal(new Http3FrameHeader(Http3Grease.Value(Http3Grease.MaxN), 300, 12), header);
+
+            ReadOnlySequence<byte> truncated = Segment.Build(frame[..Math.Min(split, 11)], frame[Math.Min(split, 11)..11]);
+            Assert.Equal(Http3ReadStatus.NeedMoreData, Http3FrameReader.TryReadFrameHeader(truncated, out _));
+        }
+    }
+
+    private sealed class Segment : ReadOnlySequenceSegment<byte>
+    {
+        private Segment(byte[] bytes, long runningIndex)
+        {
+            Memory = bytes;
+            RunningIndex = runningIndex;
+        }
+
+        public static ReadOnlySequence<byte> Build(byte[] a, byte[] b)
+        {
+            var first = new Segment(a, 0);
+            var second = new Segment(b, a.Length);
+            first.Next = second;
+            return new ReadOnlySequence<byte>(first, 0, second, b.Length);
+        }
     }
 }
