@@ -135,9 +135,11 @@ public class QPackDecoderTests
             Gen.Byte[(byte)'a', (byte)'z'].Array[1, 20].Select(b => Encoding.ASCII.GetString(b)), value);
         Gen<(string, string)[]> fields = Gen.OneOf(staticEntry, staticNameOtherValue, literal).Array[0, 12];
 
-        var decoder = new QPackDecoder();
+        // Sample runs on several threads and a decoder is single-threaded: one per thread, reused across samples.
+        using var decoders = new ThreadLocal<QPackDecoder>(() => new QPackDecoder());
         fields.Sample(list =>
         {
+            QPackDecoder decoder = decoders.Value!;
             byte[] section = Encode(list);
             var handler = new RecordingHeaderHandler();
             Assert.Equal(QPackStatus.Success, decoder.Decode(section, NoLimit, ref handler));
