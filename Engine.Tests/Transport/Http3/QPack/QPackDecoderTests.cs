@@ -198,6 +198,31 @@ public class QPackDecoderTests
         Assert.Equal([("no", "no-cache")], second.Fields);
     }
 
+    [Fact]
+    public void Decode_SteadyState_DoesNotAllocate()
+    {
+        byte[] section = Encode([(":method", "GET"), (":authority", "www.example.com"), ("custom-key", "custom-value"), ("x-raw", "\u0001")]);
+        var decoder = new QPackDecoder();
+        var handler = new CountingHandler();
+        decoder.Decode(section, NoLimit, ref handler); // warm-up grows the scratch buffer once
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 100; i++)
+        {
+            decoder.Decode(section, NoLimit, ref handler);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(4 * 101, handler.Count);
+    }
+
+    private struct CountingHandler : IQPackHeaderHandler
+    {
+        public int Count;
+
+        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value) => Count++;
+    }
+
     internal static byte[] Encode(IEnumerable<(string Name, string Value)> fields)
     {
         var writer = new ArrayBufferWriter<byte>();
