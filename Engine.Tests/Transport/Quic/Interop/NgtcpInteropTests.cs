@@ -39,7 +39,7 @@ public sealed class NgtcpInteropTests
             }),
             new IPEndPoint(IPAddress.Loopback, 0));
         int port = pump.LocalEndPoint.Port;
-        using var client = PeerProcess.Start("/usr/bin/gtlsclient", $"--timeout=15s --no-quic-dump {extraArguments} 127.0.0.1 {port} https://127.0.0.1:{port}/");
+        using var client = NgtcpProcess.Start("/usr/bin/gtlsclient", $"--timeout=15s --no-quic-dump {extraArguments} 127.0.0.1 {port} https://127.0.0.1:{port}/");
         var observer = new StreamObserver();
         QuicConnection? connection = null;
 
@@ -84,7 +84,7 @@ public sealed class NgtcpInteropTests
             File.WriteAllText(keyPath, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
             File.WriteAllText(certPath, certificate.ExportCertificatePem());
             int port = FreeUdpPort();
-            using var server = PeerProcess.Start("/usr/sbin/gtlsserver", $"--no-quic-dump -d {directory} 127.0.0.1 {port} {keyPath} {certPath}");
+            using var server = NgtcpProcess.Start("/usr/sbin/gtlsserver", $"--no-quic-dump -d {directory} 127.0.0.1 {port} {keyPath} {certPath}");
             Thread.Sleep(300); // let it bind
 
             using var pump = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
@@ -180,72 +180,6 @@ public sealed class NgtcpInteropTests
             catch (ArgumentException)
             {
                 // the stream was released (read to the end); nothing more to read
-            }
-        }
-    }
-
-    /// <summary>A peer program with its output captured, killed on dispose.</summary>
-    private sealed class PeerProcess : IDisposable
-    {
-        private readonly Process _process;
-        private readonly StringBuilder _output = new();
-
-        private PeerProcess(Process process) => _process = process;
-
-        public string Output
-        {
-            get
-            {
-                lock (_output)
-                {
-                    string text = _output.ToString();
-                    return text.Length > 4000 ? text[^4000..] : text;
-                }
-            }
-        }
-
-        public static PeerProcess Start(string fileName, string arguments)
-        {
-            Assert.True(File.Exists(fileName), $"{fileName} is missing: scripts/test.sh installs the Debian packages ngtcp2-client and ngtcp2-server.");
-            var process = new Process
-            {
-                StartInfo = new ProcessStartInfo(fileName, arguments)
-                {
-                    RedirectStandardOutput = true,
-                    RedirectStandardError = true,
-                    UseShellExecute = false,
-                },
-            };
-            var peer = new PeerProcess(process);
-            process.OutputDataReceived += (_, e) => peer.Append(e.Data);
-            process.ErrorDataReceived += (_, e) => peer.Append(e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            return peer;
-        }
-
-        public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill(entireProcessTree: true);
-                _process.WaitForExit(5000);
-            }
-
-            _process.Dispose();
-        }
-
-        private void Append(string? line)
-        {
-            if (line is not null)
-            {
-                lock (_output)
-                {
-                    _output.AppendLine(line);
-                }
             }
         }
     }

@@ -1,0 +1,95 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using Engine.Tests.Transport.Quic.Simulation;
+using Engine.Transport.Driver;
+using Engine.Transport.Http3;
+using Engine.Transport.Quic;
+using Engine.Transport.Tls;
+
+namespace Engine.Tests.Transport.Quic.Interop;
+
+/// <summary>
+/// ngtcp2's HTTP/3 client (gtlsclient, with nghttp3) fetching from Engine's first HTTP/3 server
+/// layer over real UDP: status and bytes must match what the handler served.
+/// </summary>
+public sealed class Http3InteropTests
+{
+    [Fact]
+    public void GtlsClient_ThirtyParallelRequests_AllServed()
+    {
+        byte[] page = Encoding.UTF8.GetBytes("multiplexed\n");
+        var sessions = new List<Http3ServerConnection>();
+        using UdpEndpointDriver driver = StartServer(sessions, _ => new Http3Response(200, [new("content-type", "text/plain")], page));
+        int port = driver.LocalEndPoint.Port;
+        using var client = NgtcpProcess.Start(
+            "/usr/bin/gtlsclient",
+            $"--exit-on-all-streams-close --timeout=20s --no-quic-dump --no-http-dump -n 30 127.0.0.1 {port} https://127.0.0.1:{port}/a https://127.0.0.1:{port}/b");
+
+        Assert.True(client.WaitForExit(TimeSpan.FromSeconds(60)), $"gtlsclient did not finish:\n{client.Output}");
+        Assert.Equal(30, driver.Invoke((_, _) => sessions.Sum(s => s.RequestsServed)));
+        Assert.Equal(0, driver.Endpoint.InternalErrors);
+    }
+
+    [Fact]
+    public void GtlsClient_FetchesPageAndTenMegabytes_BytesIdentical()
+    {
+        byte[] page = Encoding.UTF8.GetBytes("<!doctype html><title>Engine</title><p>served over HTTP/3</p>\n");
+        byte[] big = TransferSimulationTests.RandomBytes(10, 10 * 1024 * 1024);
+        var sessions = new List<Http3ServerConnection>();
+        Http3Response Serve(Http3Request request) => request.Path switch
+        {
+            "/" or "/index.html" => new Http3Response(200, [new("content-type", "text/html")], page),
+            "/big.bin" => new Http3Response(200, [new("content-type", "application/octet-stream")], big),
+            _ => new Http3Response(404, [], Encoding.UTF8.GetBytes("not found")),
+        };
+
+        using UdpEndpointDriver driver = StartServer(sessions, Serve);
+        int port = driver.LocalEndPoint.Port;
+        string downloads = Directory.CreateTempSubdirectory("engine-h3-").FullName;
+        try
+        {
+            using var client = NgtcpProcess.Start(
+                "/usr/bin/gtlsclient",
+                $"--exit-on-all-streams-close --timeout=20s --no-quic-dump --no-http-dump --download={downloads} 127.0.0.1 {port} https://127.0.0.1:{port}/index.html https://127.0.0.1:{port}/big.bin");
+            bool exited = client.WaitForExit(TimeSpan.FromSeconds(60));
+
+            Assert.True(exited, $"gtlsclient did not finish:\n{client.Output}");
+            Assert.Equal(page, File.ReadAllBytes(Path.Combine(downloads, "index.html")));
+            Assert.Equal(SHA256.HashData(big), SHA256.HashData(File.ReadAllBytes(Path.Combine(downloads, "big.bin"))));
+            Assert.Equal(2, driver.Invoke((_, _) => sessions.Sum(s => s.RequestsServed)));
+            Assert.Equal(0, driver.Endpoint.InternalErrors);
+            Assert.Null(driver.Failure);
+        }
+        finally
+        {
+            Directory.Delete(downloads, recursive: true);
+        }
+    }
+
+    private static UdpEndpointDriver StartServer(List<Http3ServerConnection> sessions, Func<Http3Request, Http3Response> handler)
+    {
+        var driver = new UdpEndpointDriver(
+            new QuicEndpoint(new QuicEndpointOptions
+            {
+                Server = new QuicServerConnectionOptions
+                {
+                    Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
+                },
+            }),
+            new IPEndPoint(IPAddress.Loopback, 0));
+        driver.AfterIteration = (endpoint, now) =>
+        {
+            while (endpoint.TryAccept(out QuicConnection connection))
+            {
+                sessions.Add(new Http3ServerConnection(connection, handler));
+            }
+
+            foreach (Http3ServerConnection session in sessions)
+            {
+                session.Process(now);
+            }
+        };
+        return driver;
+    }
+}
