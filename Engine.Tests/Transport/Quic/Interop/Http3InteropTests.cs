@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Engine.Tests.Transport.Quic.Simulation;
 using Engine.Transport.Driver;
@@ -64,6 +65,56 @@ public sealed class Http3InteropTests
         finally
         {
             Directory.Delete(downloads, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void EngineClient_FetchesPageAndTenMegabytesFromGtlsServer_BytesIdentical()
+    {
+        using var certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
+        string htdocs = Directory.CreateTempSubdirectory("engine-h3-htdocs-").FullName;
+        try
+        {
+            byte[] page = Encoding.UTF8.GetBytes("<!doctype html><p>from ngtcp2</p>\n");
+            byte[] big = TransferSimulationTests.RandomBytes(11, 10 * 1024 * 1024);
+            File.WriteAllBytes(Path.Combine(htdocs, "index.html"), page);
+            File.WriteAllBytes(Path.Combine(htdocs, "big.bin"), big);
+            string keyPath = Path.Combine(htdocs, "key.pem");
+            string certPath = Path.Combine(htdocs, "cert.pem");
+            File.WriteAllText(keyPath, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+            File.WriteAllText(certPath, certificate.ExportCertificatePem());
+            int port = NgtcpInteropTests.FreeUdpPort();
+            using var server = NgtcpProcess.Start("/usr/sbin/gtlsserver", $"--no-quic-dump --no-http-dump -d {htdocs} 127.0.0.1 {port} {keyPath} {certPath}");
+            Thread.Sleep(300); // let it bind
+
+            using var driver = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
+            var options = new QuicClientConnectionOptions
+            {
+                Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [SHA256.HashData(certificate.RawData)] },
+            };
+            QuicConnection connection = driver.Invoke((endpoint, now) => endpoint.Connect(options, new IPEndPoint(IPAddress.Loopback, port), now));
+            var http = new Http3ClientConnection(connection);
+            driver.AfterIteration = (_, now) => http.Process(now);
+            Assert.True(driver.WaitUntil(_ => connection.IsHandshakeComplete, TimeSpan.FromSeconds(10)), $"handshake: {connection.CloseInfo}\n{server.Output}");
+
+            (Http3ClientResponse pageResponse, Http3ClientResponse bigResponse) = driver.Invoke((_, _) =>
+                (http.Get($"127.0.0.1:{port}", "/index.html"), http.Get($"127.0.0.1:{port}", "/big.bin")));
+            bool done = driver.WaitUntil(
+                _ => (pageResponse.IsComplete || pageResponse.Error is not null) && (bigResponse.IsComplete || bigResponse.Error is not null),
+                TimeSpan.FromSeconds(60));
+
+            Assert.True(done, $"page {pageResponse.Body.Length} B, big {bigResponse.Body.Length} B; connection {connection.CloseInfo}\n{server.Output}");
+            Assert.Null(pageResponse.Error);
+            Assert.Null(bigResponse.Error);
+            Assert.Equal(200, pageResponse.Status);
+            Assert.Equal(page, pageResponse.Body.ToArray());
+            Assert.Equal(200, bigResponse.Status);
+            Assert.Equal(SHA256.HashData(big), SHA256.HashData(bigResponse.Body.ToArray()));
+            Assert.Equal(0, driver.Endpoint.InternalErrors);
+        }
+        finally
+        {
+            Directory.Delete(htdocs, recursive: true);
         }
     }
 

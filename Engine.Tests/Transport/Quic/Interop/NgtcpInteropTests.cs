@@ -127,7 +127,7 @@ public sealed class NgtcpInteropTests
             _ => true,
         };
 
-    private static int FreeUdpPort()
+    internal static int FreeUdpPort()
     {
         using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
         probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
