@@ -69,7 +69,7 @@ public sealed class Http3InteropTests
     }
 
     [Fact]
-    public void EngineClient_FetchesPageAndTenMegabytesFromGtlsServer_BytesIdentical()
+    public void EngineClient_FetchesPageTenMegabytesAndThirtyParallelFromGtlsServer_BytesIdentical()
     {
         using var certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
         string htdocs = Directory.CreateTempSubdirectory("engine-h3-htdocs-").FullName;
@@ -99,8 +99,10 @@ public sealed class Http3InteropTests
 
             (Http3ClientResponse pageResponse, Http3ClientResponse bigResponse) = driver.Invoke((_, _) =>
                 (http.Get($"127.0.0.1:{port}", "/index.html"), http.Get($"127.0.0.1:{port}", "/big.bin")));
+            List<Http3ClientResponse> parallel = driver.Invoke((_, _) =>
+                Enumerable.Range(0, 30).Select(_ => http.Get($"127.0.0.1:{port}", "/index.html")).ToList());
             bool done = driver.WaitUntil(
-                _ => (pageResponse.IsComplete || pageResponse.Error is not null) && (bigResponse.IsComplete || bigResponse.Error is not null),
+                _ => new[] { pageResponse, bigResponse }.Concat(parallel).All(r => r.IsComplete || r.Error is not null),
                 TimeSpan.FromSeconds(60));
 
             Assert.True(done, $"page {pageResponse.Body.Length} B, big {bigResponse.Body.Length} B; connection {connection.CloseInfo}\n{server.Output}");
@@ -110,6 +112,7 @@ public sealed class Http3InteropTests
             Assert.Equal(page, pageResponse.Body.ToArray());
             Assert.Equal(200, bigResponse.Status);
             Assert.Equal(SHA256.HashData(big), SHA256.HashData(bigResponse.Body.ToArray()));
+            Assert.All(parallel, r => Assert.Equal(page, r.Body.ToArray()));
             Assert.Equal(0, driver.Endpoint.InternalErrors);
         }
         finally
