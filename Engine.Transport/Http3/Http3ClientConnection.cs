@@ -76,6 +76,26 @@ internal sealed class Http3ClientConnection
     /// <summary>Drains the connection's events; call after it handled input.</summary>
     public void Process(TimeSpan now)
     {
+        try
+        {
+            ProcessEvents(now);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // A bug of ours must cost this connection, never the driver or other connections.
+            InternalError = exception;
+            if (!_connection.IsClosing)
+            {
+                _connection.Close((ulong)Http3ErrorCode.InternalError, "internal error", now);
+            }
+        }
+    }
+
+    /// <summary>An exception our own code threw while processing (a bug; the connection was closed with H3_INTERNAL_ERROR).</summary>
+    public Exception? InternalError { get; private set; }
+
+    private void ProcessEvents(TimeSpan now)
+    {
         if (_connection.IsHandshakeComplete && !_connection.IsClosing)
         {
             EnsureControlStream();
@@ -167,7 +187,7 @@ internal sealed class Http3ClientConnection
                 var status = new StatusField();
                 if (_decoder.Decode(payload, MaxFieldSectionSize, ref status) != QPackStatus.Success || status.Status == 0)
                 {
-                    Fail(pending, Http3ErrorCode.MessageError);
+                    Fail(pending, Http3ErrorCode.MessageError, finished);
                     return;
                 }
 
@@ -177,7 +197,7 @@ internal sealed class Http3ClientConnection
             {
                 if (response.Body.Length + payload.Length > MaxBodyBytes)
                 {
-                    Fail(pending, Http3ErrorCode.ExcessiveLoad);
+                    Fail(pending, Http3ErrorCode.ExcessiveLoad, finished);
                     return;
                 }
 
@@ -206,10 +226,14 @@ internal sealed class Http3ClientConnection
         }
     }
 
-    private void Fail(PendingResponse pending, Http3ErrorCode error)
+    private void Fail(PendingResponse pending, Http3ErrorCode error, bool finished)
     {
         pending.Response.Error = error;
-        _connection.StopSending(pending.Response.StreamId, (ulong)error);
+        if (!finished)
+        {
+            _connection.StopSending(pending.Response.StreamId, (ulong)error); // a stream read to its end may already be released
+        }
+
         _responses.Remove(pending.Response.StreamId);
     }
 

@@ -34,6 +34,7 @@ internal sealed class Http3ServerConnection
     private readonly QPackDecoder _decoder = new();
     private readonly Dictionary<long, RequestStream> _requests = [];
     private readonly Dictionary<long, ulong> _uniStreamTypes = [];
+    private readonly Dictionary<long, byte[]> _partialStreamTypes = [];
     private readonly byte[] _readBuffer = new byte[16 * 1024];
     private long _controlStreamId = -1;
 
@@ -49,6 +50,26 @@ internal sealed class Http3ServerConnection
 
     /// <summary>Runs after the connection has handled input or timers; never throws for peer bytes.</summary>
     public void Process(TimeSpan now)
+    {
+        try
+        {
+            ProcessEvents(now);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // A bug of ours must cost this connection, never the driver or other connections.
+            InternalError = exception;
+            if (!_connection.IsClosing)
+            {
+                _connection.Close((ulong)Http3ErrorCode.InternalError, "internal error", now);
+            }
+        }
+    }
+
+    /// <summary>An exception our own code threw while processing (a bug; the connection was closed with H3_INTERNAL_ERROR).</summary>
+    public Exception? InternalError { get; private set; }
+
+    private void ProcessEvents(TimeSpan now)
     {
         if (_connection.IsClosing)
         {
@@ -127,18 +148,44 @@ internal sealed class Http3ServerConnection
     {
         if (!_uniStreamTypes.TryGetValue(streamId, out ulong type))
         {
-            if (data.IsEmpty || Http3StreamTypes.TryRead(data, out type, out int consumed) != Http3ReadStatus.Done)
+            // The type is a varint of up to 8 bytes (GREASE types use 8) and may arrive split.
+            byte[] pending = _partialStreamTypes.GetValueOrDefault(streamId) ?? [];
+            byte[] head = [.. pending, .. data[..Math.Min(data.Length, 8)]];
+            if (Http3StreamTypes.TryRead(head, out type, out int consumed) != Http3ReadStatus.Done)
             {
-                return; // a one-byte-at-a-time peer is not worth buffering for: types fit the first read
-            }
+                if (finished)
+                {
+                    _partialStreamTypes.Remove(streamId);
+                }
+                else
+                {
+                    _partialStreamTypes[streamId] = head;
+                }
 
-            _uniStreamTypes[streamId] = type;
-            data = data[consumed..];
-            if (!Http3StreamTypes.IsKnown(type) || type == (ulong)Http3StreamType.Push)
-            {
-                _connection.StopSending(streamId, (ulong)Http3StreamTypes.UnknownStreamStopCode);
                 return;
             }
+
+            _partialStreamTypes.Remove(streamId);
+            _uniStreamTypes[streamId] = type;
+            data = data[(consumed - pending.Length)..];
+            if (!Http3StreamTypes.IsKnown(type) || type == (ulong)Http3StreamType.Push)
+            {
+                if (finished)
+                {
+                    _uniStreamTypes.Remove(streamId); // already read to its end (and released): nothing to stop
+                }
+                else
+                {
+                    _connection.StopSending(streamId, (ulong)Http3StreamTypes.UnknownStreamStopCode);
+                }
+
+                return;
+            }
+        }
+
+        if (finished && type != (ulong)Http3StreamType.Control)
+        {
+            _uniStreamTypes.Remove(streamId); // nothing more will arrive; the control stream's end is an error handled below
         }
 
         switch ((Http3StreamType)type)
@@ -178,7 +225,10 @@ internal sealed class Http3ServerConnection
 
         if (request.Responded)
         {
-            return; // request bodies are not used yet; bytes after the head are read and dropped
+            // Request bodies are not used yet: bytes after the head are read and dropped.
+            request.ReadFinished |= finished;
+            ForgetIfDone(request);
+            return;
         }
 
         if (request.Head.Count + data.Length > MaxRequestHeadBytes)
@@ -190,7 +240,8 @@ internal sealed class Http3ServerConnection
         }
 
         request.Head.AddRange(data);
-        byte[] head = [.. request.Head];
+        request.ReadFinished |= finished;
+        ReadOnlySpan<byte> head = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(request.Head);
         Http3ReadStatus status = Http3FrameReader.TryReadFrameHeader(head, out ulong type, out ulong length, out int headerLength);
         if (status == Http3ReadStatus.NeedMoreData || (status == Http3ReadStatus.Done && (ulong)(head.Length - headerLength) < length))
         {
@@ -209,7 +260,7 @@ internal sealed class Http3ServerConnection
         }
 
         var fields = new RequestFields();
-        QPackStatus decoded = _decoder.Decode(head.AsSpan(headerLength, (int)length), MaxFieldSectionSize, ref fields);
+        QPackStatus decoded = _decoder.Decode(head.Slice(headerLength, (int)length), MaxFieldSectionSize, ref fields);
         if (decoded.TryGetErrorCode(out QPackErrorCode qpackError))
         {
             _connection.Close((ulong)qpackError, "QPACK field section error", now);
@@ -279,9 +330,17 @@ internal sealed class Http3ServerConnection
             }
         }
 
-        if (request.PrefixSent == request.Prefix.Length && request.BodySent == request.Body.Length)
+        request.ResponseFinished = request.PrefixSent == request.Prefix.Length && request.BodySent == request.Body.Length; // FIN went with the last byte
+        ForgetIfDone(request);
+    }
+
+    /// <summary>Forgets a request once the response is out and the request side has ended, so late bytes are never taken for a new request.</summary>
+    private void ForgetIfDone(RequestStream request)
+    {
+        if (request.ResponseFinished && request.ReadFinished)
         {
-            _requests.Remove(request.StreamId); // the FIN went with the last byte
+            _requests.Remove(request.StreamId);
+            request.Head.Clear();
         }
     }
 
@@ -292,6 +351,10 @@ internal sealed class Http3ServerConnection
         public List<byte> Head { get; } = [];
 
         public bool Responded { get; set; }
+
+        public bool ReadFinished { get; set; }
+
+        public bool ResponseFinished { get; set; }
 
         public byte[] Prefix { get; set; } = [];
 

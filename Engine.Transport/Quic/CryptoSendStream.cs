@@ -24,9 +24,6 @@ internal sealed class CryptoSendStream
 
     public bool HasDataToSend => !_toResend.IsEmpty || _sentEnd < _length;
 
-    /// <summary>True when some written byte has not been acknowledged yet.</summary>
-    public bool HasUnacknowledgedData => _length > 0 && !_acked.Contains(0, (ulong)_length);
-
     /// <summary>Appends TLS output. Returns false (and keeps nothing) past <see cref="Capacity"/>.</summary>
     public bool TryAppend(ReadOnlySpan<byte> data)
     {

@@ -119,7 +119,4 @@ internal sealed partial class QuicConnection
                 : $"The connection is closed: {CloseInfo}");
         }
     }
-
-    /// <summary>Used by tests to size a DATAGRAM frame the way the sender does.</summary>
-    internal static int DatagramFrameLength(int payloadLength) => DatagramFrame.GetHeaderLength(payloadLength, hasLength: true) + payloadLength;
 }

@@ -152,7 +152,13 @@ internal sealed partial class QuicConnection
             Statistics.DatagramFramesDropped++;
         }
 
-        Emit(QuicConnectionEventKind.DatagramReceived);
+        // One event per batch: the ring is bounded, so the event queue must not grow per datagram either.
+        if (!_datagramEventPending)
+        {
+            _datagramEventPending = true;
+            Emit(QuicConnectionEventKind.DatagramReceived);
+        }
+
         return QuicTransportErrorCode.NoError;
     }
 

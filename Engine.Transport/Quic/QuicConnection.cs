@@ -33,6 +33,7 @@ internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
     private readonly byte[] _originalDestinationConnectionId;
     private byte[] _remoteConnectionId;
     private ConnectionState _state = ConnectionState.Handshaking;
+    private bool _datagramEventPending;
 
     private QuicConnection(
         bool isServer,
@@ -172,6 +173,11 @@ internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
     {
         if (_events.TryDequeue(out connectionEvent))
         {
+            if (connectionEvent.Kind == QuicConnectionEventKind.DatagramReceived)
+            {
+                _datagramEventPending = false; // later datagrams raise a new event
+            }
+
             return true;
         }
 

@@ -24,7 +24,7 @@ internal enum QuicConnectionEventKind
     /// <summary>Everything we wrote on the stream, FIN included, was acknowledged.</summary>
     StreamFinished,
 
-    /// <summary>A DATAGRAM frame arrived; take it with <see cref="QuicConnection.TryReceiveDatagram"/>.</summary>
+    /// <summary>DATAGRAM frames arrived (one event until it is taken); drain them with <see cref="QuicConnection.TryReceiveDatagram"/>.</summary>
     DatagramReceived,
 
     /// <summary>The connection closed or started closing; <see cref="QuicConnection.CloseInfo"/> says why.</summary>
