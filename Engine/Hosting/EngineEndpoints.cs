@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.WebSockets;
+using Engine.Hosting.Http3;
 using Engine.Rooms;
 using Engine.Sessions;
 using Engine.Telemetry;
@@ -29,6 +30,20 @@ public static class EngineEndpoints
         _ = app.Services.GetRequiredService<PrometheusMetricsExporter>(); // listening from the start, so no measurement is missed
         EngineOptions options = services.Options;
         ILogger logger = services.Loggers.CreateLogger("Engine.Http");
+
+        // HTTPS responses advertise HTTP/3 on the same port (RFC 7838), so browsers can switch to QUIC.
+        if (app.Services.GetService<EngineServer>() is { } server)
+        {
+            app.Use((context, next) =>
+            {
+                if (server.AltSvc is { } altSvc && context.Request.Protocol != "HTTP/3")
+                {
+                    context.Response.Headers.AltSvc = altSvc;
+                }
+
+                return next(context);
+            });
+        }
 
         string contentRoot = options.ResolveContentRoot();
         if (Directory.Exists(contentRoot))

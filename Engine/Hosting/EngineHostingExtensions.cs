@@ -1,9 +1,11 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using Engine.Hosting.Http3;
 using Engine.Rooms;
 using Engine.Sessions;
 using Engine.Telemetry;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -44,6 +46,7 @@ public static class EngineHostingExtensions
             [EngineMetrics.MeterName],
             new PrometheusExporterOptions { MeterScope = sp.GetRequiredService<IMeterFactory>() }));
 
+        UseEngineServer(services, options);
         builder.WebHost.ConfigureKestrel((context, kestrel) =>
         {
             ServerCertificateSource certificates = kestrel.ApplicationServices.GetRequiredService<ServerCertificateSource>();
@@ -68,5 +71,27 @@ public static class EngineHostingExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>Wraps the registered server (Kestrel) in <see cref="EngineServer"/>, which adds HTTP/3 on UDP.</summary>
+    private static void UseEngineServer(IServiceCollection services, EngineOptions options)
+    {
+        ServiceDescriptor kestrel = services.LastOrDefault(d => d.ServiceType == typeof(IServer))
+            ?? throw new InvalidOperationException("AddEngine needs a WebApplicationBuilder with Kestrel (WebApplication.CreateBuilder).");
+        services.Remove(kestrel);
+        Func<IServiceProvider, IServer> inner = kestrel switch
+        {
+            { ImplementationType: { } type } => sp => (IServer)sp.GetRequiredService(type),
+            { ImplementationFactory: { } factory } => sp => (IServer)factory(sp),
+            { ImplementationInstance: IServer instance } => _ => instance,
+            _ => throw new InvalidOperationException("The registered IServer cannot be wrapped."),
+        };
+        if (kestrel.ImplementationType is { } implementation)
+        {
+            services.AddSingleton(implementation);
+        }
+
+        services.AddSingleton(sp => new EngineServer(inner(sp), options, sp.GetRequiredService<ServerCertificateSource>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton<IServer>(sp => sp.GetRequiredService<EngineServer>());
     }
 }

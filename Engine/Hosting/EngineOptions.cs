@@ -9,8 +9,14 @@ public sealed class EngineOptions
 {
     public const string SectionName = "Engine";
 
-    /// <summary>The HTTPS (TCP) port; later also QUIC (UDP). Default 4433.</summary>
+    /// <summary>The port: HTTPS on TCP, and HTTP/3 (QUIC) on UDP with the same number. Default 4433.</summary>
     public int Port { get; set; } = 4433;
+
+    /// <summary>
+    /// Serve HTTP/3 on UDP at <see cref="Port"/> too (the same content as HTTPS; HTTPS responses then
+    /// carry <c>Alt-Svc: h3=":port"</c>). Default true.
+    /// </summary>
+    public bool Http3 { get; set; } = true;
 
     /// <summary>"localhost" (IPv4 and IPv6 loopback, the default), "any" (every interface), or one IP address.</summary>
     public string Host { get; set; } = "localhost";

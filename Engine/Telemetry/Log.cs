@@ -59,4 +59,13 @@ internal static partial class Log
 
     [LoggerMessage(18, LogLevel.Error, "Connection {SessionId} hit an internal error and is closed with 1011")]
     public static partial void ConnectionFailed(ILogger logger, Exception exception, string sessionId);
+
+    [LoggerMessage(19, LogLevel.Error, "HTTP/3 request {Method} {Path} failed")]
+    public static partial void Http3RequestFailed(ILogger logger, string method, string path, Exception exception);
+
+    [LoggerMessage(20, LogLevel.Information, "HTTP/3 listening on udp {Addresses} (Alt-Svc: {AltSvc})")]
+    public static partial void Http3Listening(ILogger logger, string addresses, string altSvc);
+
+    [LoggerMessage(21, LogLevel.Error, "HTTP/3 is off: {Reason}. HTTPS on TCP keeps serving.")]
+    public static partial void Http3Disabled(ILogger logger, string reason);
 }

@@ -109,7 +109,7 @@ internal sealed partial class Http3ServerConnection
 
         if (_controlStreamId < 0 && _connection.IsHandshakeComplete)
         {
-            OpenControlStream();
+            OpenControlStream(now);
         }
 
         while (!_connection.IsClosing && _connection.TryPollEvent(out QuicConnectionEvent e))
@@ -144,7 +144,7 @@ internal sealed partial class Http3ServerConnection
         }
     }
 
-    private void OpenControlStream()
+    private void OpenControlStream(TimeSpan now)
     {
         if (!_connection.TryOpenStream(bidirectional: false, out long id))
         {
@@ -158,7 +158,7 @@ internal sealed partial class Http3ServerConnection
         if (IsShuttingDown)
         {
             _goAwayStreamId = -1;
-            BeginShutdown(TimeSpan.Zero);
+            BeginShutdown(now);
         }
     }
 
