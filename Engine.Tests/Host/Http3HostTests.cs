@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using Engine.Hosting;
 using Engine.Hosting.Http3;
 using Engine.Tests.Hosting;
 using Engine.Tests.Transport.Quic.Interop;
@@ -103,6 +104,28 @@ public sealed class Http3HostTests
         using NgtcpProcess after = Fetch(port, string.Empty, "/healthz");
         Assert.True(after.WaitForExit(TimeSpan.FromSeconds(30)), $"gtlsclient did not finish:\n{after.Output}");
         Assert.Contains("[:status: 200]", after.Output, StringComparison.Ordinal);
+        AssertNoInternalErrors(host);
+    }
+
+    [Fact]
+    public async Task Chromium_ForcedOntoQuic_LoadsThePageOverHttp3()
+    {
+        using var content = new TemporaryDirectory();
+        await File.WriteAllTextAsync(content.Combine("index.html"), "<!doctype html><title>h3</title><p id=marker>served-by-engine-over-quic</p>\n", TestContext.Current.CancellationToken);
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ContentRoot = content.Path);
+        int port = host.BaseAddress.Port;
+        string spki = host.Services.GetRequiredService<ServerCertificateSource>().DevelopmentHashes!.SpkiSha256;
+        using var profile = new TemporaryDirectory();
+        using NgtcpProcess chromium = NgtcpProcess.Start(
+            "/usr/bin/chromium",
+            $"--headless --no-sandbox --disable-gpu --no-first-run --disable-background-networking --disable-component-update --disable-sync " +
+            $"--user-data-dir={profile.Path} --origin-to-force-quic-on=127.0.0.1:{port} --ignore-certificate-errors-spki-list={spki} " +
+            $"--dump-dom https://127.0.0.1:{port}/index.html");
+
+        Assert.True(chromium.WaitForExit(TimeSpan.FromSeconds(60)), $"chromium did not finish:\n{chromium.Output}");
+        Assert.Contains("served-by-engine-over-quic", chromium.Output, StringComparison.Ordinal);
+        EngineServer server = host.Services.GetRequiredService<EngineServer>();
+        Assert.True(server.Http3Servers.Sum(s => s.Driver.Invoke((_, _) => s.RequestsServed)) >= 1, "Chromium's request reached the HTTP/3 server");
         AssertNoInternalErrors(host);
     }
 
