@@ -14,15 +14,17 @@ internal struct Http3RequestHeadReader : IQPackHeaderHandler
     private List<KeyValuePair<string, string>>? _fields;
     private bool _regularSeen;
 
-    public string? Method { get; private set; }
+    private string?[]? _pseudoHeaders;
 
-    public string? Scheme { get; private set; }
+    public readonly string? Method => _pseudoHeaders?[0];
 
-    public string? Authority { get; private set; }
+    public readonly string? Scheme => _pseudoHeaders?[1];
 
-    public string? Path { get; private set; }
+    public readonly string? Authority => _pseudoHeaders?[2];
 
-    public string? Protocol { get; private set; }
+    public readonly string? Path => _pseudoHeaders?[3];
+
+    public readonly string? Protocol => _pseudoHeaders?[4];
 
     /// <summary>The content-length field, when present and well-formed.</summary>
     public long? ContentLength { get; private set; }
@@ -125,42 +127,27 @@ internal struct Http3RequestHeadReader : IQPackHeaderHandler
             return;
         }
 
-        string text = Encoding.ASCII.GetString(value);
-        string? previous;
-        if (name.SequenceEqual(":method"u8))
-        {
-            previous = Method;
-            Method = text;
-        }
-        else if (name.SequenceEqual(":scheme"u8))
-        {
-            previous = Scheme;
-            Scheme = text;
-        }
-        else if (name.SequenceEqual(":authority"u8))
-        {
-            previous = Authority;
-            Authority = text;
-        }
-        else if (name.SequenceEqual(":path"u8))
-        {
-            previous = Path;
-            Path = text;
-        }
-        else if (name.SequenceEqual(":protocol"u8))
-        {
-            previous = Protocol;
-            Protocol = text;
-        }
-        else
+        int index = PseudoHeaderIndex(name);
+        _pseudoHeaders ??= new string?[5];
+        if (index < 0)
         {
             Problem = "unknown pseudo-header " + Encoding.ASCII.GetString(name);
-            return;
         }
-
-        if (previous is not null)
+        else if (_pseudoHeaders[index] is not null)
         {
             Problem = "duplicate pseudo-header " + Encoding.ASCII.GetString(name);
         }
+        else
+        {
+            _pseudoHeaders[index] = Encoding.ASCII.GetString(value);
+        }
     }
+
+    private static int PseudoHeaderIndex(ReadOnlySpan<byte> name) =>
+        name.SequenceEqual(":method"u8) ? 0
+        : name.SequenceEqual(":scheme"u8) ? 1
+        : name.SequenceEqual(":authority"u8) ? 2
+        : name.SequenceEqual(":path"u8) ? 3
+        : name.SequenceEqual(":protocol"u8) ? 4
+        : -1;
 }
