@@ -16,6 +16,7 @@ internal sealed class Http3Server : IDisposable
     private readonly IHttp3RequestHandler _handler;
     private readonly Http3ServerOptions _options;
     private bool _shuttingDown;
+    private long _requestsServedByClosedConnections;
 
     /// <summary>Binds <paramref name="listen"/> and starts serving. ALPN must include "h3".</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port could not be bound.</exception>
@@ -42,8 +43,8 @@ internal sealed class Http3Server : IDisposable
     /// <summary>Open HTTP/3 connections (read it through <see cref="Invoke"/> for an exact value).</summary>
     public int ConnectionCount => _connections.Count;
 
-    /// <summary>Requests handed to the handler so far, over connections still open.</summary>
-    public int RequestsServed => _connections.Sum(c => c.RequestsServed);
+    /// <summary>Requests handed to the handler so far (read it through <see cref="Invoke"/> for an exact value).</summary>
+    public long RequestsServed => _requestsServedByClosedConnections + _connections.Sum(c => (long)c.RequestsServed);
 
     /// <summary>Runs <paramref name="action"/> on the driver's thread (under its lock), then sends what it made sendable.</summary>
     public void Invoke(Action action)
@@ -113,6 +114,7 @@ internal sealed class Http3Server : IDisposable
             connection.Process(now);
             if (connection.Connection.IsClosed)
             {
+                _requestsServedByClosedConnections += connection.RequestsServed;
                 _connections[i] = _connections[^1];
                 _connections.RemoveAt(_connections.Count - 1);
             }
