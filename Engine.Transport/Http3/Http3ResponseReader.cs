@@ -214,7 +214,9 @@ internal sealed class Http3ResponseReader(Http3ClientResponse response, Http3Cli
         {
             _stage = Stage.AfterTrailers;
             Response.HadTrailers = true;
-            return fields.PseudoHeaders == 0 ? null : Http3StreamFault.Stream(Http3ErrorCode.MessageError, "The response trailers contain a pseudo-header.");
+            return fields.PseudoHeaders == 0 && fields.Problem is null
+                ? null
+                : Http3StreamFault.Stream(Http3ErrorCode.MessageError, "The response trailers contain a pseudo-header or an invalid field.");
         }
 
         if (fields.Problem is { } problem)
@@ -251,7 +253,13 @@ internal sealed class Http3ResponseReader(Http3ClientResponse response, Http3Cli
 
         public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
         {
-            if (name.IsEmpty || name[0] != (byte)':')
+            if (!QPackValidation.IsValidFieldName(name) || !QPackValidation.IsValidFieldValue(value))
+            {
+                Problem ??= "A response field has an invalid name or value (RFC 9114 §4.2).";
+                return;
+            }
+
+            if (name[0] != (byte)':')
             {
                 _regularSeen = true;
                 return;
