@@ -1,0 +1,95 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using Engine.Transport.Quic;
+using Engine.Transport.Quic.Wire;
+using Engine.Transport.Tls;
+
+namespace Engine.Tests.Transport.Tls;
+
+/// <summary>Both handshakes wipe every secret once it is no longer needed: on success, on failure and on dispose.</summary>
+public sealed class TlsSecretWipeTests
+{
+    [Fact]
+    public void Run_Completed_NeitherSideHoldsSecrets()
+    {
+        using X509Certificate2 certificate = TlsTestCertificates.CreateEcdsa();
+        using var pair = Pair(certificate, Pinned(certificate));
+
+        pair.Run();
+
+        TlsHandshakeTests.AssertComplete(pair);
+        Assert.False(pair.Client.HoldsSecrets);
+        Assert.False(pair.Server.HoldsSecrets);
+    }
+
+    [Fact]
+    public void Run_ClientRejectsCertificate_ClientHoldsNoSecrets()
+    {
+        using X509Certificate2 certificate = TlsTestCertificates.CreateEcdsa();
+        using X509Certificate2 other = TlsTestCertificates.CreateEcdsa();
+        using var pair = Pair(certificate, Pinned(other));
+
+        pair.Run();
+
+        Assert.NotEqual(QuicTransportErrorCode.NoError, pair.ClientError);
+        Assert.False(pair.Client.HoldsSecrets);
+    }
+
+    [Fact]
+    public void Run_ServerRejectsClientFinished_ServerHoldsNoSecrets()
+    {
+        using X509Certificate2 certificate = TlsTestCertificates.CreateEcdsa();
+        using var pair = Pair(certificate, Pinned(certificate));
+        pair.Tamper = (fromClient, level, data) => fromClient && level == QuicPacketSpace.Handshake ? Flip(data) : data;
+
+        pair.Run();
+
+        Assert.NotEqual(QuicTransportErrorCode.NoError, pair.ServerError);
+        Assert.False(pair.Server.HoldsSecrets);
+    }
+
+    [Fact]
+    public void Dispose_MidHandshake_SecretsWiped()
+    {
+        using X509Certificate2 certificate = TlsTestCertificates.CreateEcdsa();
+        using var pair = Pair(certificate, Pinned(certificate));
+        pair.Tamper = (fromClient, level, data) => fromClient && level == QuicPacketSpace.Handshake ? [] : data; // the client's Finished never arrives
+        pair.Run();
+        Assert.True(pair.Server.HoldsSecrets);
+
+        pair.Server.Dispose();
+
+        Assert.False(pair.Server.HoldsSecrets);
+    }
+
+    [Fact]
+    public void ZeroSecrets_AfterDerivation_AllScheduleSecretsZero()
+    {
+        var schedule = new TlsKeySchedule(HashAlgorithmName.SHA256);
+        schedule.DeriveHandshakeSecret(RandomNumberGenerator.GetBytes(32));
+        byte[] early = schedule.EarlySecret;
+        byte[] handshake = schedule.HandshakeSecret;
+        byte[] master = schedule.MasterSecret;
+        Assert.Contains(handshake, b => b != 0);
+
+        schedule.ZeroSecrets();
+
+        Assert.All(new[] { early, handshake, master }, secret => Assert.All(secret, b => Assert.Equal(0, b)));
+    }
+
+    private static byte[] Flip(byte[] data)
+    {
+        byte[] copy = (byte[])data.Clone();
+        copy[^1] ^= 1;
+        return copy;
+    }
+
+    private static TlsHandshakePair Pair(X509Certificate2 certificate, TlsClientOptions client) =>
+        new(client, new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] });
+
+    private static TlsClientOptions Pinned(X509Certificate2 certificate) => new()
+    {
+        ApplicationProtocols = ["h3"],
+        ServerCertificateHashes = [TlsTestCertificates.Sha256(certificate)],
+    };
+}
