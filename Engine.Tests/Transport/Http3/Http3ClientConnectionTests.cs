@@ -11,8 +11,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_WholeResponse_Completes()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
         h.Write(response.StreamId, H3Assert.Concat(Http3ClientHarness.Headers(Ok), Http3ClientHarness.Data("hel"u8.ToArray()), Http3ClientHarness.Data("lo"u8.ToArray())), fin: true);
 
@@ -41,8 +40,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Process_GreaseStreamTypeSplitAcrossReads_StreamStoppedAndForgotten()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         byte[] type = H3Assert.Varint(0x1f * 12_345UL + 0x21, 8);
         long grease = h.OpenServerUni(type[..3]);
         Assert.Equal(2, h.Http.TrackedPeerStreams); // the control stream and the partial prefix
@@ -57,8 +55,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Process_ManyFinishedUnknownStreams_NoStateRetained()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         for (int i = 0; i < 20; i++)
         {
             h.OpenServerUni(i % 2 == 0 ? [0x40] : [0x21, 9, 9], fin: true); // a prefix cut by the FIN, or a whole GREASE type
@@ -75,8 +72,7 @@ public sealed class Http3ClientConnectionTests
     public void Process_SecondCriticalStream_ClosesWithStreamCreationError(byte streamType)
     {
         var type = (Http3StreamType)streamType;
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         byte[] opening = type == Http3StreamType.Control ? H3Assert.Concat([0x00], Http3ClientHarness.Settings) : [(byte)type];
         if (type != Http3StreamType.Control)
         {
@@ -120,8 +116,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_DataFrameOverMaxBody_FailsAtFrameHeaderWithExcessiveLoad()
     {
-        using var h = new Http3ClientHarness(new Http3ClientOptions { MaxBodyBytes = 1000 });
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready(new Http3ClientOptions { MaxBodyBytes = 1000 });
         Http3ClientResponse response = h.Get();
 
         // 600 bytes fit; a second frame announcing 600 more does not, though only 10 of them are sent.
@@ -138,8 +133,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_HeadersFrameOverMaxFieldSectionSize_FailsAtFrameHeaderWithExcessiveLoad()
     {
-        using var h = new Http3ClientHarness(new Http3ClientOptions { MaxFieldSectionSize = 1024 });
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready(new Http3ClientOptions { MaxFieldSectionSize = 1024 });
         Http3ClientResponse response = h.Get();
 
         h.Write(response.StreamId, H3Assert.Concat(H3Assert.Varint(1), H3Assert.Varint(5000), new byte[10]));
@@ -172,8 +166,7 @@ public sealed class Http3ClientConnectionTests
     [InlineData("101")]
     public void Get_InvalidStatus_FailsWithMessageError(string status)
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
 
         h.Write(response.StreamId, H3Assert.Concat(Http3ClientHarness.Headers((":status", status)), Http3ClientHarness.Data([1])), fin: true);
@@ -185,8 +178,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_MissingOrRepeatedStatus_FailsWithMessageError()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse missing = h.Get();
         Http3ClientResponse repeated = h.Get();
 
@@ -200,8 +192,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_UppercaseFieldName_FailsWithMessageError()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
 
         h.Write(response.StreamId, Http3ClientHarness.Headers(Ok, ("Server", "x")), fin: true);
@@ -212,8 +203,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_InformationalBeforeFinal_CompletesWithFinalStatus()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
 
         h.Write(response.StreamId, H3Assert.Concat(
@@ -231,8 +221,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_TrailersAfterBody_Completes()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
 
         h.Write(response.StreamId, H3Assert.Concat(
@@ -246,8 +235,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_DataAfterTrailers_ClosesWithFrameUnexpected()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
 
         h.Write(response.StreamId, H3Assert.Concat(
@@ -260,8 +248,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_DataBeforeHeaders_ClosesWithFrameUnexpected()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
         Http3ClientResponse other = h.Get();
 
@@ -275,8 +262,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_UndecodableFieldSection_ClosesConnectionWithDecompressionFailed()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
 
         // Required Insert Count 1: a dynamic-table reference although we allow no table (RFC 9204 §4.5.1.1).
@@ -290,8 +276,7 @@ public sealed class Http3ClientConnectionTests
     [Fact]
     public void Get_GreaseFramesAroundHeadersAndData_Skipped()
     {
-        using var h = new Http3ClientHarness();
-        h.OpenServerControl();
+        using var h = Http3ClientHarness.Ready();
         Http3ClientResponse response = h.Get();
 
         h.Write(response.StreamId, H3Assert.Concat(

@@ -27,6 +27,14 @@ internal sealed class Http3ClientHarness : IDisposable
 
     public QuicTestPair Pair { get; }
 
+    /// <summary>A harness whose server has opened its control stream (SETTINGS only).</summary>
+    public static Http3ClientHarness Ready(Http3ClientOptions? options = null)
+    {
+        var harness = new Http3ClientHarness(options);
+        harness.OpenServerControl();
+        return harness;
+    }
+
     public QuicConnection Client => Pair.Client!;
 
     public QuicConnection Server { get; }
