@@ -1,51 +1,68 @@
 using System.Buffers;
+using System.Globalization;
 using Engine.Transport.Http3.QPack;
 using Engine.Transport.Quic;
 
 namespace Engine.Transport.Http3;
 
-/// <summary>A response as received: status, and the body once the stream ended.</summary>
-internal sealed class Http3ClientResponse(long streamId)
-{
-    public long StreamId { get; } = streamId;
-
-    public int Status { get; internal set; }
-
-    public MemoryStream Body { get; } = new();
-
-    public bool IsComplete { get; internal set; }
-
-    /// <summary>Set when the exchange failed (stream reset, malformed response); the code says why.</summary>
-    public Http3ErrorCode? Error { get; internal set; }
-}
-
 /// <summary>
 /// The client side of HTTP/3 on one <see cref="QuicConnection"/>, sans-IO (first version):
-/// opens our control stream with SETTINGS, sends GET requests, and reads each response's HEADERS
-/// and DATA frames into memory. Used to fetch from independent servers in tests; streaming bodies
-/// and the public API come later.
+/// opens our control stream with SETTINGS, sends GET requests, and reads each response into
+/// memory (<see cref="Http3ResponseReader"/>). Used to fetch from independent servers in tests;
+/// streaming bodies and the public API come later.
 /// </summary>
+/// <remarks>
+/// The peer's control and QPACK streams are critical (<see cref="Http3PeerUniStreams"/>). A GOAWAY
+/// from the server fails every request on a stream at or above its ID as safe to retry, and
+/// <see cref="Get"/> refuses new requests from then on. When the connection closes, every
+/// unfinished request fails.
+/// </remarks>
 internal sealed class Http3ClientConnection
 {
-    /// <summary>Largest response body held in memory.</summary>
-    public const int MaxBodyBytes = 64 * 1024 * 1024;
-
-    private const int MaxFieldSectionSize = 64 * 1024;
-
     private readonly QuicConnection _connection;
+    private readonly Http3ClientOptions _options;
     private readonly Http3ControlStreamReader _control = new(peerIsClient: false);
+    private readonly QPackEncoderStreamReader _qpackEncoderStream = new();
+    private readonly QPackDecoderStreamReader _qpackDecoderStream = new();
     private readonly QPackDecoder _decoder = new();
-    private readonly Dictionary<long, PendingResponse> _responses = [];
-    private readonly Dictionary<long, bool> _peerUniStreamIsControl = [];
+    private readonly Http3PeerUniStreams _uniStreams = new();
+    private readonly Dictionary<long, Http3ResponseReader> _responses = [];
     private readonly byte[] _readBuffer = new byte[64 * 1024];
     private bool _controlOpened;
 
-    public Http3ClientConnection(QuicConnection connection) =>
+    public Http3ClientConnection(QuicConnection connection, Http3ClientOptions? options = null)
+    {
         _connection = connection ?? throw new ArgumentNullException(nameof(connection));
+        _options = options ?? new Http3ClientOptions();
+        _options.Validate();
+    }
 
-    /// <summary>Sends a GET with a whole HEADERS frame and the FIN; the response fills in as <see cref="Process"/> runs.</summary>
+    /// <summary>The stream ID of the server's latest GOAWAY: requests on streams at or above it were not processed.</summary>
+    public ulong? GoAwayId => _control.GoAwayId;
+
+    /// <summary>Peer unidirectional streams with state held (for tests: it must not grow with finished streams).</summary>
+    internal int TrackedPeerStreams => _uniStreams.TrackedStreams;
+
+    /// <summary>Requests still waiting for their response.</summary>
+    public int PendingRequests => _responses.Count;
+
+    /// <summary>An exception our own code threw while processing (a bug; the connection was closed with H3_INTERNAL_ERROR).</summary>
+    public Exception? InternalError { get; private set; }
+
+    /// <summary>
+    /// Sends a GET with a whole HEADERS frame and the FIN; the response fills in as <see cref="Process"/> runs.
+    /// Throws <see cref="Http3RequestException"/> (safe to retry) after the server's GOAWAY or once the connection is closing.
+    /// </summary>
     public Http3ClientResponse Get(string authority, string path)
     {
+        if (_control.GoAwayId is not null || _connection.IsClosing)
+        {
+            throw new Http3RequestException(Http3ErrorCode.RequestRejected,
+                _connection.IsClosing ? "The connection is closing; the request was not sent (safe to retry on a new connection)."
+                    : "The server is going away (GOAWAY); the request was not sent (safe to retry on a new connection).",
+                isSafeToRetry: true);
+        }
+
         EnsureControlStream();
         if (!_connection.TryOpenStream(bidirectional: true, out long streamId))
         {
@@ -69,7 +86,7 @@ internal sealed class Http3ClientConnection
         }
 
         var response = new Http3ClientResponse(streamId);
-        _responses[streamId] = new PendingResponse(response);
+        _responses[streamId] = new Http3ResponseReader(response, _options, _decoder);
         return response;
     }
 
@@ -84,15 +101,14 @@ internal sealed class Http3ClientConnection
         {
             // A bug of ours must cost this connection, never the driver or other connections.
             InternalError = exception;
-            if (!_connection.IsClosing)
-            {
-                _connection.Close((ulong)Http3ErrorCode.InternalError, "internal error", now);
-            }
+            CloseConnection((ulong)Http3ErrorCode.InternalError, "internal error", now);
+        }
+
+        if (_connection.IsClosing)
+        {
+            FailAll(Http3ErrorCode.GeneralProtocolError, $"The connection closed before the response was complete ({_connection.CloseInfo}).");
         }
     }
-
-    /// <summary>An exception our own code threw while processing (a bug; the connection was closed with H3_INTERNAL_ERROR).</summary>
-    public Exception? InternalError { get; private set; }
 
     private void ProcessEvents(TimeSpan now)
     {
@@ -107,10 +123,29 @@ internal sealed class Http3ClientConnection
             {
                 Read(e.StreamId, now);
             }
-            else if (e.Kind == QuicConnectionEventKind.StreamPeerReset && _responses.Remove(e.StreamId, out PendingResponse? reset))
+            else if (e.Kind == QuicConnectionEventKind.StreamPeerReset)
             {
-                reset.Response.Error = (Http3ErrorCode)e.ErrorCode;
+                OnPeerReset(e, now);
             }
+        }
+    }
+
+    private void OnPeerReset(QuicConnectionEvent e, TimeSpan now)
+    {
+        if ((e.StreamId & 0x3) == 3)
+        {
+            Http3ErrorCode error = _uniStreams.OnPeerReset(e.StreamId);
+            if (error != Http3ErrorCode.NoError)
+            {
+                CloseConnection((ulong)error, "the server reset a critical stream", now);
+            }
+        }
+        else if (_responses.Remove(e.StreamId, out Http3ResponseReader? reset))
+        {
+            var code = (Http3ErrorCode)e.ErrorCode;
+            reset.Response.Fail(new Http3RequestException(code,
+                string.Create(CultureInfo.InvariantCulture, $"The server reset the response stream with 0x{e.ErrorCode:x}."),
+                isSafeToRetry: code == Http3ErrorCode.RequestRejected));
         }
     }
 
@@ -122,140 +157,141 @@ internal sealed class Http3ClientConnection
         }
 
         _controlOpened = true;
-        byte[] settings = new Http3Settings { QPackMaxTableCapacity = 0, QPackBlockedStreams = 0, MaxFieldSectionSize = MaxFieldSectionSize }.ToFrameBytes();
+        byte[] settings = new Http3Settings { QPackMaxTableCapacity = 0, QPackBlockedStreams = 0, MaxFieldSectionSize = (ulong)_options.MaxFieldSectionSize }.ToFrameBytes();
         _connection.WriteStream(id, [(byte)Http3StreamType.Control, .. settings], fin: false);
     }
 
     private void Read(long streamId, TimeSpan now)
     {
+        bool serverUni = (streamId & 0x3) == 3;
+        if (!serverUni && !_responses.ContainsKey(streamId))
+        {
+            return; // a stream we already gave up on (stopped, or its response failed)
+        }
+
         while (!_connection.IsClosing)
         {
             int read = _connection.ReadStream(streamId, _readBuffer, out bool finished);
             ReadOnlySpan<byte> data = _readBuffer.AsSpan(0, read);
-            if ((streamId & 0x3) == 3)
-            {
-                OnServerUniBytes(streamId, data, now);
-            }
-            else if (_responses.TryGetValue(streamId, out PendingResponse? pending))
-            {
-                pending.Buffer.AddRange(data);
-                ParseResponse(pending, finished);
-            }
-
-            if (read == 0 || finished)
+            bool more = serverUni ? OnServerUniBytes(streamId, data, finished, now) : OnResponseBytes(streamId, data, finished, now);
+            if (!more || read == 0 || finished)
             {
                 return;
             }
         }
     }
 
-    private void OnServerUniBytes(long streamId, ReadOnlySpan<byte> data, TimeSpan now)
+    /// <summary>Returns false when the stream needs no further reading now.</summary>
+    private bool OnServerUniBytes(long streamId, ReadOnlySpan<byte> data, bool finished, TimeSpan now)
     {
-        if (!_peerUniStreamIsControl.TryGetValue(streamId, out bool isControl))
+        switch (_uniStreams.Read(streamId, ref data, finished, out Http3StreamType type, out Http3ErrorCode error))
         {
-            if (Http3StreamTypes.TryRead(data, out ulong type, out int consumed) != Http3ReadStatus.Done)
-            {
-                return;
-            }
+            case Http3UniStreamStatus.ConnectionError:
+                CloseConnection((ulong)error, error == Http3ErrorCode.ClosedCriticalStream ? "the server ended a critical stream" : "a second critical stream of one type", now);
+                return false;
+            case Http3UniStreamStatus.Abandon:
+                if (!finished)
+                {
+                    _connection.StopSending(streamId, (ulong)Http3StreamTypes.UnknownStreamStopCode);
+                }
 
-            isControl = type == (ulong)Http3StreamType.Control;
-            _peerUniStreamIsControl[streamId] = isControl;
-            data = data[consumed..];
+                return false;
+            case Http3UniStreamStatus.NeedMoreData:
+                return true;
         }
 
-        if (isControl && _control.Feed(data) is var error && error != Http3ErrorCode.NoError)
+        switch (type)
         {
-            _connection.Close((ulong)error, "server control stream error", now);
-        }
-    }
+            case Http3StreamType.Control:
+                if (_control.Feed(data, out Http3ControlEvents events) is var controlError && controlError != Http3ErrorCode.NoError)
+                {
+                    CloseConnection((ulong)controlError, "server control stream error", now);
+                    return false;
+                }
 
-    private void ParseResponse(PendingResponse pending, bool finished)
-    {
-        Http3ClientResponse response = pending.Response;
-        while (true)
-        {
-            ReadOnlySpan<byte> buffered = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending.Buffer)[pending.Consumed..];
-            if (Http3FrameReader.TryReadFrameHeader(buffered, out ulong type, out ulong length, out int headerLength) != Http3ReadStatus.Done
-                || (ulong)(buffered.Length - headerLength) < length)
-            {
+                if ((events & Http3ControlEvents.GoAway) != 0)
+                {
+                    OnGoAway(_control.GoAwayId!.Value);
+                }
+
                 break;
-            }
-
-            ReadOnlySpan<byte> payload = buffered.Slice(headerLength, (int)length);
-            if (type == (ulong)Http3FrameType.Headers && response.Status == 0)
-            {
-                var status = new StatusField();
-                if (_decoder.Decode(payload, MaxFieldSectionSize, ref status) != QPackStatus.Success || status.Status == 0)
-                {
-                    Fail(pending, Http3ErrorCode.MessageError, finished);
-                    return;
-                }
-
-                response.Status = status.Status;
-            }
-            else if (type == (ulong)Http3FrameType.Data)
-            {
-                if (response.Body.Length + payload.Length > MaxBodyBytes)
-                {
-                    Fail(pending, Http3ErrorCode.ExcessiveLoad, finished);
-                    return;
-                }
-
-                response.Body.Write(payload);
-            }
-
-            pending.Consumed += headerLength + (int)length;
+            case Http3StreamType.QPackEncoder:
+                return CloseOnQPackError(_qpackEncoderStream.Read(data), now);
+            case Http3StreamType.QPackDecoder:
+                return CloseOnQPackError(_qpackDecoderStream.Read(data), now);
         }
 
-        // Drop what was parsed once it is a large share, so the buffer stays about one frame long.
-        if (pending.Consumed > 256 * 1024)
+        return true;
+    }
+
+    private bool CloseOnQPackError(QPackStatus status, TimeSpan now)
+    {
+        if (!status.TryGetErrorCode(out QPackErrorCode code))
         {
-            pending.Buffer.RemoveRange(0, pending.Consumed);
-            pending.Consumed = 0;
+            return true;
         }
 
-        if (finished)
-        {
-            response.IsComplete = pending.Consumed == pending.Buffer.Count && response.Status != 0;
-            if (!response.IsComplete)
-            {
-                response.Error = Http3ErrorCode.MessageError;
-            }
+        CloseConnection((ulong)code, "QPACK stream error", now);
+        return false;
+    }
 
-            _responses.Remove(response.StreamId);
+    /// <summary>Requests at or above the GOAWAY's stream ID were not and will not be processed (RFC 9114 §5.2).</summary>
+    private void OnGoAway(ulong goAwayId)
+    {
+        foreach (Http3ResponseReader reader in _responses.Values.Where(r => (ulong)r.Response.StreamId >= goAwayId).ToList())
+        {
+            long streamId = reader.Response.StreamId;
+            _responses.Remove(streamId);
+            _connection.StopSending(streamId, (ulong)Http3ErrorCode.RequestCancelled);
+            reader.Response.Fail(new Http3RequestException(Http3ErrorCode.RequestRejected,
+                string.Create(CultureInfo.InvariantCulture, $"The server is going away (GOAWAY {goAwayId}): request on stream {streamId} was not processed and is safe to retry."),
+                isSafeToRetry: true));
         }
     }
 
-    private void Fail(PendingResponse pending, Http3ErrorCode error, bool finished)
+    private bool OnResponseBytes(long streamId, ReadOnlySpan<byte> data, bool finished, TimeSpan now)
     {
-        pending.Response.Error = error;
-        if (!finished)
+        Http3ResponseReader reader = _responses[streamId];
+        Http3StreamFault? fault = reader.Read(data, finished);
+        if (fault is not { } f)
         {
-            _connection.StopSending(pending.Response.StreamId, (ulong)error); // a stream read to its end may already be released
-        }
-
-        _responses.Remove(pending.Response.StreamId);
-    }
-
-    private sealed class PendingResponse(Http3ClientResponse response)
-    {
-        public Http3ClientResponse Response { get; } = response;
-
-        public List<byte> Buffer { get; } = [];
-
-        public int Consumed { get; set; }
-    }
-
-    private struct StatusField : IQPackHeaderHandler
-    {
-        public int Status { get; private set; }
-
-        public void OnHeader(ReadOnlySpan<byte> name, ReadOnlySpan<byte> value)
-        {
-            if (name.SequenceEqual(":status"u8) && value.Length == 3 && int.TryParse(value, out int status))
+            if (finished)
             {
-                Status = status;
+                _responses.Remove(streamId);
             }
+
+            return true;
         }
+
+        _responses.Remove(streamId);
+        reader.Response.Fail(new Http3RequestException((Http3ErrorCode)f.Code, f.Message));
+        if (f.IsConnectionError)
+        {
+            CloseConnection(f.Code, f.Message, now);
+        }
+        else if (!finished)
+        {
+            _connection.StopSending(streamId, f.Code); // a stream read to its end may already be released
+        }
+
+        return false;
+    }
+
+    private void CloseConnection(ulong code, string reason, TimeSpan now)
+    {
+        if (!_connection.IsClosing)
+        {
+            _connection.Close(code, reason, now);
+        }
+    }
+
+    private void FailAll(Http3ErrorCode code, string message)
+    {
+        foreach (Http3ResponseReader reader in _responses.Values)
+        {
+            reader.Response.Fail(new Http3RequestException(code, message));
+        }
+
+        _responses.Clear();
     }
 }

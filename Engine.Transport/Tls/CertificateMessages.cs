@@ -42,12 +42,12 @@ internal static class CertificateMessages
             || !TlsVectors.TryReadVector24(ref reader, out ReadOnlySpan<byte> list)
             || reader.Remaining != 0)
         {
-            return Fail(TlsAlert.DecodeError, "malformed Certificate", out reason);
+            return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed Certificate", out reason);
         }
 
         if (!context.IsEmpty)
         {
-            return Fail(TlsAlert.IllegalParameter, "server Certificate has a request context", out reason);
+            return TlsAlerts.Reject(TlsAlert.IllegalParameter, "server Certificate has a request context", out reason);
         }
 
         var listReader = new QuicReader(list);
@@ -57,12 +57,12 @@ internal static class CertificateMessages
                 || data.IsEmpty
                 || !TlsVectors.TryReadVector16(ref listReader, out _))
             {
-                return Fail(TlsAlert.DecodeError, "malformed CertificateEntry", out reason);
+                return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed CertificateEntry", out reason);
             }
 
             if (certificates.Count == MaxCertificates)
             {
-                return Fail(TlsAlert.BadCertificate, $"more than {MaxCertificates} certificates", out reason);
+                return TlsAlerts.Reject(TlsAlert.BadCertificate, $"more than {MaxCertificates} certificates", out reason);
             }
 
             certificates.Add(data.ToArray());
@@ -70,11 +70,10 @@ internal static class CertificateMessages
 
         if (certificates.Count == 0)
         {
-            return Fail(TlsAlert.DecodeError, "server sent an empty Certificate", out reason);
+            return TlsAlerts.Reject(TlsAlert.DecodeError, "server sent an empty Certificate", out reason);
         }
 
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsAlerts.Accept(out reason);
     }
 
     /// <summary>A whole CertificateVerify message.</summary>
@@ -98,17 +97,10 @@ internal static class CertificateMessages
             || data.IsEmpty
             || reader.Remaining != 0)
         {
-            return Fail(TlsAlert.DecodeError, "malformed CertificateVerify", out reason);
+            return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed CertificateVerify", out reason);
         }
 
         signature = data.ToArray();
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
-    }
-
-    private static QuicTransportErrorCode Fail(TlsAlert alert, string message, out string reason)
-    {
-        reason = message;
-        return TlsConstants.ToQuicError(alert);
+        return TlsAlerts.Accept(out reason);
     }
 }

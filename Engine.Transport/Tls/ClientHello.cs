@@ -85,22 +85,22 @@ internal sealed class ClientHello
             || !reader.TryReadByte(out byte sessionIdLength)
             || sessionIdLength > MaxSessionIdLength
             || !reader.TryReadBytes(sessionIdLength, out ReadOnlySpan<byte> sessionId)
-            || !TryReadVector16(ref reader, out ReadOnlySpan<byte> suites)
+            || !TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> suites)
             || suites.IsEmpty || suites.Length % 2 != 0
             || !reader.TryReadByte(out byte compressionLength)
             || compressionLength == 0
             || !reader.TryReadBytes(compressionLength, out ReadOnlySpan<byte> compression)
-            || !TryReadVector16(ref reader, out ReadOnlySpan<byte> extensions)
+            || !TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> extensions)
             || reader.Remaining != 0)
         {
             reason = "malformed ClientHello fields";
-            return Fail(TlsAlert.DecodeError);
+            return TlsConstants.ToQuicError(TlsAlert.DecodeError);
         }
 
         if (compression.Length != 1 || compression[0] != 0)
         {
             reason = "legacy_compression_methods is not [null]";
-            return Fail(TlsAlert.IllegalParameter);
+            return TlsConstants.ToQuicError(TlsAlert.IllegalParameter);
         }
 
         var extensionTypes = new List<ushort>();
@@ -117,16 +117,16 @@ internal sealed class ClientHello
         while (extensionReader.Remaining > 0)
         {
             if (!extensionReader.TryReadUInt16(out ushort extensionType)
-                || !TryReadVector16(ref extensionReader, out ReadOnlySpan<byte> data))
+                || !TlsVectors.TryReadVector16(ref extensionReader, out ReadOnlySpan<byte> data))
             {
                 reason = "truncated extension";
-                return Fail(TlsAlert.DecodeError);
+                return TlsConstants.ToQuicError(TlsAlert.DecodeError);
             }
 
             if (extensionTypes.Contains(extensionType))
             {
                 reason = $"extension {extensionType} repeated";
-                return Fail(TlsAlert.IllegalParameter);
+                return TlsConstants.ToQuicError(TlsAlert.IllegalParameter);
             }
 
             extensionTypes.Add(extensionType);
@@ -140,13 +140,13 @@ internal sealed class ClientHello
         if (Array.IndexOf(result.SupportedVersions, TlsConstants.Tls13) < 0)
         {
             reason = "supported_versions missing or without TLS 1.3";
-            return Fail(TlsAlert.ProtocolVersion);
+            return TlsConstants.ToQuicError(TlsAlert.ProtocolVersion);
         }
 
         if (result.TransportParameters is null)
         {
             reason = "quic_transport_parameters missing";
-            return Fail(TlsAlert.MissingExtension);
+            return TlsConstants.ToQuicError(TlsAlert.MissingExtension);
         }
 
         hello = new ClientHello
@@ -165,8 +165,7 @@ internal sealed class ClientHello
             ServerName = result.ServerName,
             TransportParameters = result.TransportParameters,
         };
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsAlerts.Accept(out reason);
     }
 
     private QuicTransportErrorCode ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, out string reason)
@@ -187,7 +186,7 @@ internal sealed class ClientHello
                 SupportedVersions = ReadUInt16s(list);
                 break;
             case TlsExtensionType.SupportedGroups or TlsExtensionType.SignatureAlgorithms:
-                if (!TryReadVector16(ref reader, out list) || list.IsEmpty || list.Length % 2 != 0 || reader.Remaining != 0)
+                if (!TlsVectors.TryReadVector16(ref reader, out list) || list.IsEmpty || list.Length % 2 != 0 || reader.Remaining != 0)
                 {
                     return Malformed(type == TlsExtensionType.SupportedGroups ? "supported_groups" : "signature_algorithms", out reason);
                 }
@@ -226,7 +225,7 @@ internal sealed class ClientHello
 
     private QuicTransportErrorCode ReadKeyShares(ref QuicReader reader, out string reason)
     {
-        if (!TryReadVector16(ref reader, out ReadOnlySpan<byte> shares) || reader.Remaining != 0)
+        if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> shares) || reader.Remaining != 0)
         {
             return Malformed("key_share", out reason);
         }
@@ -236,7 +235,7 @@ internal sealed class ClientHello
         while (shareReader.Remaining > 0)
         {
             if (!shareReader.TryReadUInt16(out ushort group)
-                || !TryReadVector16(ref shareReader, out ReadOnlySpan<byte> keyExchange)
+                || !TlsVectors.TryReadVector16(ref shareReader, out ReadOnlySpan<byte> keyExchange)
                 || keyExchange.IsEmpty)
             {
                 return Malformed("key_share entry", out reason);
@@ -247,7 +246,7 @@ internal sealed class ClientHello
                 if (entry.Group == group)
                 {
                     reason = $"key_share repeats group 0x{group:x4}";
-                    return Fail(TlsAlert.IllegalParameter);
+                    return TlsConstants.ToQuicError(TlsAlert.IllegalParameter);
                 }
             }
 
@@ -255,13 +254,12 @@ internal sealed class ClientHello
         }
 
         KeyShares = [.. entries];
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsAlerts.Accept(out reason);
     }
 
     private QuicTransportErrorCode ReadAlpn(ref QuicReader reader, out string reason)
     {
-        if (!TryReadVector16(ref reader, out ReadOnlySpan<byte> protocols) || protocols.IsEmpty || reader.Remaining != 0)
+        if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> protocols) || protocols.IsEmpty || reader.Remaining != 0)
         {
             return Malformed("application_layer_protocol_negotiation", out reason);
         }
@@ -281,13 +279,12 @@ internal sealed class ClientHello
         }
 
         ApplicationProtocols = [.. names];
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsAlerts.Accept(out reason);
     }
 
     private QuicTransportErrorCode ReadServerName(ref QuicReader reader, out string reason)
     {
-        if (!TryReadVector16(ref reader, out ReadOnlySpan<byte> names) || names.IsEmpty || reader.Remaining != 0)
+        if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> names) || names.IsEmpty || reader.Remaining != 0)
         {
             return Malformed("server_name", out reason);
         }
@@ -296,7 +293,7 @@ internal sealed class ClientHello
         while (nameReader.Remaining > 0)
         {
             if (!nameReader.TryReadByte(out byte nameType)
-                || !TryReadVector16(ref nameReader, out ReadOnlySpan<byte> name)
+                || !TlsVectors.TryReadVector16(ref nameReader, out ReadOnlySpan<byte> name)
                 || name.IsEmpty)
             {
                 return Malformed("server_name entry", out reason);
@@ -307,29 +304,20 @@ internal sealed class ClientHello
                 if (ServerName is not null)
                 {
                     reason = "server_name repeats host_name";
-                    return Fail(TlsAlert.IllegalParameter);
+                    return TlsConstants.ToQuicError(TlsAlert.IllegalParameter);
                 }
 
                 ServerName = Encoding.ASCII.GetString(name);
             }
         }
 
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsAlerts.Accept(out reason);
     }
 
     private static QuicTransportErrorCode Malformed(string what, out string reason)
     {
         reason = "malformed " + what;
-        return Fail(TlsAlert.DecodeError);
-    }
-
-    private static QuicTransportErrorCode Fail(TlsAlert alert) => TlsConstants.ToQuicError(alert);
-
-    private static bool TryReadVector16(scoped ref QuicReader reader, out ReadOnlySpan<byte> vector)
-    {
-        vector = default;
-        return reader.TryReadUInt16(out ushort length) && reader.TryReadBytes(length, out vector);
+        return TlsConstants.ToQuicError(TlsAlert.DecodeError);
     }
 
     private static ushort[] ReadUInt16s(ReadOnlySpan<byte> list)

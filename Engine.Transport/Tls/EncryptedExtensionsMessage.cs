@@ -51,7 +51,7 @@ internal sealed class EncryptedExtensionsMessage
         var reader = new QuicReader(body);
         if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> extensions) || reader.Remaining != 0)
         {
-            return Fail(TlsAlert.DecodeError, "malformed EncryptedExtensions", out reason);
+            return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed EncryptedExtensions", out reason);
         }
 
         var result = new EncryptedExtensionsMessage();
@@ -61,12 +61,12 @@ internal sealed class EncryptedExtensionsMessage
         {
             if (!extensionReader.TryReadUInt16(out ushort type) || !TlsVectors.TryReadVector16(ref extensionReader, out ReadOnlySpan<byte> data))
             {
-                return Fail(TlsAlert.DecodeError, "truncated EncryptedExtensions extension", out reason);
+                return TlsAlerts.Reject(TlsAlert.DecodeError, "truncated EncryptedExtensions extension", out reason);
             }
 
             if (!seen.Add(type))
             {
-                return Fail(TlsAlert.IllegalParameter, $"EncryptedExtensions repeats extension {type}", out reason);
+                return TlsAlerts.Reject(TlsAlert.IllegalParameter, $"EncryptedExtensions repeats extension {type}", out reason);
             }
 
             QuicTransportErrorCode error = result.ReadExtension((TlsExtensionType)type, data, out reason);
@@ -78,12 +78,11 @@ internal sealed class EncryptedExtensionsMessage
 
         if (result.TransportParameters is null)
         {
-            return Fail(TlsAlert.MissingExtension, "EncryptedExtensions lacks quic_transport_parameters", out reason);
+            return TlsAlerts.Reject(TlsAlert.MissingExtension, "EncryptedExtensions lacks quic_transport_parameters", out reason);
         }
 
         message = result;
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsAlerts.Accept(out reason);
     }
 
     private QuicTransportErrorCode ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, out string reason)
@@ -94,13 +93,13 @@ internal sealed class EncryptedExtensionsMessage
             case TlsExtensionType.ApplicationLayerProtocolNegotiation:
                 if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> list) || reader.Remaining != 0)
                 {
-                    return Fail(TlsAlert.DecodeError, "malformed ALPN", out reason);
+                    return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed ALPN", out reason);
                 }
 
                 var listReader = new QuicReader(list);
                 if (!TlsVectors.TryReadVector8(ref listReader, out ReadOnlySpan<byte> name) || name.IsEmpty || listReader.Remaining != 0)
                 {
-                    return Fail(TlsAlert.IllegalParameter, "server ALPN is not exactly one protocol", out reason);
+                    return TlsAlerts.Reject(TlsAlert.IllegalParameter, "server ALPN is not exactly one protocol", out reason);
                 }
 
                 ApplicationProtocol = Encoding.ASCII.GetString(name);
@@ -117,21 +116,14 @@ internal sealed class EncryptedExtensionsMessage
             case TlsExtensionType.ServerName:
                 if (!data.IsEmpty)
                 {
-                    return Fail(TlsAlert.DecodeError, "server_name acknowledgement is not empty", out reason);
+                    return TlsAlerts.Reject(TlsAlert.DecodeError, "server_name acknowledgement is not empty", out reason);
                 }
 
                 break;
             default:
-                return Fail(TlsAlert.UnsupportedExtension, $"EncryptedExtensions carries extension {(ushort)type} that was not offered", out reason);
+                return TlsAlerts.Reject(TlsAlert.UnsupportedExtension, $"EncryptedExtensions carries extension {(ushort)type} that was not offered", out reason);
         }
 
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
-    }
-
-    private static QuicTransportErrorCode Fail(TlsAlert alert, string message, out string reason)
-    {
-        reason = message;
-        return TlsConstants.ToQuicError(alert);
+        return TlsAlerts.Accept(out reason);
     }
 }

@@ -10,47 +10,65 @@ namespace Engine.Transport.Tls;
 /// check. Alerts: bad_certificate (42) for a hash mismatch, over-long pinned validity or a
 /// chain that does not verify; unsupported_certificate (43) for an RSA key under pinning;
 /// certificate_expired (45) outside the validity period; unknown_ca (48) for an untrusted root;
-/// certificate_unknown (46) for a host-name mismatch or wrong key usage.
+/// certificate_unknown (46) for a host-name mismatch or wrong key usage. Any exception while
+/// judging the certificate (a malformed extension that chain building or host-name matching
+/// cannot parse) is bad_certificate too, never internal_error: the fault is in the peer's bytes.
 /// </summary>
 internal static class ServerCertificateValidator
 {
     private const string ServerAuthenticationOid = "1.3.6.1.5.5.7.3.1";
 
-    public static QuicTransportErrorCode Validate(TlsClientOptions options, X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, out string reason)
+    /// <summary>
+    /// Judges <paramref name="leaf"/> (with <paramref name="intermediates"/> for chain building);
+    /// <paramref name="leafScheme"/> is its <see cref="TlsSignatures.SchemeFor"/>, computed once by the caller.
+    /// Returns NoError, or the alert's error with <paramref name="reason"/> set.
+    /// </summary>
+    public static QuicTransportErrorCode Validate(
+        TlsClientOptions options, X509Certificate2 leaf, ushort? leafScheme, IReadOnlyList<X509Certificate2> intermediates, out string reason)
     {
         DateTimeOffset now = options.TimeProvider.GetUtcNow();
-        return options.ServerCertificateHashes.Count > 0
-            ? ValidatePinned(options, leaf, now, out reason)
-            : ValidateChain(options, leaf, intermediates, now, out reason);
+        try
+        {
+            return options.ServerCertificateHashes.Count > 0
+                ? ValidatePinned(options, leaf, leafScheme, now, out reason)
+                : ValidateChain(options, leaf, intermediates, now, out reason);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            return RejectFault(exception, out reason);
+        }
     }
 
-    private static QuicTransportErrorCode ValidatePinned(TlsClientOptions options, X509Certificate2 leaf, DateTimeOffset now, out string reason)
+    /// <summary>The answer to an exception thrown while judging the peer's certificate: bad_certificate.</summary>
+    internal static QuicTransportErrorCode RejectFault(Exception exception, out string reason) =>
+        TlsAlerts.Reject(TlsAlert.BadCertificate, $"certificate could not be checked ({exception.GetType().Name}: {exception.Message})", out reason);
+
+    private static QuicTransportErrorCode ValidatePinned(TlsClientOptions options, X509Certificate2 leaf, ushort? leafScheme, DateTimeOffset now, out string reason)
     {
         byte[] hash = SHA256.HashData(leaf.RawData);
         if (!options.ServerCertificateHashes.Any(pinned => CryptographicOperations.FixedTimeEquals(pinned, hash)))
         {
-            return Fail(TlsAlert.BadCertificate, $"certificate hash {Convert.ToHexString(hash)} matches no pinned hash", out reason);
+            return TlsAlerts.Reject(TlsAlert.BadCertificate, $"certificate hash {Convert.ToHexString(hash)} matches no pinned hash", out reason);
         }
 
         DateTime notBefore = leaf.NotBefore.ToUniversalTime();
         DateTime notAfter = leaf.NotAfter.ToUniversalTime();
         if (notAfter - notBefore > TlsClientOptions.MaxPinnedCertificateValidity)
         {
-            return Fail(TlsAlert.BadCertificate, $"pinned certificate is valid for {(notAfter - notBefore).TotalDays:0.#} days, more than 14", out reason);
+            return TlsAlerts.Reject(TlsAlert.BadCertificate, $"pinned certificate is valid for {(notAfter - notBefore).TotalDays:0.#} days, more than 14", out reason);
         }
 
         if (now.UtcDateTime < notBefore || now.UtcDateTime > notAfter)
         {
-            return Fail(TlsAlert.CertificateExpired, $"pinned certificate is valid {notBefore:u} to {notAfter:u}, not now ({now:u})", out reason);
+            return TlsAlerts.Reject(TlsAlert.CertificateExpired, $"pinned certificate is valid {notBefore:u} to {notAfter:u}, not now ({now:u})", out reason);
         }
 
-        if (TlsSignatures.SchemeFor(leaf) != TlsSignatures.EcdsaSecp256r1Sha256)
+        if (leafScheme != TlsSignatures.EcdsaSecp256r1Sha256)
         {
-            return Fail(TlsAlert.UnsupportedCertificate, "pinned certificate must have an ECDSA P-256 key (RSA is not allowed)", out reason);
+            return TlsAlerts.Reject(TlsAlert.UnsupportedCertificate, "pinned certificate must have an ECDSA P-256 key (RSA is not allowed)", out reason);
         }
 
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsAlerts.Accept(out reason);
     }
 
     private static QuicTransportErrorCode ValidateChain(
@@ -83,7 +101,7 @@ internal static class ServerCertificateValidator
 
             if (!valid || flags != X509ChainStatusFlags.NoError)
             {
-                return Fail(AlertFor(flags), $"certificate chain does not verify: {flags}", out reason);
+                return TlsAlerts.Reject(AlertFor(flags), $"certificate chain does not verify: {flags}", out reason);
             }
         }
         finally
@@ -103,11 +121,10 @@ internal static class ServerCertificateValidator
 
         if (options.ServerName is not null && !leaf.MatchesHostname(options.ServerName))
         {
-            return Fail(TlsAlert.CertificateUnknown, $"certificate does not match host name '{options.ServerName}'", out reason);
+            return TlsAlerts.Reject(TlsAlert.CertificateUnknown, $"certificate does not match host name '{options.ServerName}'", out reason);
         }
 
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsAlerts.Accept(out reason);
     }
 
     private static TlsAlert AlertFor(X509ChainStatusFlags flags)
@@ -128,11 +145,5 @@ internal static class ServerCertificateValidator
         }
 
         return TlsAlert.BadCertificate;
-    }
-
-    private static QuicTransportErrorCode Fail(TlsAlert alert, string message, out string reason)
-    {
-        reason = message;
-        return TlsConstants.ToQuicError(alert);
     }
 }

@@ -52,17 +52,17 @@ internal sealed class ServerHelloMessage
             || !TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> extensions)
             || reader.Remaining != 0)
         {
-            return Fail(TlsAlert.DecodeError, "malformed ServerHello fields", out reason);
+            return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed ServerHello fields", out reason);
         }
 
         if (legacyVersion != TlsConstants.Tls12)
         {
-            return Fail(TlsAlert.ProtocolVersion, $"ServerHello legacy_version 0x{legacyVersion:x4}", out reason);
+            return TlsAlerts.Reject(TlsAlert.ProtocolVersion, $"ServerHello legacy_version 0x{legacyVersion:x4}", out reason);
         }
 
         if (compression != 0)
         {
-            return Fail(TlsAlert.IllegalParameter, "ServerHello compression is not null", out reason);
+            return TlsAlerts.Reject(TlsAlert.IllegalParameter, "ServerHello compression is not null", out reason);
         }
 
         var result = new ServerHelloMessage
@@ -143,12 +143,12 @@ internal sealed class ServerHelloMessage
         {
             if (!reader.TryReadUInt16(out ushort type) || !TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> data))
             {
-                return Fail(TlsAlert.DecodeError, "truncated ServerHello extension", out reason);
+                return TlsAlerts.Reject(TlsAlert.DecodeError, "truncated ServerHello extension", out reason);
             }
 
             if (!seen.Add(type))
             {
-                return Fail(TlsAlert.IllegalParameter, $"ServerHello repeats extension {type}", out reason);
+                return TlsAlerts.Reject(TlsAlert.IllegalParameter, $"ServerHello repeats extension {type}", out reason);
             }
 
             var dataReader = new QuicReader(data);
@@ -157,12 +157,12 @@ internal sealed class ServerHelloMessage
                 case TlsExtensionType.SupportedVersions:
                     if (!dataReader.TryReadUInt16(out ushort version) || dataReader.Remaining != 0)
                     {
-                        return Fail(TlsAlert.DecodeError, "malformed supported_versions", out reason);
+                        return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed supported_versions", out reason);
                     }
 
                     if (version != TlsConstants.Tls13)
                     {
-                        return Fail(TlsAlert.IllegalParameter, $"server selected version 0x{version:x4}", out reason);
+                        return TlsAlerts.Reject(TlsAlert.IllegalParameter, $"server selected version 0x{version:x4}", out reason);
                     }
 
                     hasVersion = true;
@@ -170,7 +170,7 @@ internal sealed class ServerHelloMessage
                 case TlsExtensionType.KeyShare when IsHelloRetryRequest:
                     if (!dataReader.TryReadUInt16(out ushort group) || dataReader.Remaining != 0)
                     {
-                        return Fail(TlsAlert.DecodeError, "malformed HelloRetryRequest key_share", out reason);
+                        return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed HelloRetryRequest key_share", out reason);
                     }
 
                     SelectedGroup = group;
@@ -180,7 +180,7 @@ internal sealed class ServerHelloMessage
                         || !TlsVectors.TryReadVector16(ref dataReader, out ReadOnlySpan<byte> keyExchange)
                         || keyExchange.IsEmpty || dataReader.Remaining != 0)
                     {
-                        return Fail(TlsAlert.DecodeError, "malformed ServerHello key_share", out reason);
+                        return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed ServerHello key_share", out reason);
                     }
 
                     KeyShare = new TlsKeyShare(shareGroup, keyExchange.ToArray());
@@ -188,38 +188,31 @@ internal sealed class ServerHelloMessage
                 case TlsExtensionType.Cookie when IsHelloRetryRequest:
                     if (!TlsVectors.TryReadVector16(ref dataReader, out ReadOnlySpan<byte> cookie) || cookie.IsEmpty || dataReader.Remaining != 0)
                     {
-                        return Fail(TlsAlert.DecodeError, "malformed cookie", out reason);
+                        return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed cookie", out reason);
                     }
 
                     Cookie = cookie.ToArray();
                     break;
                 default:
-                    return Fail(TlsAlert.UnsupportedExtension, $"ServerHello carries extension {type} that was not offered", out reason);
+                    return TlsAlerts.Reject(TlsAlert.UnsupportedExtension, $"ServerHello carries extension {type} that was not offered", out reason);
             }
         }
 
         if (!hasVersion)
         {
-            return Fail(TlsAlert.ProtocolVersion, "ServerHello without supported_versions (not TLS 1.3)", out reason);
+            return TlsAlerts.Reject(TlsAlert.ProtocolVersion, "ServerHello without supported_versions (not TLS 1.3)", out reason);
         }
 
         if (IsHelloRetryRequest && SelectedGroup is null && Cookie is null)
         {
-            return Fail(TlsAlert.IllegalParameter, "HelloRetryRequest asks for no change", out reason);
+            return TlsAlerts.Reject(TlsAlert.IllegalParameter, "HelloRetryRequest asks for no change", out reason);
         }
 
         if (!IsHelloRetryRequest && KeyShare is null)
         {
-            return Fail(TlsAlert.MissingExtension, "ServerHello without key_share", out reason);
+            return TlsAlerts.Reject(TlsAlert.MissingExtension, "ServerHello without key_share", out reason);
         }
 
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
-    }
-
-    private static QuicTransportErrorCode Fail(TlsAlert alert, string message, out string reason)
-    {
-        reason = message;
-        return TlsConstants.ToQuicError(alert);
+        return TlsAlerts.Accept(out reason);
     }
 }

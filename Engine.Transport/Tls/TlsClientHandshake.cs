@@ -29,6 +29,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
     private byte[]? serverHandshakeSecret;
     private byte[]? clientHandshakeSecret;
     private X509Certificate2? leaf;
+    private ushort? leafScheme;
     private readonly List<X509Certificate2> intermediates = [];
 
     /// <summary>Validates <paramref name="options"/> (throwing <see cref="ArgumentException"/>); call <see cref="Start"/> next.</summary>
@@ -109,14 +110,18 @@ internal sealed class TlsClientHandshake : TlsHandshake
             {
                 certificate.Dispose();
             }
-
-            if (serverHandshakeSecret is not null)
-            {
-                CryptographicOperations.ZeroMemory(serverHandshakeSecret);
-            }
         }
 
         base.Dispose(disposing);
+    }
+
+    internal override bool HoldsSecrets => keySchedule is not null || serverHandshakeSecret is not null || clientHandshakeSecret is not null;
+
+    protected override void ZeroSecrets()
+    {
+        ZeroSecret(ref keySchedule);
+        ZeroSecret(ref serverHandshakeSecret);
+        ZeroSecret(ref clientHandshakeSecret);
     }
 
     private byte[] WriteClientHello(byte[]? cookie) => ClientHelloWriter.Write(
@@ -172,6 +177,12 @@ internal sealed class TlsClientHandshake : TlsHandshake
             return Reject(TlsAlert.IllegalParameter, $"invalid server key share for group 0x{serverShare.Group:x4}", out reason);
         }
 
+        foreach (TlsKeyExchange used in keyExchanges)
+        {
+            used.Dispose(); // the shared secret is derived: no private key is needed any more
+        }
+
+        keyExchanges.Clear();
         CipherSuite = (QuicCipherSuite)hello.CipherSuite;
         NegotiatedGroup = serverShare.Group;
         HashAlgorithmName hash = QuicCipherSuites.Hash(CipherSuite.Value);
@@ -183,8 +194,15 @@ internal sealed class TlsClientHandshake : TlsHandshake
 
         transcript.Append(message);
         keySchedule = new TlsKeySchedule(hash);
-        keySchedule.DeriveHandshakeSecret(sharedSecret);
-        CryptographicOperations.ZeroMemory(sharedSecret);
+        try
+        {
+            keySchedule.DeriveHandshakeSecret(sharedSecret);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sharedSecret);
+        }
+
         byte[] helloHash = transcript.GetCurrentHash();
         serverHandshakeSecret = keySchedule.ServerHandshakeTrafficSecret(helloHash);
         clientHandshakeSecret = keySchedule.ClientHandshakeTrafficSecret(helloHash);
@@ -272,7 +290,8 @@ internal sealed class TlsClientHandshake : TlsHandshake
             return Reject(TlsAlert.BadCertificate, "server certificate is not valid DER X.509", out reason);
         }
 
-        error = ServerCertificateValidator.Validate(options, leaf, intermediates, out reason);
+        leafScheme = TlsSignatures.SchemeFor(leaf);
+        error = ServerCertificateValidator.Validate(options, leaf, leafScheme, intermediates, out reason);
         if (error != QuicTransportErrorCode.NoError)
         {
             return error;
@@ -291,7 +310,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
             return error;
         }
 
-        if (Array.IndexOf(TlsSignatures.Supported, scheme) < 0 || TlsSignatures.SchemeFor(leaf!) != scheme)
+        if (Array.IndexOf(TlsSignatures.Supported, scheme) < 0 || leafScheme != scheme)
         {
             return Reject(TlsAlert.IllegalParameter, $"signature scheme 0x{scheme:x4} was not offered or does not fit the certificate key", out reason);
         }
@@ -320,16 +339,15 @@ internal sealed class TlsClientHandshake : TlsHandshake
         byte[] finished = WriteFinished(TlsKeySchedule.ComputeFinishedVerifyData(transcript.Algorithm, clientHandshakeSecret, serverFinishedHash));
         transcript.Append(finished);
         EmitHandshakeData(QuicPacketSpace.Handshake, finished);
-        EmitWriteSecret(QuicPacketSpace.ApplicationData, keySchedule!.ClientApplicationTrafficSecret(serverFinishedHash));
-        EmitReadSecret(QuicPacketSpace.ApplicationData, keySchedule.ServerApplicationTrafficSecret(serverFinishedHash));
+        byte[] clientApplicationSecret = keySchedule!.ClientApplicationTrafficSecret(serverFinishedHash);
+        byte[] serverApplicationSecret = keySchedule.ServerApplicationTrafficSecret(serverFinishedHash);
+        EmitWriteSecret(QuicPacketSpace.ApplicationData, clientApplicationSecret);
+        EmitReadSecret(QuicPacketSpace.ApplicationData, serverApplicationSecret);
+        CryptographicOperations.ZeroMemory(clientApplicationSecret);
+        CryptographicOperations.ZeroMemory(serverApplicationSecret);
+        ZeroSecrets(); // the handshake secrets and the schedule are no longer needed
         state = State.Complete;
         IsHandshakeComplete = true;
         return Accept(out reason);
-    }
-
-    private static QuicTransportErrorCode Accept(out string reason)
-    {
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
     }
 }

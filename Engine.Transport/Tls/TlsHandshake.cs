@@ -116,6 +116,7 @@ internal abstract class TlsHandshake : IDisposable
         if (!disposed)
         {
             disposed = true;
+            ZeroSecrets();
             Dispose(disposing: true);
             GC.SuppressFinalize(this);
         }
@@ -132,6 +133,29 @@ internal abstract class TlsHandshake : IDisposable
     {
     }
 
+    /// <summary>True while the handshake still holds a traffic secret or key schedule (false once complete, failed or disposed).</summary>
+    internal abstract bool HoldsSecrets { get; }
+
+    /// <summary>Wipes every secret still held; runs when the handshake completes, fails, or is disposed.</summary>
+    protected abstract void ZeroSecrets();
+
+    /// <summary>Wipes <paramref name="secret"/> (if any) and forgets it.</summary>
+    protected static void ZeroSecret(ref byte[]? secret)
+    {
+        if (secret is not null)
+        {
+            CryptographicOperations.ZeroMemory(secret);
+            secret = null;
+        }
+    }
+
+    /// <summary>Wipes <paramref name="keySchedule"/>'s secrets (if any) and forgets it.</summary>
+    protected static void ZeroSecret(ref TlsKeySchedule? keySchedule)
+    {
+        keySchedule?.ZeroSecrets();
+        keySchedule = null;
+    }
+
     protected void EmitHandshakeData(QuicPacketSpace level, byte[] data) =>
         outputs.Enqueue(new TlsOutput(TlsOutputKind.HandshakeData, level, data, CipherSuite.GetValueOrDefault()));
 
@@ -146,11 +170,11 @@ internal abstract class TlsHandshake : IDisposable
     protected QuicTransportErrorCode Fail(TlsAlert alert, string reason) => Fail(TlsConstants.ToQuicError(alert), reason);
 
     /// <summary>A helper for handlers: sets <paramref name="reason"/> and returns the alert's error.</summary>
-    protected static QuicTransportErrorCode Reject(TlsAlert alert, string message, out string reason)
-    {
-        reason = message;
-        return TlsConstants.ToQuicError(alert);
-    }
+    protected static QuicTransportErrorCode Reject(TlsAlert alert, string message, out string reason) =>
+        TlsAlerts.Reject(alert, message, out reason);
+
+    /// <summary>A helper for handlers: the message was accepted (no error, empty reason).</summary>
+    protected static QuicTransportErrorCode Accept(out string reason) => TlsAlerts.Accept(out reason);
 
     /// <summary>
     /// Checks the peer's Finished (RFC 8446 §4.4.4) against the transcript so far, keyed by the
@@ -170,8 +194,7 @@ internal abstract class TlsHandshake : IDisposable
         }
 
         transcript.Append(message);
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return Accept(out reason);
     }
 
     /// <summary>A whole Finished message carrying <paramref name="verifyData"/>.</summary>
@@ -186,6 +209,7 @@ internal abstract class TlsHandshake : IDisposable
 
     private QuicTransportErrorCode Fail(QuicTransportErrorCode error, string reason)
     {
+        ZeroSecrets();
         failure = error;
         FailureReason = reason;
         return error;

@@ -94,9 +94,28 @@ internal sealed class TlsKeySchedule
         }
 
         byte[] salt = DeriveEmptySalt(Hash, EarlySecret);
-        handshakeSecret = HKDF.Extract(Hash, sharedSecret.ToArray(), salt);
+        byte[] inputKey = sharedSecret.ToArray();
+        try
+        {
+            handshakeSecret = HKDF.Extract(Hash, inputKey, salt);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(inputKey);
+            CryptographicOperations.ZeroMemory(salt);
+        }
+
         byte[] masterSalt = DeriveEmptySalt(Hash, handshakeSecret);
         masterSecret = HKDF.Extract(Hash, new byte[HashLength], masterSalt);
+        CryptographicOperations.ZeroMemory(masterSalt);
+    }
+
+    /// <summary>Wipes the early, handshake and master secrets; the schedule is unusable afterwards.</summary>
+    public void ZeroSecrets()
+    {
+        CryptographicOperations.ZeroMemory(EarlySecret);
+        CryptographicOperations.ZeroMemory(handshakeSecret);
+        CryptographicOperations.ZeroMemory(masterSecret);
     }
 
     /// <summary>"c hs traffic" over Transcript-Hash(ClientHello..ServerHello).</summary>

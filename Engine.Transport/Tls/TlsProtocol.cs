@@ -74,6 +74,24 @@ internal static class TlsConstants
     public static QuicTransportErrorCode ToQuicError(TlsAlert alert) => QuicTransportErrors.CryptoError((byte)alert);
 }
 
+/// <summary>The one helper every parser and handshake step uses to refuse with an alert.</summary>
+internal static class TlsAlerts
+{
+    /// <summary>Sets <paramref name="reason"/> to <paramref name="message"/> and returns the QUIC error carrying <paramref name="alert"/>.</summary>
+    public static QuicTransportErrorCode Reject(TlsAlert alert, string message, out string reason)
+    {
+        reason = message;
+        return TlsConstants.ToQuicError(alert);
+    }
+
+    /// <summary>Clears <paramref name="reason"/> and returns <see cref="QuicTransportErrorCode.NoError"/>.</summary>
+    public static QuicTransportErrorCode Accept(out string reason)
+    {
+        reason = string.Empty;
+        return QuicTransportErrorCode.NoError;
+    }
+}
+
 /// <summary>Handshake message framing over the crypto stream.</summary>
 internal static class TlsHandshakeFraming
 {

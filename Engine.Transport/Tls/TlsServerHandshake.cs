@@ -64,19 +64,18 @@ internal sealed class TlsServerHandshake : TlsHandshake
         if (disposing)
         {
             transcript?.Dispose();
-            ZeroSecret(clientHandshakeSecret);
-            ZeroSecret(clientApplicationSecret);
         }
 
         base.Dispose(disposing);
     }
 
-    private static void ZeroSecret(byte[]? secret)
+    internal override bool HoldsSecrets => keySchedule is not null || clientHandshakeSecret is not null || clientApplicationSecret is not null;
+
+    protected override void ZeroSecrets()
     {
-        if (secret is not null)
-        {
-            CryptographicOperations.ZeroMemory(secret);
-        }
+        ZeroSecret(ref keySchedule);
+        ZeroSecret(ref clientHandshakeSecret);
+        ZeroSecret(ref clientApplicationSecret);
     }
 
     private QuicTransportErrorCode OnClientHello(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
@@ -250,8 +249,15 @@ internal sealed class TlsServerHandshake : TlsHandshake
         TlsTranscript transcript = this.transcript!;
         transcript.Append(serverHello);
         keySchedule = new TlsKeySchedule(hash);
-        keySchedule.DeriveHandshakeSecret(sharedSecret);
-        CryptographicOperations.ZeroMemory(sharedSecret);
+        try
+        {
+            keySchedule.DeriveHandshakeSecret(sharedSecret);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(sharedSecret);
+        }
+
         byte[] helloHash = transcript.GetCurrentHash();
         byte[] serverHandshakeSecret = keySchedule.ServerHandshakeTrafficSecret(helloHash);
         clientHandshakeSecret = keySchedule.ClientHandshakeTrafficSecret(helloHash);
@@ -267,12 +273,16 @@ internal sealed class TlsServerHandshake : TlsHandshake
         byte[] certificateVerify = CertificateMessages.WriteCertificateVerify(signatureScheme, signature);
         transcript.Append(certificateVerify);
         byte[] finished = WriteFinished(TlsKeySchedule.ComputeFinishedVerifyData(hash, serverHandshakeSecret, transcript.GetCurrentHash()));
+        CryptographicOperations.ZeroMemory(serverHandshakeSecret);
         transcript.Append(finished);
         EmitHandshakeData(QuicPacketSpace.Handshake, [.. encryptedExtensions, .. certificate, .. certificateVerify, .. finished]);
 
         byte[] serverFinishedHash = transcript.GetCurrentHash();
-        EmitWriteSecret(QuicPacketSpace.ApplicationData, keySchedule.ServerApplicationTrafficSecret(serverFinishedHash));
+        byte[] serverApplicationSecret = keySchedule.ServerApplicationTrafficSecret(serverFinishedHash);
+        EmitWriteSecret(QuicPacketSpace.ApplicationData, serverApplicationSecret);
+        CryptographicOperations.ZeroMemory(serverApplicationSecret);
         clientApplicationSecret = keySchedule.ClientApplicationTrafficSecret(serverFinishedHash);
+        ZeroSecret(ref keySchedule); // both application secrets are derived: the schedule is done
         state = State.WaitClientFinished;
         return Accept(out reason);
     }
@@ -287,14 +297,9 @@ internal sealed class TlsServerHandshake : TlsHandshake
         }
 
         EmitReadSecret(QuicPacketSpace.ApplicationData, clientApplicationSecret!);
+        ZeroSecrets();
         state = State.Complete;
         IsHandshakeComplete = true;
         return Accept(out reason);
-    }
-
-    private static QuicTransportErrorCode Accept(out string reason)
-    {
-        reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
     }
 }

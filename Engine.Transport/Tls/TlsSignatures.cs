@@ -69,14 +69,13 @@ internal static class TlsSignatures
         return rsa.SignData(content, HashAlgorithmName.SHA256, RSASignaturePadding.Pss); // salt = hash length
     }
 
-    /// <summary>Checks a peer's signature; false for a wrong key type or bad signature. Never throws.</summary>
+    /// <summary>
+    /// Checks a peer's signature; false for a wrong key type or bad signature. Never throws. The
+    /// caller has already checked that <paramref name="scheme"/> is <see cref="SchemeFor"/> of the
+    /// certificate (key curve and size), so that is not computed again here.
+    /// </summary>
     public static bool Verify(X509Certificate2 certificate, ushort scheme, byte[] content, ReadOnlySpan<byte> signature)
     {
-        if (SchemeFor(certificate) != scheme)
-        {
-            return false;
-        }
-
         try
         {
             if (scheme == EcdsaSecp256r1Sha256)

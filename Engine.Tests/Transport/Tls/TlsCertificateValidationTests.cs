@@ -169,14 +169,9 @@ public class TlsCertificateValidationTests
         Assert.False(pair.Client.IsHandshakeComplete);
     }
 
-    private static TlsHandshakePair Pair(X509Certificate2 certificate, TlsClientOptions client) =>
-        new(client, new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] });
+    private static TlsHandshakePair Pair(X509Certificate2 certificate, TlsClientOptions client) => TlsTestCertificates.Pair(certificate, client);
 
-    private static TlsClientOptions Pinned(X509Certificate2 certificate) => new()
-    {
-        ApplicationProtocols = ["h3"],
-        ServerCertificateHashes = [TlsTestCertificates.Sha256(certificate)],
-    };
+    private static TlsClientOptions Pinned(X509Certificate2 certificate) => TlsTestCertificates.Pinned(certificate);
 
     private static TlsClientOptions Chained(X509Certificate2 root) => new()
     {

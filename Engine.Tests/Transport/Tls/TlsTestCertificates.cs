@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
 
@@ -25,6 +26,17 @@ internal static class TlsTestCertificates
     }
 
     public static byte[] Sha256(X509Certificate2 certificate) => SHA256.HashData(certificate.RawData);
+
+    /// <summary>Client options (ALPN h3) pinning <paramref name="certificate"/> by its SHA-256 hash.</summary>
+    public static TlsClientOptions Pinned(X509Certificate2 certificate) => new()
+    {
+        ApplicationProtocols = ["h3"],
+        ServerCertificateHashes = [Sha256(certificate)],
+    };
+
+    /// <summary>A handshake pair whose server (ALPN h3) presents <paramref name="certificate"/>.</summary>
+    public static TlsHandshakePair Pair(X509Certificate2 certificate, TlsClientOptions client) =>
+        new(client, new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] });
 
     private static X509Certificate2 Finish(CertificateRequest request, int days, string hostName)
     {
