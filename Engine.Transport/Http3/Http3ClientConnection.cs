@@ -21,11 +21,8 @@ internal sealed class Http3ClientConnection
 {
     private readonly QuicConnection _connection;
     private readonly Http3ClientOptions _options;
-    private readonly Http3ControlStreamReader _control = new(peerIsClient: false);
-    private readonly QPackEncoderStreamReader _qpackEncoderStream = new();
-    private readonly QPackDecoderStreamReader _qpackDecoderStream = new();
     private readonly QPackDecoder _decoder = new();
-    private readonly Http3PeerUniStreams _uniStreams = new();
+    private readonly Http3PeerUniStreams _uniStreams = new(peerIsClient: false);
     private readonly Dictionary<long, Http3ResponseReader> _responses = [];
     private readonly byte[] _readBuffer = new byte[64 * 1024];
     private bool _controlOpened;
@@ -38,7 +35,7 @@ internal sealed class Http3ClientConnection
     }
 
     /// <summary>The stream ID of the server's latest GOAWAY: requests on streams at or above it were not processed.</summary>
-    public ulong? GoAwayId => _control.GoAwayId;
+    public ulong? GoAwayId => _uniStreams.Control.GoAwayId;
 
     /// <summary>Peer unidirectional streams with state held (for tests: it must not grow with finished streams).</summary>
     internal int TrackedPeerStreams => _uniStreams.TrackedStreams;
@@ -55,7 +52,7 @@ internal sealed class Http3ClientConnection
     /// </summary>
     public Http3ClientResponse Get(string authority, string path)
     {
-        if (_control.GoAwayId is not null || _connection.IsClosing)
+        if (_uniStreams.Control.GoAwayId is not null || _connection.IsClosing)
         {
             throw new Http3RequestException(Http3ErrorCode.RequestRejected,
                 _connection.IsClosing ? "The connection is closing; the request was not sent (safe to retry on a new connection)."
@@ -200,39 +197,19 @@ internal sealed class Http3ClientConnection
                 return true;
         }
 
-        switch (type)
+        ulong streamError = _uniStreams.Consume(type, data, out Http3ControlEvents events);
+        if (streamError != 0)
         {
-            case Http3StreamType.Control:
-                if (_control.Feed(data, out Http3ControlEvents events) is var controlError && controlError != Http3ErrorCode.NoError)
-                {
-                    CloseConnection((ulong)controlError, "server control stream error", now);
-                    return false;
-                }
+            CloseConnection(streamError, type + " stream error", now);
+            return false;
+        }
 
-                if ((events & Http3ControlEvents.GoAway) != 0)
-                {
-                    OnGoAway(_control.GoAwayId!.Value);
-                }
-
-                break;
-            case Http3StreamType.QPackEncoder:
-                return CloseOnQPackError(_qpackEncoderStream.Read(data), now);
-            case Http3StreamType.QPackDecoder:
-                return CloseOnQPackError(_qpackDecoderStream.Read(data), now);
+        if ((events & Http3ControlEvents.GoAway) != 0)
+        {
+            OnGoAway(_uniStreams.Control.GoAwayId!.Value);
         }
 
         return true;
-    }
-
-    private bool CloseOnQPackError(QPackStatus status, TimeSpan now)
-    {
-        if (!status.TryGetErrorCode(out QPackErrorCode code))
-        {
-            return true;
-        }
-
-        CloseConnection((ulong)code, "QPACK stream error", now);
-        return false;
     }
 
     /// <summary>Requests at or above the GOAWAY's stream ID were not and will not be processed (RFC 9114 §5.2).</summary>

@@ -1,3 +1,4 @@
+using Engine.Transport.Http3.QPack;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -24,12 +25,44 @@ internal enum Http3UniStreamStatus
 /// (a second is H3_STREAM_CREATION_ERROR), and none of them may end or be reset
 /// (H3_CLOSED_CRITICAL_STREAM; RFC 9114 §6.2.1, RFC 9204 §4.2). The type varint (1 to 8 bytes)
 /// may arrive split across reads; the partial prefix is kept per stream until it is whole or the
-/// stream ends. Only critical streams are remembered once classified.
+/// stream ends. Only critical streams are remembered once classified. A client may not open push
+/// streams: on the server side one is H3_STREAM_CREATION_ERROR. The critical streams' content goes
+/// to <see cref="Consume"/>, which owns their readers, so both connection roles share one path.
 /// </summary>
-internal sealed class Http3PeerUniStreams
+internal sealed class Http3PeerUniStreams(bool peerIsClient)
 {
     private readonly Dictionary<long, Http3StreamType> _critical = [];
     private readonly Dictionary<long, byte[]> _partialTypes = [];
+    private readonly QPackEncoderStreamReader _qpackEncoderStream = new();
+    private readonly QPackDecoderStreamReader _qpackDecoderStream = new();
+
+    /// <summary>The peer's control stream as read so far (SETTINGS, GOAWAY, ...).</summary>
+    public Http3ControlStreamReader Control { get; } = new(peerIsClient);
+
+    /// <summary>
+    /// Feeds a critical stream's content (after <see cref="Read"/> returned
+    /// <see cref="Http3UniStreamStatus.Critical"/>) to its reader; returns the connection error
+    /// code (HTTP/3 or QPACK), or 0.
+    /// </summary>
+    public ulong Consume(Http3StreamType type, ReadOnlySpan<byte> data, out Http3ControlEvents events)
+    {
+        events = default;
+        QPackStatus status = QPackStatus.Success;
+        switch (type)
+        {
+            case Http3StreamType.Control:
+                Http3ErrorCode controlError = Control.Feed(data, out events);
+                return controlError == Http3ErrorCode.NoError ? 0 : (ulong)controlError;
+            case Http3StreamType.QPackEncoder:
+                status = _qpackEncoderStream.Read(data);
+                break;
+            case Http3StreamType.QPackDecoder:
+                status = _qpackDecoderStream.Read(data);
+                break;
+        }
+
+        return status.TryGetErrorCode(out QPackErrorCode code) ? (ulong)code : 0;
+    }
 
     /// <summary>Streams this tracker holds state for (critical streams and partial prefixes).</summary>
     public int TrackedStreams => _critical.Count + _partialTypes.Count;
@@ -90,6 +123,12 @@ internal sealed class Http3PeerUniStreams
 
         _partialTypes.Remove(streamId);
         data = data[(length - earlier.Length)..];
+        if (peerIsClient && value == (ulong)Http3StreamType.Push)
+        {
+            error = Http3ErrorCode.StreamCreationError; // RFC 9114 §6.2.2: only servers push
+            return Http3UniStreamStatus.ConnectionError;
+        }
+
         if (value is not ((ulong)Http3StreamType.Control or (ulong)Http3StreamType.QPackEncoder or (ulong)Http3StreamType.QPackDecoder))
         {
             return Http3UniStreamStatus.Abandon;

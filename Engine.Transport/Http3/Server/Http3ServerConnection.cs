@@ -49,7 +49,7 @@ internal sealed partial class Http3ServerConnection
     public int ActiveRequests => _requests.Count;
 
     /// <summary>The peer's SETTINGS, once its control stream delivered them.</summary>
-    public Http3Settings? PeerSettings => _control.PeerSettings;
+    public Http3Settings? PeerSettings => _uniStreams.Control.PeerSettings;
 
     /// <summary>True once GOAWAY was sent.</summary>
     public bool IsShuttingDown => _goAwayStreamId >= 0;
@@ -176,9 +176,6 @@ internal sealed partial class Http3ServerConnection
                 }
 
                 break;
-            case 2:
-                _uniStreams[streamId] = new UniStream();
-                break;
         }
     }
 
@@ -189,9 +186,9 @@ internal sealed partial class Http3ServerConnection
         {
             ReadRequest(request, now);
         }
-        else if (_uniStreams.TryGetValue(streamId, out UniStream? uni))
+        else if ((streamId & 0x3) == 2)
         {
-            ReadUniStream(streamId, uni, now);
+            ReadUniStream(streamId, now);
         }
     }
 
@@ -230,9 +227,9 @@ internal sealed partial class Http3ServerConnection
             request.Abort(Http3ErrorCode.RequestCancelled);
             ForgetIfDone(request);
         }
-        else if (_uniStreams.Remove(streamId, out UniStream? uni) && uni.Type is { } type && IsCritical(type))
+        else if ((streamId & 0x3) == 2 && _uniStreams.OnPeerReset(streamId) is var error && error != Http3ErrorCode.NoError)
         {
-            CloseConnection((ulong)Http3ErrorCode.ClosedCriticalStream, "a critical stream was reset", now);
+            CloseConnection((ulong)error, "the client reset a critical stream", now);
         }
     }
 
