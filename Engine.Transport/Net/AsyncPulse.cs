@@ -1,0 +1,33 @@
+namespace Engine.Transport.Net;
+
+/// <summary>
+/// Wakes every current waiter at once (any number of them); a pulse with nobody waiting is not
+/// remembered, so waiters re-check their condition under the driver's lock before waiting.
+/// Continuations run on the thread pool, never on the pulsing (driver) thread.
+/// </summary>
+internal sealed class AsyncPulse
+{
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The task the next <see cref="Pulse"/> completes; take it before checking the condition.</summary>
+    public Task NextAsync()
+    {
+        lock (_gate)
+        {
+            return _next.Task;
+        }
+    }
+
+    public void Pulse()
+    {
+        TaskCompletionSource current;
+        lock (_gate)
+        {
+            current = _next;
+            _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        current.TrySetResult();
+    }
+}
