@@ -14,7 +14,10 @@ namespace Engine.Bench.Load;
 /// Bulk HTTP/3 download, side by side on this machine: ngtcp2's gtlsclient fetches the same
 /// body from Engine (UdpEndpointDriver + Http3ServerConnection, in this process) and from
 /// ngtcp2's own gtlsserver, alternating, and reports Mbit/s and server CPU seconds per 100 MB.
-/// <c>dotnet run -c Release --project Engine.Bench -- h3-bulk [--megabytes 100] [--runs 3]</c>
+/// <c>dotnet run -c Release --project Engine.Bench -- h3-bulk [--megabytes 100] [--runs 3] [--uncapped] [--no-gso]</c>.
+/// By default gtlsclient is held to 1200-byte datagrams (Engine's size, no path MTU discovery);
+/// <c>--uncapped</c> lets ngtcp2 probe larger ones. <c>--no-gso</c> sends one datagram per system call.
+/// The engine figure includes a breakdown of its driver thread's time.
 /// </summary>
 internal static class Http3Bulk
 {
@@ -22,6 +25,8 @@ internal static class Http3Bulk
     {
         int megabytes = Option(args, "--megabytes", 100);
         int runs = Option(args, "--runs", 3);
+        bool uncapped = args.Contains("--uncapped");
+        bool gso = !args.Contains("--no-gso");
         if (!File.Exists("/usr/bin/gtlsclient") || !File.Exists("/usr/sbin/gtlsserver"))
         {
             Console.Error.WriteLine("h3-bulk needs Debian's ngtcp2-client and ngtcp2-server (apt-get install ngtcp2-client ngtcp2-server).");
@@ -40,7 +45,12 @@ internal static class Http3Bulk
             File.WriteAllText(keyPath, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
             File.WriteAllText(certPath, certificate.ExportCertificatePem());
 
-            using UdpEndpointDriver engine = StartEngine(certificate, body);
+            using Http3Server engine = new(
+                new IPEndPoint(IPAddress.Loopback, 0),
+                new QuicServerConnectionOptions { Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] } },
+                new Http3WholeResponseHandler(_ => new Http3Response(200, [new("content-type", "application/octet-stream")], body)),
+                segmentationOffload: gso);
+            engine.Driver.MeasureTimings = true;
             int ngtcp2Port = FreeUdpPort();
             using Process ngtcp2 = Process.Start(new ProcessStartInfo("/usr/sbin/gtlsserver", $"-q --no-quic-dump --no-http-dump -d {work} 127.0.0.1 {ngtcp2Port} {keyPath} {certPath}")
             {
@@ -49,17 +59,22 @@ internal static class Http3Bulk
             })!;
             Thread.Sleep(300);
 
+            // One unrecorded download each first: the engine's first run would otherwise time the JIT.
+            Measure(engine.LocalEndPoint.Port, work, body.Length, uncapped, () => TimeSpan.Zero);
+            Measure(ngtcp2Port, work, body.Length, uncapped, () => TimeSpan.Zero);
+            engine.Driver.Timings.Reset();
+            long datagramsBefore = engine.Driver.DatagramsSent;
             var results = new List<(string Server, double Seconds, double CpuSeconds)>();
             for (int run = 0; run < runs; run++)
             {
-                (double engineSeconds, double engineRunCpu) = Measure(engine.LocalEndPoint.Port, work, body.Length, () => Process.GetCurrentProcess().TotalProcessorTime);
+                (double engineSeconds, double engineRunCpu) = Measure(engine.LocalEndPoint.Port, work, body.Length, uncapped, () => Process.GetCurrentProcess().TotalProcessorTime);
                 results.Add(("engine", engineSeconds, engineRunCpu));
-                (double ngtcp2Seconds, double ngtcp2RunCpu) = Measure(ngtcp2Port, work, body.Length, () => ProcessCpu(ngtcp2.Id));
+                (double ngtcp2Seconds, double ngtcp2RunCpu) = Measure(ngtcp2Port, work, body.Length, uncapped, () => ProcessCpu(ngtcp2.Id));
                 results.Add(("ngtcp2", ngtcp2Seconds, ngtcp2RunCpu));
             }
 
             ngtcp2.Kill();
-            Console.WriteLine($"gtlsclient downloading {megabytes} MiB, {runs} alternating runs per server (loopback, this machine):");
+            Console.WriteLine($"gtlsclient downloading {megabytes} MiB, {runs} alternating runs per server (loopback, this machine), {(uncapped ? "datagram size uncapped" : "1200-byte datagrams")}, engine GSO {(engine.Driver.UsesSegmentationOffload ? "on" : "off")}:");
             Console.WriteLine("server   run   Mbit/s   server CPU s per 100 MB");
             foreach (IGrouping<string, (string Server, double Seconds, double CpuSeconds)> group in results.GroupBy(r => r.Server))
             {
@@ -76,6 +91,7 @@ internal static class Http3Bulk
             double ngtcp2Cpu = results.Where(r => r.Server == "ngtcp2").Average(r => r.CpuSeconds) * 100 / megabytes;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"mean: engine {engineRate:F0} Mbit/s, {engineCpu:F2} CPU s/100MB; ngtcp2 {ngtcp2Rate:F0} Mbit/s, {ngtcp2Cpu:F2} CPU s/100MB; throughput ratio engine/ngtcp2 {engineRate / ngtcp2Rate:F2}, CPU ratio {engineCpu / ngtcp2Cpu:F2}"));
+            PrintBreakdown(engine.Driver, results.Where(r => r.Server == "engine").Sum(r => r.Seconds), datagramsBefore);
             return 0;
         }
         finally
@@ -84,14 +100,23 @@ internal static class Http3Bulk
         }
     }
 
-    private static (double Seconds, double CpuSeconds) Measure(int port, string work, int expectedBytes, Func<TimeSpan> serverCpu)
+    /// <summary>Where the engine's driver thread went, summed over the engine runs (wall time as the denominator).</summary>
+    private static void PrintBreakdown(UdpEndpointDriver driver, double engineSeconds, long datagramsBefore)
+    {
+        UdpDriverTimings t = driver.Timings;
+        double Share(long ticks) => ticks / (double)Stopwatch.Frequency / engineSeconds * 100;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"engine driver thread, % of engine wall time: build+protect {Share(t.Build):F0}%, send syscalls {Share(t.Send):F0}% ({t.Sends} sends for {driver.DatagramsSent - datagramsBefore} datagrams), receive handling {Share(t.Handle):F0}%, HTTP/3 layer {Share(t.Application):F0}%; the rest is waiting and receive syscalls"));
+    }
+
+    private static (double Seconds, double CpuSeconds) Measure(int port, string work, int expectedBytes, bool uncapped, Func<TimeSpan> serverCpu)
     {
         string downloads = Path.Combine(work, "downloads");
         Directory.CreateDirectory(downloads);
         TimeSpan cpuBefore = serverCpu();
         var clock = Stopwatch.StartNew();
         using Process client = Process.Start(new ProcessStartInfo("/usr/bin/gtlsclient",
-            $"-q --exit-on-all-streams-close --no-quic-dump --no-http-dump --max-udp-payload-size=1200 --download={downloads} 127.0.0.1 {port} https://127.0.0.1:{port}/bulk.bin")
+            $"-q --exit-on-all-streams-close --no-quic-dump --no-http-dump {(uncapped ? string.Empty : "--max-udp-payload-size=1200")} --download={downloads} 127.0.0.1 {port} https://127.0.0.1:{port}/bulk.bin")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -107,31 +132,6 @@ internal static class Http3Bulk
 
         File.Delete(Path.Combine(downloads, "bulk.bin"));
         return (seconds, cpu);
-    }
-
-    private static UdpEndpointDriver StartEngine(X509Certificate2 certificate, byte[] body)
-    {
-        var sessions = new List<Http3ServerConnection>();
-        var driver = new UdpEndpointDriver(
-            new QuicEndpoint(new QuicEndpointOptions
-            {
-                Server = new QuicServerConnectionOptions { Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] } },
-            }),
-            new IPEndPoint(IPAddress.Loopback, 0));
-        driver.AfterIteration = (endpoint, now) =>
-        {
-            while (endpoint.TryAccept(out QuicConnection connection))
-            {
-                sessions.Add(new Http3ServerConnection(connection, _ => new Http3Response(200, [new("content-type", "application/octet-stream")], body)));
-            }
-
-            sessions.RemoveAll(s => s.Connection.IsClosed);
-            foreach (Http3ServerConnection session in sessions)
-            {
-                session.Process(now);
-            }
-        };
-        return driver;
     }
 
     private static double Mbits(int bytes, double seconds) => bytes * 8 / seconds / 1e6;

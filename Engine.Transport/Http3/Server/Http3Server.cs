@@ -20,7 +20,7 @@ internal sealed class Http3Server : IDisposable
 
     /// <summary>Binds <paramref name="listen"/> and starts serving. ALPN must include "h3".</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port could not be bound.</exception>
-    public Http3Server(IPEndPoint listen, QuicServerConnectionOptions quic, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null)
+    public Http3Server(IPEndPoint listen, QuicServerConnectionOptions quic, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null, bool segmentationOffload = true)
     {
         ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(quic);
@@ -32,7 +32,7 @@ internal sealed class Http3Server : IDisposable
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _options = options ?? new Http3ServerOptions();
         _options.Validate();
-        Driver = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions { Server = quic }, logger), listen);
+        Driver = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions { Server = quic }, logger), listen, segmentationOffload);
         Driver.AfterIteration = OnIteration;
     }
 
