@@ -14,7 +14,7 @@ namespace Engine.Transport.Quic;
 /// </summary>
 internal sealed class QuicEndpoint : IDisposable
 {
-    private readonly QuicEndpointOptions _options;
+    private QuicEndpointOptions _options;
     private readonly Dictionary<ConnectionIdKey, QuicConnection> _routes = [];
     private readonly List<QuicConnection> _connections = [];
     private readonly Queue<QuicConnection> _accepted = new();
@@ -50,6 +50,18 @@ internal sealed class QuicEndpoint : IDisposable
 
     /// <summary>Client Initials refused because the endpoint was at its connection or accept-queue limit.</summary>
     public long ConnectionsRefused { get; private set; }
+
+    /// <summary>
+    /// Replaces the server settings for connections created from now on (for example a renewed
+    /// certificate); existing connections keep theirs. The connection-ID length cannot change.
+    /// </summary>
+    public void UpdateServerOptions(QuicServerConnectionOptions server)
+    {
+        ArgumentNullException.ThrowIfNull(server);
+        QuicEndpointOptions updated = _options with { Server = server };
+        updated.Validate();
+        _options = updated;
+    }
 
     /// <summary>Starts a client connection to <paramref name="remote"/>; its first flight is ready from <see cref="PollTransmit"/>.</summary>
     public QuicConnection Connect(QuicClientConnectionOptions options, IPEndPoint remote, TimeSpan now)

@@ -20,6 +20,8 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
 {
     private readonly ILogger _logger = loggers.CreateLogger("Engine.Http3");
     private readonly List<Http3Server> _servers = [];
+    private ITimer? _certificateWatch;
+    private System.Security.Cryptography.X509Certificates.X509Certificate2? _quicCertificate;
 
     /// <summary>The UDP port serving HTTP/3, once started (null when HTTP/3 is off).</summary>
     public int? Http3Port { get; private set; }
@@ -72,11 +74,16 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
 
         Http3Port = port;
         AltSvc = $"h3=\":{port}\"; ma=86400";
+        _quicCertificate = quic.Tls.Certificate;
+
+        // The development certificate renews itself before it expires; new QUIC handshakes follow it.
+        _certificateWatch = TimeProvider.System.CreateTimer(_ => FollowCertificate(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         Log.Http3Listening(_logger, string.Join(", ", _servers.Select(s => s.LocalEndPoint)), AltSvc);
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        _certificateWatch?.Dispose();
         Http3Port = null;
         AltSvc = null;
         await Task.WhenAll(_servers.Select(s => s.ShutdownAsync(TimeSpan.FromSeconds(5), cancellationToken))).ConfigureAwait(false);
@@ -90,8 +97,27 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
         kestrel.Dispose();
     }
 
+    /// <summary>Hands a renewed certificate to the QUIC endpoints (connections already open keep theirs).</summary>
+    internal void FollowCertificate()
+    {
+        var current = certificates.Current;
+        if (ReferenceEquals(current, _quicCertificate) || _servers.Count == 0)
+        {
+            return;
+        }
+
+        var quic = new QuicServerConnectionOptions { Tls = new TlsServerOptions { Certificate = current, ApplicationProtocols = ["h3"] } };
+        foreach (Http3Server server in _servers)
+        {
+            server.Invoke(() => server.Driver.Endpoint.UpdateServerOptions(quic));
+        }
+
+        _quicCertificate = current;
+    }
+
     private void DisposeHttp3()
     {
+        _certificateWatch?.Dispose();
         foreach (Http3Server server in _servers)
         {
             server.Dispose();
