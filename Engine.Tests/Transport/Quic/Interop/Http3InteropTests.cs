@@ -20,16 +20,15 @@ public sealed class Http3InteropTests
     public void GtlsClient_ThirtyParallelRequests_AllServed()
     {
         byte[] page = Encoding.UTF8.GetBytes("multiplexed\n");
-        var sessions = new List<Http3ServerConnection>();
-        using UdpEndpointDriver driver = StartServer(sessions, _ => new Http3Response(200, [new("content-type", "text/plain")], page));
-        int port = driver.LocalEndPoint.Port;
+        using Http3Server server = StartServer(_ => new Http3Response(200, [new("content-type", "text/plain")], page));
+        int port = server.LocalEndPoint.Port;
         using var client = NgtcpProcess.Start(
             "/usr/bin/gtlsclient",
             $"--exit-on-all-streams-close --timeout=20s --no-quic-dump --no-http-dump -n 30 127.0.0.1 {port} https://127.0.0.1:{port}/a https://127.0.0.1:{port}/b");
 
         Assert.True(client.WaitForExit(TimeSpan.FromSeconds(60)), $"gtlsclient did not finish:\n{client.Output}");
-        Assert.Equal(30, driver.Invoke((_, _) => sessions.Sum(s => s.RequestsServed)));
-        Assert.Equal(0, driver.Endpoint.InternalErrors);
+        Assert.Equal(30, server.Driver.Invoke((_, _) => server.RequestsServed));
+        Assert.Equal(0, server.Driver.Endpoint.InternalErrors);
     }
 
     [Fact]
@@ -37,7 +36,6 @@ public sealed class Http3InteropTests
     {
         byte[] page = Encoding.UTF8.GetBytes("<!doctype html><title>Engine</title><p>served over HTTP/3</p>\n");
         byte[] big = TransferSimulationTests.RandomBytes(10, 10 * 1024 * 1024);
-        var sessions = new List<Http3ServerConnection>();
         Http3Response Serve(Http3Request request) => request.Path switch
         {
             "/" or "/index.html" => new Http3Response(200, [new("content-type", "text/html")], page),
@@ -45,8 +43,8 @@ public sealed class Http3InteropTests
             _ => new Http3Response(404, [], Encoding.UTF8.GetBytes("not found")),
         };
 
-        using UdpEndpointDriver driver = StartServer(sessions, Serve);
-        int port = driver.LocalEndPoint.Port;
+        using Http3Server server = StartServer(Serve);
+        int port = server.LocalEndPoint.Port;
         string downloads = Directory.CreateTempSubdirectory("engine-h3-").FullName;
         try
         {
@@ -58,9 +56,9 @@ public sealed class Http3InteropTests
             Assert.True(exited, $"gtlsclient did not finish:\n{client.Output}");
             Assert.Equal(page, File.ReadAllBytes(Path.Combine(downloads, "index.html")));
             Assert.Equal(SHA256.HashData(big), SHA256.HashData(File.ReadAllBytes(Path.Combine(downloads, "big.bin"))));
-            Assert.Equal(2, driver.Invoke((_, _) => sessions.Sum(s => s.RequestsServed)));
-            Assert.Equal(0, driver.Endpoint.InternalErrors);
-            Assert.Null(driver.Failure);
+            Assert.Equal(2, server.Driver.Invoke((_, _) => server.RequestsServed));
+            Assert.Equal(0, server.Driver.Endpoint.InternalErrors);
+            Assert.Null(server.Driver.Failure);
         }
         finally
         {
@@ -121,29 +119,12 @@ public sealed class Http3InteropTests
         }
     }
 
-    private static UdpEndpointDriver StartServer(List<Http3ServerConnection> sessions, Func<Http3Request, Http3Response> handler)
-    {
-        var driver = new UdpEndpointDriver(
-            new QuicEndpoint(new QuicEndpointOptions
+    private static Http3Server StartServer(Func<Http3Request, Http3Response> handler) =>
+        new(
+            new IPEndPoint(IPAddress.Loopback, 0),
+            new QuicServerConnectionOptions
             {
-                Server = new QuicServerConnectionOptions
-                {
-                    Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
-                },
-            }),
-            new IPEndPoint(IPAddress.Loopback, 0));
-        driver.AfterIteration = (endpoint, now) =>
-        {
-            while (endpoint.TryAccept(out QuicConnection connection))
-            {
-                sessions.Add(new Http3ServerConnection(connection, handler));
-            }
-
-            foreach (Http3ServerConnection session in sessions)
-            {
-                session.Process(now);
-            }
-        };
-        return driver;
-    }
+                Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
+            },
+            new Http3WholeResponseHandler(handler));
 }
