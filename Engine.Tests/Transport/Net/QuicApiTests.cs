@@ -89,9 +89,8 @@ public sealed class QuicApiTests
     public async Task UnidirectionalStreams_BothWays_DataAndEndArrive()
     {
         CancellationToken ct = Timeout();
-        await using QuicListener listener = await QuicListener.ListenAsync(ListenerOptions(), ct);
-        await using QuicConnection client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), ct);
-        await using QuicConnection server = await listener.AcceptConnectionAsync(ct);
+        await using ConnectedPair pair = await ConnectedPair.OpenAsync(ListenerOptions(), ct);
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
 
         await using QuicStream up = await client.OpenOutboundStreamAsync(QuicStreamType.Unidirectional, ct);
         await up.WriteAsync("up"u8.ToArray(), ct);
@@ -114,9 +113,8 @@ public sealed class QuicApiTests
     public async Task Abort_Write_PeerReadThrowsWithCode()
     {
         CancellationToken ct = Timeout();
-        await using QuicListener listener = await QuicListener.ListenAsync(ListenerOptions(), ct);
-        await using QuicConnection client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), ct);
-        await using QuicConnection server = await listener.AcceptConnectionAsync(ct);
+        await using ConnectedPair pair = await ConnectedPair.OpenAsync(ListenerOptions(), ct);
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
         await using QuicStream stream = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, ct);
         await stream.WriteAsync("partial"u8.ToArray(), ct);
         await using QuicStream peer = await server.AcceptInboundStreamAsync(ct);
@@ -132,9 +130,8 @@ public sealed class QuicApiTests
     public async Task Abort_Read_PeerWriteThrowsWithCode()
     {
         CancellationToken ct = Timeout();
-        await using QuicListener listener = await QuicListener.ListenAsync(ListenerOptions(), ct);
-        await using QuicConnection client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), ct);
-        await using QuicConnection server = await listener.AcceptConnectionAsync(ct);
+        await using ConnectedPair pair = await ConnectedPair.OpenAsync(ListenerOptions(), ct);
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
         await using QuicStream stream = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, ct);
         await stream.WriteAsync("hello"u8.ToArray(), ct);
         await using QuicStream peer = await server.AcceptInboundStreamAsync(ct);
@@ -158,9 +155,8 @@ public sealed class QuicApiTests
     public async Task Datagrams_BothWays_Arrive()
     {
         CancellationToken ct = Timeout();
-        await using QuicListener listener = await QuicListener.ListenAsync(ListenerOptions(), ct);
-        await using QuicConnection client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), ct);
-        await using QuicConnection server = await listener.AcceptConnectionAsync(ct);
+        await using ConnectedPair pair = await ConnectedPair.OpenAsync(ListenerOptions(), ct);
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
         byte[] buffer = new byte[65536];
 
         Assert.True(client.MaxDatagramSendSize > 1000);
@@ -177,9 +173,8 @@ public sealed class QuicApiTests
     public async Task CloseAsync_WithCode_PeerPendingAcceptThrowsWithThatCode()
     {
         CancellationToken ct = Timeout();
-        await using QuicListener listener = await QuicListener.ListenAsync(ListenerOptions(), ct);
-        await using QuicConnection client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), ct);
-        await using QuicConnection server = await listener.AcceptConnectionAsync(ct);
+        await using ConnectedPair pair = await ConnectedPair.OpenAsync(ListenerOptions(), ct);
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
         ValueTask<QuicStream> pending = server.AcceptInboundStreamAsync(ct);
 
         await client.CloseAsync(0x1234, ct);
@@ -223,9 +218,8 @@ public sealed class QuicApiTests
     public async Task OpenOutboundStreamAsync_PeerLimitReached_WaitsUntilAStreamCloses()
     {
         CancellationToken ct = Timeout();
-        await using QuicListener listener = await QuicListener.ListenAsync(ListenerOptions(maxBidi: 2), ct);
-        await using QuicConnection client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), ct);
-        await using QuicConnection server = await listener.AcceptConnectionAsync(ct);
+        await using ConnectedPair pair = await ConnectedPair.OpenAsync(ListenerOptions(maxBidi: 2), ct);
+        (QuicConnection client, QuicConnection server) = (pair.Client, pair.Server);
         QuicStream first = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, ct);
         QuicStream second = await client.OpenOutboundStreamAsync(QuicStreamType.Bidirectional, ct);
 
@@ -294,6 +288,24 @@ public sealed class QuicApiTests
         Assert.Contains("RemoteEndPoint is required", clientError.Message, StringComparison.Ordinal);
         Assert.Contains("MaxDatagramReceiveSize must be 0–65536 (got 70000)", clientError.Message, StringComparison.Ordinal);
         Assert.Contains("TargetHost is required", clientError.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A listener with one client connected and its server side accepted.</summary>
+    private sealed record ConnectedPair(QuicListener Listener, QuicConnection Client, QuicConnection Server) : IAsyncDisposable
+    {
+        public static async Task<ConnectedPair> OpenAsync(QuicListenerOptions options, CancellationToken ct)
+        {
+            QuicListener listener = await QuicListener.ListenAsync(options, ct);
+            QuicConnection client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), ct);
+            return new ConnectedPair(listener, client, await listener.AcceptConnectionAsync(ct));
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await Server.DisposeAsync();
+            await Client.DisposeAsync();
+            await Listener.DisposeAsync();
+        }
     }
 
     internal static async Task<byte[]> ReadAllAsync(Stream stream, CancellationToken ct)
