@@ -192,7 +192,8 @@ internal sealed class QPackDecoder
         if (needed > _scratch.Length)
         {
             var grown = new byte[Math.Max(needed, Math.Min(_scratch.Length * 2, Array.MaxLength))];
-            _scratch.AsSpan(0, offset).CopyTo(grown); // keeps a Huffman name already decoded at the front
+            // Keeps a Huffman name already decoded at the front; a raw name lives in the input, and the scratch may be shorter than it.
+            _scratch.AsSpan(0, Math.Min(offset, _scratch.Length)).CopyTo(grown);
             _scratch = grown;
         }
 

@@ -19,6 +19,7 @@ internal sealed partial class Http3ServerConnection
     private readonly Http3ServerOptions _options;
     private readonly QPackDecoder _decoder = new();
     private readonly Dictionary<long, Http3ServerRequest> _requests = [];
+    private readonly HashSet<long> _unacknowledgedResponses = [];
     private readonly byte[] _readBuffer = new byte[16 * 1024];
     private long _controlStreamId = -1;
     private long _goAwayStreamId = -1;
@@ -44,6 +45,9 @@ internal sealed partial class Http3ServerConnection
 
     /// <summary>Requests refused at the HTTP/3 layer (malformed, too large, after GOAWAY, incomplete).</summary>
     public int RequestsRejected { get; private set; }
+
+    /// <summary>Responses whose FIN is queued but not yet acknowledged (a graceful shutdown waits for them).</summary>
+    public int UnacknowledgedResponses => _unacknowledgedResponses.Count;
 
     /// <summary>Request streams still open (being received or answered).</summary>
     public int ActiveRequests => _requests.Count;
@@ -129,7 +133,11 @@ internal sealed partial class Http3ServerConnection
                     OnPeerReset(e.StreamId, now);
                     break;
                 case QuicConnectionEventKind.StreamPeerStopSending:
+                    _unacknowledgedResponses.Remove(e.StreamId);
                     OnPeerStopSending(e.StreamId);
+                    break;
+                case QuicConnectionEventKind.StreamFinished:
+                    _unacknowledgedResponses.Remove(e.StreamId);
                     break;
             }
         }
@@ -291,7 +299,11 @@ internal sealed partial class Http3ServerConnection
         StopReading(request, error);
     }
 
-    internal void OnResponseCompleted(Http3ServerRequest request) => ForgetIfDone(request);
+    internal void OnResponseCompleted(Http3ServerRequest request)
+    {
+        _unacknowledgedResponses.Add(request.StreamId); // a graceful close waits for it to be acknowledged
+        ForgetIfDone(request);
+    }
 
     private void StopReading(Http3ServerRequest request, Http3ErrorCode error)
     {
@@ -328,7 +340,7 @@ internal sealed partial class Http3ServerConnection
 
     private void CloseIfDrained(TimeSpan now)
     {
-        if (IsShuttingDown && _requests.Count == 0 && !_connection.IsClosing)
+        if (IsShuttingDown && _requests.Count == 0 && _unacknowledgedResponses.Count == 0 && !_connection.IsClosing)
         {
             _connection.Close((ulong)Http3ErrorCode.NoError, "server shutting down", now);
         }

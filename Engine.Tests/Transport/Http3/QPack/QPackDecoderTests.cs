@@ -35,6 +35,19 @@ public class QPackDecoderTests
     }
 
     [Fact]
+    public void Decode_RawLiteralNameThenHuffmanValueOnFreshDecoder_Decodes()
+    {
+        // Literal name, H=0: "x-a-long-raw-name" (17 bytes, longer than the empty scratch); value Huffman.
+        byte[] value = new byte[Huffman.GetEncodedLength("gzip"u8)];
+        Huffman.Encode("gzip"u8, value);
+        byte[] section = [0, 0, 0x27, 17 - 7, .. "x-a-long-raw-name"u8, (byte)(0x80 | value.Length), .. value];
+        var handler = new RecordingHeaderHandler();
+
+        Assert.Equal(QPackStatus.Success, new QPackDecoder().Decode(section, NoLimit, ref handler));
+        Assert.Equal([("x-a-long-raw-name", "gzip")], handler.Fields);
+    }
+
+    [Fact]
     public void Decode_NeverIndexedBitSet_DecodesTheSame()
     {
         // Literal with name reference, N=1 (0x70 | index 0).
