@@ -23,6 +23,15 @@ internal sealed class NgtcpProcess : IDisposable
         }
     }
 
+    /// <summary>Whether anything the process printed so far contains <paramref name="text"/> (not only the tail <see cref="Output"/> shows).</summary>
+    public bool Printed(string text)
+    {
+        lock (_output)
+        {
+            return _output.ToString().Contains(text, StringComparison.Ordinal);
+        }
+    }
+
     public static NgtcpProcess Start(string fileName, string arguments)
     {
         Assert.True(File.Exists(fileName), $"{fileName} is missing: scripts/test.sh installs the Debian packages ngtcp2-client and ngtcp2-server.");
