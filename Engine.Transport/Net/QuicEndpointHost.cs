@@ -31,6 +31,26 @@ internal sealed class QuicEndpointHost : IDisposable
     /// <summary>Starts dispatching a connection's events (driver thread or under <see cref="Invoke"/>).</summary>
     public void Add(QuicConnection connection) => _connections.Add(connection);
 
+    /// <summary>Closes every connection on this socket and completes their waiters (before the socket goes away).</summary>
+    public void CloseAll(string reason) =>
+        Invoke(now =>
+        {
+            foreach (Transport.Quic.QuicConnection core in Driver.Endpoint.Connections)
+            {
+                if (!core.IsClosing)
+                {
+                    core.Close(0, reason, now);
+                }
+            }
+
+            foreach (QuicConnection connection in _connections)
+            {
+                connection.ProcessEvents();
+            }
+
+            return 0;
+        });
+
     public void Dispose() => Driver.Dispose();
 
     private void OnIteration(QuicEndpoint endpoint, TimeSpan now)

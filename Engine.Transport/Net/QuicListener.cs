@@ -94,18 +94,7 @@ public sealed class QuicListener : IAsyncDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _ready.Writer.TryComplete();
-            _host.Invoke(now =>
-            {
-                foreach (CoreConnection connection in _host.Driver.Endpoint.Connections)
-                {
-                    if (!connection.IsClosing)
-                    {
-                        connection.Close(0, "listener disposed", now);
-                    }
-                }
-
-                return 0;
-            });
+            _host.CloseAll("listener disposed");
             _host.Dispose();
         }
 

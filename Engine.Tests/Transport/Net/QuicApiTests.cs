@@ -186,6 +186,22 @@ public sealed class QuicApiTests
     }
 
     [Fact]
+    public async Task DisposeAsync_Listener_AcceptedConnectionsWaitersFail()
+    {
+        CancellationToken ct = Timeout();
+        QuicListener listener = await QuicListener.ListenAsync(ListenerOptions(), ct);
+        await using QuicConnection client = await QuicConnection.ConnectAsync(ClientOptions(listener.LocalEndPoint), ct);
+        await using QuicConnection server = await listener.AcceptConnectionAsync(ct);
+        ValueTask<QuicStream> pending = server.AcceptInboundStreamAsync(ct);
+
+        await listener.DisposeAsync();
+
+        QuicException error = await Assert.ThrowsAsync<QuicException>(async () => await pending);
+        Assert.Equal(QuicError.OperationAborted, error.QuicError);
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await listener.AcceptConnectionAsync(ct));
+    }
+
+    [Fact]
     public async Task AsyncOperations_Cancelled_ThrowOperationCanceled()
     {
         CancellationToken ct = Timeout();

@@ -53,7 +53,20 @@ internal sealed class NgtcpProcess : IDisposable
         return peer;
     }
 
-    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+    /// <summary>
+    /// Waits for the process to exit, then for its redirected output to be read to the end
+    /// (WaitForExit with a timeout alone returns before the last lines reach <see cref="Output"/>).
+    /// </summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!_process.WaitForExit(timeout))
+        {
+            return false;
+        }
+
+        _process.WaitForExit();
+        return true;
+    }
 
     public void Dispose()
     {
