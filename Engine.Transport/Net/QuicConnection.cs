@@ -230,6 +230,7 @@ public sealed class QuicConnection : IAsyncDisposable
             return;
         }
 
+        bool closed = false;
         while (Core.TryPollEvent(out QuicConnectionEvent e))
         {
             QuicStream? stream = e.StreamId >= 0 ? _streams.GetValueOrDefault(e.StreamId) : null;
@@ -264,9 +265,16 @@ public sealed class QuicConnection : IAsyncDisposable
                     _datagrams.Pulse();
                     break;
                 case QuicConnectionEventKind.Closed:
-                    OnClosed();
-                    return;
+                    // Stream events queued before the close may still follow it: apply them first.
+                    closed = true;
+                    break;
             }
+        }
+
+        if (closed)
+        {
+            OnClosed();
+            return;
         }
 
         // MAX_STREAMS carries no event: let blocked openers retry after each turn.

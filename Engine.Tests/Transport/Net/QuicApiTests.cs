@@ -186,6 +186,23 @@ public sealed class QuicApiTests
     }
 
     [Fact]
+    public async Task CloseAsync_RightAfterAFinishedStream_PeerStillReadsItThenSeesTheClose()
+    {
+        CancellationToken ct = Timeout();
+        await using ConnectedPair pair = await ConnectedPair.OpenAsync(ListenerOptions(), ct);
+        QuicStream stream = await pair.Client.OpenOutboundStreamAsync(QuicStreamType.Unidirectional, ct);
+        await stream.WriteAsync("last words"u8.ToArray(), ct);
+        stream.CompleteWrites();
+        await pair.Client.CloseAsync(7, ct); // the stream and the close leave in the same flush
+        await Task.Delay(200, ct); // the close arrives before the server application looks
+        await using QuicStream received = await pair.Server.AcceptInboundStreamAsync(ct);
+
+        Assert.Equal("last words", Encoding.UTF8.GetString(await ReadAllAsync(received, ct)));
+        QuicException error = await Assert.ThrowsAsync<QuicException>(async () => await pair.Server.AcceptInboundStreamAsync(ct));
+        Assert.Equal(7, error.ApplicationErrorCode);
+    }
+
+    [Fact]
     public async Task DisposeAsync_Listener_AcceptedConnectionsWaitersFail()
     {
         CancellationToken ct = Timeout();
