@@ -279,11 +279,39 @@ public sealed class Http3ServerConnectionTests
     }
 
     [Fact]
-    public void Process_StreamedResponseUnderLoss_EveryByteArrives()
+    public void Process_ClientStopsSendingStreamedResponse_AbortedFiresAndWriteBodyReturnsZero()
+    {
+        Http3ServerRequest? request = null;
+        bool aborted = false;
+        using var h = new Http3ServerHarness(new CallbackHandler(r =>
+        {
+            request = r;
+            r.Aborted = _ => aborted = true;
+            r.SendHeaders(200, []);
+            Assert.Equal(1000, r.WriteBody(new byte[1000]));
+        }));
+
+        long id = h.Request(Get("/stream"));
+        Assert.NotNull(request);
+        h.Client.StopSending(id, 0x10c);
+        h.Run();
+
+        Assert.True(aborted);
+        Assert.True(request.IsAborted);
+        Assert.Equal(0, request.WriteBody(new byte[1000]));
+        Assert.Equal(0, h.Http.ActiveRequests);
+        Assert.Null(h.CloseCode);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(0.05)]
+    public void Process_StreamedResponse_EveryByteArrives(double loss)
     {
         byte[] body = new byte[2 * 1024 * 1024];
         new Random(3).NextBytes(body);
         int offset = 0;
+        int writableCalls = 0;
         void Pump(Http3ServerRequest r)
         {
             offset += r.WriteBody(body.AsSpan(offset));
@@ -296,16 +324,22 @@ public sealed class Http3ServerConnectionTests
         using var h = new Http3ServerHarness(new CallbackHandler(r =>
         {
             r.SendHeaders(200, []);
-            r.Writable = Pump;
+            r.Writable = w =>
+            {
+                writableCalls++;
+                Pump(w);
+            };
             Pump(r);
         }));
-        h.Pair.ClientToServer = new Engine.Tests.Transport.Quic.Simulation.NetworkConditions { Loss = 0.05 };
-        h.Pair.ServerToClient = new Engine.Tests.Transport.Quic.Simulation.NetworkConditions { Loss = 0.05 };
+        h.Pair.ClientToServer = new Engine.Tests.Transport.Quic.Simulation.NetworkConditions { Loss = loss };
+        h.Pair.ServerToClient = new Engine.Tests.Transport.Quic.Simulation.NetworkConditions { Loss = loss };
 
         long id = h.Request(Get());
         h.Pair.Network.RunUntil(() => h.Finished.Contains(id), 400_000);
 
         Assert.Equal(body, h.Response(id).Body);
+        Assert.True(writableCalls > 0, "2 MiB cannot fit the flow-control window in one write");
+        Assert.Equal(0, h.Http.ActiveRequests);
     }
 
     [Fact]
