@@ -279,6 +279,24 @@ public sealed class Http3ServerConnectionTests
     }
 
     [Fact]
+    public void Process_ClientResetsUnfinishedRequest_ForgottenAndResponseReset()
+    {
+        int calls = 0;
+        using var h = new Http3ServerHarness(new CallbackHandler(_ => calls++));
+
+        // A reset after the FIN changes nothing in QUIC (RFC 9000 §3.2), so the body is still due here.
+        long id = h.Request(Post("/up", ("content-length", "100")), fin: false);
+        Assert.Equal(1, h.Http.ActiveRequests);
+        h.Client.ResetStream(id, 0x10c);
+        h.Run();
+
+        Assert.Equal(0, calls);
+        Assert.Equal(0, h.Http.ActiveRequests);
+        Assert.Equal(0x10cUL, h.ResetCode(id)); // the server abandons its direction too
+        Assert.Null(h.CloseCode);
+    }
+
+    [Fact]
     public void Process_ClientStopsSendingStreamedResponse_AbortedFiresAndWriteBodyReturnsZero()
     {
         Http3ServerRequest? request = null;
