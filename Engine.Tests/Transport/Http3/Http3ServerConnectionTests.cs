@@ -372,7 +372,7 @@ public sealed class Http3ServerConnectionTests
         long late = h.Request(Get("/late"));
         byte[] control = h.Received[3].ToArray();
 
-        Assert.Contains(H3Assert.Frame((ulong)Http3FrameType.GoAway, H3Assert.Varint((ulong)pending + 4)), [control[^3..]], new ByteArrayComparer());
+        Assert.Equal(H3Assert.Frame((ulong)Http3FrameType.GoAway, H3Assert.Varint((ulong)pending + 4)), control[^3..]); // the first id not served
         Assert.Equal(RequestRejected, h.ResetCode(late));
         Assert.Null(h.CloseCode);
 
@@ -403,12 +403,5 @@ public sealed class Http3ServerConnectionTests
         Assert.Equal(InternalError, h.ResetCode(after));
         Assert.Equal(2, h.Http.HandlerErrors);
         Assert.Null(h.CloseCode);
-    }
-
-    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>
-    {
-        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
-
-        public int GetHashCode(byte[] obj) => obj.Length;
     }
 }
