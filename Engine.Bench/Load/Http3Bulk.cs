@@ -14,9 +14,11 @@ namespace Engine.Bench.Load;
 /// Bulk HTTP/3 download, side by side on this machine: ngtcp2's gtlsclient fetches the same
 /// body from Engine (UdpEndpointDriver + Http3ServerConnection, in this process) and from
 /// ngtcp2's own gtlsserver, alternating, and reports Mbit/s and server CPU seconds per 100 MB.
-/// <c>dotnet run -c Release --project Engine.Bench -- h3-bulk [--megabytes 100] [--runs 3] [--uncapped] [--no-gso]</c>.
+/// <c>dotnet run -c Release --project Engine.Bench -- h3-bulk [--megabytes 100] [--runs 3] [--uncapped] [--no-gso] [--engine-datagram-size 1200]</c>.
 /// By default gtlsclient is held to 1200-byte datagrams (Engine's size, no path MTU discovery);
 /// <c>--uncapped</c> lets ngtcp2 probe larger ones. <c>--no-gso</c> sends one datagram per system call.
+/// <c>--engine-datagram-size</c> is an experiment: Engine's MaxDatagramSize (it has no path MTU
+/// discovery; loopback carries anything, and the client's max_udp_payload_size still bounds it).
 /// The engine figure includes a breakdown of its driver thread's time.
 /// </summary>
 internal static class Http3Bulk
@@ -27,6 +29,7 @@ internal static class Http3Bulk
         int runs = Option(args, "--runs", 3);
         bool uncapped = args.Contains("--uncapped");
         bool gso = !args.Contains("--no-gso");
+        int datagramSize = Option(args, "--engine-datagram-size", 1200);
         if (!File.Exists("/usr/bin/gtlsclient") || !File.Exists("/usr/sbin/gtlsserver"))
         {
             Console.Error.WriteLine("h3-bulk needs Debian's ngtcp2-client and ngtcp2-server (apt-get install ngtcp2-client ngtcp2-server).");
@@ -47,7 +50,11 @@ internal static class Http3Bulk
 
             using Http3Server engine = new(
                 new IPEndPoint(IPAddress.Loopback, 0),
-                new QuicServerConnectionOptions { Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] } },
+                new QuicServerConnectionOptions
+                {
+                    Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] },
+                    Transport = new QuicConnectionOptions { MaxDatagramSize = datagramSize },
+                },
                 new Http3WholeResponseHandler(_ => new Http3Response(200, [new("content-type", "application/octet-stream")], body)),
                 segmentationOffload: gso);
             engine.Driver.MeasureTimings = true;
@@ -74,7 +81,7 @@ internal static class Http3Bulk
             }
 
             ngtcp2.Kill();
-            Console.WriteLine($"gtlsclient downloading {megabytes} MiB, {runs} alternating runs per server (loopback, this machine), {(uncapped ? "datagram size uncapped" : "1200-byte datagrams")}, engine GSO {(engine.Driver.UsesSegmentationOffload ? "on" : "off")}:");
+            Console.WriteLine($"gtlsclient downloading {megabytes} MiB, {runs} alternating runs per server (loopback, this machine), {(uncapped ? "client datagram size uncapped" : "client held to 1200-byte datagrams")}, engine datagrams up to {datagramSize} bytes, engine GSO {(engine.Driver.UsesSegmentationOffload ? "on" : "off")}, non-blocking receive {(engine.Driver.UsesNonBlockingReceive ? "on" : "off")}:");
             Console.WriteLine("server   run   Mbit/s   server CPU s per 100 MB");
             foreach (IGrouping<string, (string Server, double Seconds, double CpuSeconds)> group in results.GroupBy(r => r.Server))
             {
@@ -106,7 +113,7 @@ internal static class Http3Bulk
         UdpDriverTimings t = driver.Timings;
         double Share(long ticks) => ticks / (double)Stopwatch.Frequency / engineSeconds * 100;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"engine driver thread, % of engine wall time: build+protect {Share(t.Build):F0}%, send syscalls {Share(t.Send):F0}% ({t.Sends} sends for {driver.DatagramsSent - datagramsBefore} datagrams), receive handling {Share(t.Handle):F0}%, HTTP/3 layer {Share(t.Application):F0}%; the rest is waiting and receive syscalls"));
+            $"engine driver thread, % of engine wall time: build+protect {Share(t.Build):F0}%, send calls {Share(t.Send):F0}% ({t.Sends} sends for {driver.DatagramsSent - datagramsBefore} datagrams), receive calls {Share(t.Receive):F0}% ({t.Receives}), receive handling {Share(t.Handle):F0}%, HTTP/3 layer {Share(t.Application):F0}%, {t.Waits} Socket.Poll calls; the rest is waiting"));
     }
 
     private static (double Seconds, double CpuSeconds) Measure(int port, string work, int expectedBytes, bool uncapped, Func<TimeSpan> serverCpu)

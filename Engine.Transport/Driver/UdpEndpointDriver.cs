@@ -38,6 +38,7 @@ internal sealed class UdpEndpointDriver : IDisposable
     private readonly Dictionary<IPEndPoint, SocketAddress> _socketAddresses = [];
     private volatile bool _stopping;
     private readonly bool _segmentationOffload;
+    private readonly bool _nativeReceive;
     private int _segmentSize;
 
     /// <summary>
@@ -47,7 +48,8 @@ internal sealed class UdpEndpointDriver : IDisposable
     /// <param name="endpoint">The endpoint to run.</param>
     /// <param name="localEndPoint">Where to bind.</param>
     /// <param name="segmentationOffload">Batch sends with Linux UDP GSO when the OS supports it; false sends one datagram per call.</param>
-    public UdpEndpointDriver(QuicEndpoint endpoint, IPEndPoint localEndPoint, bool segmentationOffload = true)
+    /// <param name="nonBlockingReceive">Drain the socket with non-blocking receives (Linux) until it would block; false asks <see cref="Socket.Available"/> before each receive.</param>
+    public UdpEndpointDriver(QuicEndpoint endpoint, IPEndPoint localEndPoint, bool segmentationOffload = true, bool nonBlockingReceive = true)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(localEndPoint);
@@ -62,6 +64,7 @@ internal sealed class UdpEndpointDriver : IDisposable
         _socket.SendBufferSize = 4 << 20;
         _socket.Bind(localEndPoint);
         _segmentationOffload = segmentationOffload && OperatingSystem.IsLinux() && TrySetSegmentSize(0);
+        _nativeReceive = nonBlockingReceive && NonBlockingReceive.Probe();
         LocalEndPoint = (IPEndPoint)_socket.LocalEndPoint!;
         _receiveAddress = new SocketAddress(_socket.AddressFamily);
         _endPointTemplate = new IPEndPoint(_socket.AddressFamily == AddressFamily.InterNetworkV6 ? IPAddress.IPv6Any : IPAddress.Any, 0);
@@ -91,6 +94,9 @@ internal sealed class UdpEndpointDriver : IDisposable
 
     /// <summary>Whether sends are batched with UDP generic segmentation offload.</summary>
     public bool UsesSegmentationOffload => _segmentationOffload;
+
+    /// <summary>Whether receives drain the socket with non-blocking calls (no readiness query per datagram).</summary>
+    public bool UsesNonBlockingReceive => _nativeReceive;
 
     /// <summary>When true, <see cref="Timings"/> accumulates where the loop spends its time (a bench switch; costs two clock reads per step).</summary>
     public bool MeasureTimings { get; set; }
@@ -128,6 +134,7 @@ internal sealed class UdpEndpointDriver : IDisposable
     {
         try
         {
+            bool mayHaveMore = false;
             while (!_stopping)
             {
                 TimeSpan wait;
@@ -149,9 +156,15 @@ internal sealed class UdpEndpointDriver : IDisposable
                     wait = Endpoint.PollTimeout() is { } next ? next - Now : TimeSpan.FromMilliseconds(50);
                 }
 
-                // Poll in slices of at most 50 ms so Dispose is noticed promptly.
-                int micros = (int)Math.Clamp(wait.TotalMicroseconds, 0, 50_000);
-                if (_socket.Poll(micros, SelectMode.SelectRead))
+                if (_nativeReceive)
+                {
+                    // Wait only once the last drain ended on an empty socket.
+                    if (mayHaveMore || Wait(wait))
+                    {
+                        mayHaveMore = Drain();
+                    }
+                }
+                else if (Wait(wait))
                 {
                     ReceiveAvailable();
                 }
@@ -166,12 +179,58 @@ internal sealed class UdpEndpointDriver : IDisposable
         }
     }
 
+    /// <summary>Waits for a datagram, in slices of at most 50 ms so Dispose is noticed promptly.</summary>
+    private bool Wait(TimeSpan wait)
+    {
+        long started = MeasureTimings ? Stopwatch.GetTimestamp() : 0;
+        int micros = (int)Math.Clamp(wait.TotalMicroseconds, 0, 50_000);
+        bool readable = _socket.Poll(micros, SelectMode.SelectRead);
+        if (MeasureTimings)
+        {
+            Timings.Wait += Stopwatch.GetTimestamp() - started;
+            Timings.Waits++;
+        }
+
+        return readable;
+    }
+
+    /// <summary>
+    /// Receives with non-blocking calls until the socket is empty or 64 datagrams were taken (so
+    /// timers and sends keep running). Returns true when more may be queued.
+    /// </summary>
+    private bool Drain()
+    {
+        for (int i = 0; i < 64; i++)
+        {
+            long started = MeasureTimings ? Stopwatch.GetTimestamp() : 0;
+            NonBlockingReceive.Result result = NonBlockingReceive.TryReceive(_socket, _receiveBuffer, _receiveAddress, out int length);
+            if (MeasureTimings)
+            {
+                Timings.Receive += Stopwatch.GetTimestamp() - started;
+                Timings.Receives++;
+            }
+
+            switch (result)
+            {
+                case NonBlockingReceive.Result.WouldBlock:
+                    return false;
+                case NonBlockingReceive.Result.Failed:
+                    return true; // e.g. ICMP port unreachable surfaced as ECONNREFUSED: not the next datagram's fault
+            }
+
+            Handle(length);
+        }
+
+        return true;
+    }
+
     /// <summary>Drains what the socket holds (bounded per turn so timers and sends keep running).</summary>
     private void ReceiveAvailable()
     {
         for (int i = 0; i < 64 && _socket.Available > 0 || i == 0; i++)
         {
             int length;
+            long started = MeasureTimings ? Stopwatch.GetTimestamp() : 0;
             try
             {
                 length = _socket.ReceiveFrom(_receiveBuffer, SocketFlags.None, _receiveAddress);
@@ -181,15 +240,26 @@ internal sealed class UdpEndpointDriver : IDisposable
                 return; // e.g. ICMP port unreachable surfaced on Linux as ECONNREFUSED: not this datagram's fault
             }
 
-            lock (_gate)
+            if (MeasureTimings)
             {
-                long started = MeasureTimings ? Stopwatch.GetTimestamp() : 0;
-                DatagramsReceived++;
-                Endpoint.HandleDatagram(ToEndPoint(_receiveAddress), _receiveBuffer.AsSpan(0, length), Now);
-                if (MeasureTimings)
-                {
-                    Timings.Handle += Stopwatch.GetTimestamp() - started;
-                }
+                Timings.Receive += Stopwatch.GetTimestamp() - started;
+                Timings.Receives++;
+            }
+
+            Handle(length);
+        }
+    }
+
+    private void Handle(int length)
+    {
+        lock (_gate)
+        {
+            long started = MeasureTimings ? Stopwatch.GetTimestamp() : 0;
+            DatagramsReceived++;
+            Endpoint.HandleDatagram(ToEndPoint(_receiveAddress), _receiveBuffer.AsSpan(0, length), Now);
+            if (MeasureTimings)
+            {
+                Timings.Handle += Stopwatch.GetTimestamp() - started;
             }
         }
     }
@@ -206,7 +276,7 @@ internal sealed class UdpEndpointDriver : IDisposable
         IPEndPoint? batchDestination = null;
         for (int i = 0; i < 10_000; i++)
         {
-            if (batchCount > 0 && batchBytes + MaxDatagramRoom > MaxBatchBytes)
+            if (batchCount > 0 && batchBytes + Math.Max(MaxDatagramRoom, segment) > MaxBatchBytes)
             {
                 SendBatch(batchBytes, batchCount, segment, batchDestination!);
                 batchBytes = batchCount = 0;
@@ -365,5 +435,15 @@ internal sealed class UdpDriverTimings
     /// <summary>In the owner's AfterIteration callback (HTTP/3 processing, event dispatch).</summary>
     public long Application { get; set; }
 
-    public void Reset() => Handle = Build = Send = Sends = Application = 0;
+    /// <summary>In receive calls (with non-blocking receives, including the empty one that ends a drain).</summary>
+    public long Receive { get; set; }
+
+    public long Receives { get; set; }
+
+    /// <summary>In Socket.Poll, sleeping or not.</summary>
+    public long Wait { get; set; }
+
+    public long Waits { get; set; }
+
+    public void Reset() => Handle = Build = Send = Sends = Application = Receive = Receives = Wait = Waits = 0;
 }

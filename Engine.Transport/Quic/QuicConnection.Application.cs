@@ -38,6 +38,7 @@ internal sealed partial class QuicConnection
         }
 
         _datagramsToSend.Enqueue(payload);
+        Touch();
         return true;
     }
 
@@ -51,6 +52,7 @@ internal sealed partial class QuicConnection
     public bool TryOpenStream(bool bidirectional, out long streamId)
     {
         EnsureEstablished();
+        Touch();
         return _streams.TryOpenStream(bidirectional, out streamId);
     }
 
@@ -58,17 +60,30 @@ internal sealed partial class QuicConnection
     public int WriteStream(long streamId, ReadOnlySpan<byte> data, bool fin)
     {
         EnsureEstablished();
+        Touch();
         return _streams.Write(streamId, data, fin);
     }
 
     /// <summary>Reads received bytes in order; <paramref name="finished"/> turns true once everything up to the FIN has been read.</summary>
-    public int ReadStream(long streamId, Span<byte> destination, out bool finished) => _streams.Read(streamId, destination, out finished);
+    public int ReadStream(long streamId, Span<byte> destination, out bool finished)
+    {
+        Touch(); // reading may raise flow-control windows
+        return _streams.Read(streamId, destination, out finished);
+    }
 
     /// <summary>Abandons our sending side with an application error code (RESET_STREAM).</summary>
-    public void ResetStream(long streamId, ulong errorCode) => _streams.ResetStream(streamId, errorCode);
+    public void ResetStream(long streamId, ulong errorCode)
+    {
+        Touch();
+        _streams.ResetStream(streamId, errorCode);
+    }
 
     /// <summary>Asks the peer to stop sending on a stream (STOP_SENDING).</summary>
-    public void StopSending(long streamId, ulong errorCode) => _streams.StopSending(streamId, errorCode);
+    public void StopSending(long streamId, ulong errorCode)
+    {
+        Touch();
+        _streams.StopSending(streamId, errorCode);
+    }
 
     void ISentFrameOwner.OnFrameAcked(QuicPacketSpace space, in SentFrame frame)
     {

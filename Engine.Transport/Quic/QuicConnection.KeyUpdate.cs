@@ -80,6 +80,7 @@ internal sealed partial class QuicConnection
         _nextReadKeys ??= space.ReadKeys.CreateNextKeyPhase();
         RotateKeys(space, space.Received.LargestReceived + 1);
         _awaitingPeerKeyUpdate = true;
+        Touch();
     }
 
     private void RotateKeys(PacketSpaceState space, long firstPacketOfPhase)

@@ -117,6 +117,7 @@ internal sealed partial class QuicConnection
         }
 
         EnterClosing(new QuicCloseInfo(QuicCloseOrigin.LocalApplication, applicationErrorCode, 0, reason), isApplication: true, now);
+        Touch();
     }
 
     /// <summary>

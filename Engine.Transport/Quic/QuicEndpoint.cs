@@ -12,7 +12,7 @@ namespace Engine.Transport.Quic;
 /// at most <see cref="QuicEndpointOptions.MaxConnections"/> connections, a bounded accept queue
 /// and a bounded queue of stateless packets. Not thread-safe: one driver owns it.
 /// </summary>
-internal sealed class QuicEndpoint : IDisposable
+internal sealed partial class QuicEndpoint : IDisposable
 {
     private QuicEndpointOptions _options;
     private readonly Dictionary<ConnectionIdKey, QuicConnection> _routes = [];
@@ -20,7 +20,6 @@ internal sealed class QuicEndpoint : IDisposable
     private readonly Queue<QuicConnection> _accepted = new();
     private readonly Queue<(IPEndPoint Destination, byte[] Datagram)> _stateless = new();
     private readonly ILogger _logger;
-    private int _transmitCursor;
 
     public QuicEndpoint(QuicEndpointOptions options, ILogger? logger = null)
     {
@@ -80,6 +79,7 @@ internal sealed class QuicEndpoint : IDisposable
         QuicConnection connection = QuicConnection.CreateClient(options, remote, now);
         _connections.Add(connection);
         _routes[ConnectionIdKey.From(connection.LocalConnectionId)] = connection;
+        Adopt(connection);
         return connection;
     }
 
@@ -105,6 +105,7 @@ internal sealed class QuicEndpoint : IDisposable
         if (_routes.TryGetValue(ConnectionIdKey.From(header.DestinationConnectionId), out QuicConnection? connection))
         {
             Guarded(connection, datagram, now);
+            Activate(connection);
             RemoveIfClosed(connection);
             return;
         }
@@ -145,86 +146,8 @@ internal sealed class QuicEndpoint : IDisposable
             return;
         }
 
+        Adopt(connection);
         _accepted.Enqueue(connection);
-    }
-
-    /// <summary>
-    /// The next datagram to send from any connection (round robin) or a stateless reply.
-    /// Returns its length and destination, or 0 when nothing is ready.
-    /// </summary>
-    public int PollTransmit(TimeSpan now, Span<byte> buffer, out IPEndPoint? destination)
-    {
-        if (_stateless.TryDequeue(out (IPEndPoint Destination, byte[] Datagram) reply))
-        {
-            destination = reply.Destination;
-            reply.Datagram.CopyTo(buffer);
-            return reply.Datagram.Length;
-        }
-
-        for (int i = 0; i < _connections.Count; i++)
-        {
-            _transmitCursor = (_transmitCursor + 1) % _connections.Count;
-            QuicConnection connection = _connections[_transmitCursor];
-            int length;
-            try
-            {
-                length = connection.PollTransmit(now, buffer);
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                OnInternalError(connection, exception, now);
-                continue;
-            }
-
-            if (length > 0)
-            {
-                destination = connection.RemoteAddress;
-                return length;
-            }
-        }
-
-        destination = null;
-        return 0;
-    }
-
-    /// <summary>The earliest timeout of any connection; null when none is scheduled.</summary>
-    public TimeSpan? PollTimeout()
-    {
-        TimeSpan? earliest = null;
-        foreach (QuicConnection connection in _connections)
-        {
-            if (connection.PollTimeout() is { } timeout && (earliest is null || timeout < earliest))
-            {
-                earliest = timeout;
-            }
-        }
-
-        return earliest;
-    }
-
-    /// <summary>Runs expired timers of every connection and forgets connections that finished closing.</summary>
-    public void HandleTimeout(TimeSpan now)
-    {
-        for (int i = _connections.Count - 1; i >= 0; i--)
-        {
-            QuicConnection connection = _connections[i];
-            if (connection.PollTimeout() is { } timeout && timeout <= now)
-            {
-                bool wasClosing = connection.IsClosing;
-                try
-                {
-                    connection.HandleTimeout(now);
-                }
-                catch (Exception exception) when (exception is not OutOfMemoryException)
-                {
-                    OnInternalError(connection, exception, now);
-                }
-
-                LogIfNewlyClosed(connection, wasClosing);
-            }
-
-            RemoveIfClosed(connection);
-        }
     }
 
     public void Dispose()
@@ -236,6 +159,8 @@ internal sealed class QuicEndpoint : IDisposable
 
         _connections.Clear();
         _routes.Clear();
+        _active.Clear();
+        _timers.Clear();
     }
 
     private void Guarded(QuicConnection connection, ReadOnlySpan<byte> datagram, TimeSpan now)
@@ -303,6 +228,7 @@ internal sealed class QuicEndpoint : IDisposable
         }
 
         _connections.Remove(connection);
+        connection.Scheduler = null;
         _routes.Remove(ConnectionIdKey.From(connection.LocalConnectionId));
         if (connection.IsServer)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Security.Cryptography;
 
 namespace Engine.Transport.Quic.Crypto;
@@ -27,11 +28,12 @@ internal sealed class HeaderProtection : IDisposable
 
     private const byte LongHeaderFormBit = 0x80;
 
-    private readonly Aes _aes;
-    private readonly ICryptoTransform _ecbEncryptor;
-
-    // The array-based ICryptoTransform is the allocation-free ECB path; Aes.EncryptEcb(span)
-    // re-creates a native cipher per call. Scratch arrays are reused for every packet.
+    // On x86 with AES instructions the mask is computed in managed code (no native call per
+    // packet). Elsewhere the array-based ICryptoTransform is the allocation-free ECB path;
+    // Aes.EncryptEcb(span) re-creates a native cipher per call. Scratch arrays are reused.
+    private readonly AesBlockEncryptor? _blockEncryptor;
+    private readonly Aes? _aes;
+    private readonly ICryptoTransform? _ecbEncryptor;
     private readonly byte[] _sample = new byte[SampleLength];
     private readonly byte[] _mask = new byte[SampleLength];
 
@@ -40,6 +42,12 @@ internal sealed class HeaderProtection : IDisposable
         if (headerProtectionKey.Length is not (16 or 32))
         {
             throw new ArgumentException("AES header protection keys are 16 or 32 bytes.", nameof(headerProtectionKey));
+        }
+
+        if (AesBlockEncryptor.IsSupported)
+        {
+            _blockEncryptor = new AesBlockEncryptor(headerProtectionKey);
+            return;
         }
 
         _aes = Aes.Create();
@@ -92,8 +100,8 @@ internal sealed class HeaderProtection : IDisposable
 
     public void Dispose()
     {
-        _ecbEncryptor.Dispose();
-        _aes.Dispose();
+        _ecbEncryptor?.Dispose();
+        _aes?.Dispose();
     }
 
     private static byte FirstByteMask(byte firstByte) =>
@@ -101,8 +109,14 @@ internal sealed class HeaderProtection : IDisposable
 
     private void ComputeMask(ReadOnlySpan<byte> sample)
     {
+        if (_blockEncryptor is not null)
+        {
+            _blockEncryptor.Encrypt(Vector128.Create(sample)).CopyTo(_mask);
+            return;
+        }
+
         sample.CopyTo(_sample);
-        _ecbEncryptor.TransformBlock(_sample, 0, SampleLength, _mask, 0);
+        _ecbEncryptor!.TransformBlock(_sample, 0, SampleLength, _mask, 0);
     }
 
     private void XorPacketNumber(Span<byte> packetNumber)

@@ -19,14 +19,15 @@ public sealed class UdpEndpointDriverTests
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
 
     [Theory]
-    [InlineData("127.0.0.1", true)]
-    [InlineData("::1", true)]
-    [InlineData("127.0.0.1", false)]
-    public void Driver_EngineClientToEngineServer_MegabyteStreamAndDatagramsArrive(string address, bool segmentationOffload)
+    [InlineData("127.0.0.1", true, true)]
+    [InlineData("::1", true, true)]
+    [InlineData("127.0.0.1", false, false)]
+    [InlineData("::1", false, true)]
+    public void Driver_EngineClientToEngineServer_MegabyteStreamAndDatagramsArrive(string address, bool segmentationOffload, bool nonBlockingReceive)
     {
         var certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
-        using var server = new UdpEndpointDriver(ServerEndpoint(certificate), new IPEndPoint(IPAddress.IPv6Any, 0), segmentationOffload);
-        using var client = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Parse(address), 0), segmentationOffload);
+        using var server = new UdpEndpointDriver(ServerEndpoint(certificate), new IPEndPoint(IPAddress.IPv6Any, 0), segmentationOffload, nonBlockingReceive);
+        using var client = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Parse(address), 0), segmentationOffload, nonBlockingReceive);
         var serverAddress = new IPEndPoint(IPAddress.Parse(address), server.LocalEndPoint.Port);
         QuicConnection connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), serverAddress, now));
         Assert.True(client.WaitUntil(_ => connection.IsHandshakeConfirmed, Timeout), $"handshake: {connection.CloseInfo}");
@@ -52,6 +53,7 @@ public sealed class UdpEndpointDriverTests
         Assert.True(done, $"received {receiver.Received.Length} of {payload.Length}; client {connection.CloseInfo}");
         Assert.Equal(payload, receiver.Received.ToArray());
         Assert.Equal(segmentationOffload && OperatingSystem.IsLinux(), client.UsesSegmentationOffload);
+        Assert.Equal(nonBlockingReceive && OperatingSystem.IsLinux(), server.UsesNonBlockingReceive);
         Assert.True(client.UsesSegmentationOffload == client.BatchedSends > 0, $"{client.BatchedSends} batched sends");
 
         for (int i = 0; i < 10; i++)
