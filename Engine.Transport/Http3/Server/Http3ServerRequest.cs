@@ -173,7 +173,7 @@ internal sealed partial class Http3ServerRequest
 
         IsAborted = true;
         _wholeBody = default;
-        Aborted?.Invoke(this);
+        InvokeCallback(Aborted);
     }
 
     internal void OnWritable()
@@ -189,9 +189,23 @@ internal sealed partial class Http3ServerRequest
             return;
         }
 
-        if (FlushPending())
+        // FlushPending may have queued a FIN left pending by Complete: nothing is writable after it.
+        if (FlushPending() && !IsCompleted)
         {
-            Writable?.Invoke(this);
+            InvokeCallback(Writable);
+        }
+    }
+
+    /// <summary>Runs a handler callback; like an exception from the handler itself, one costs only this request.</summary>
+    private void InvokeCallback(Action<Http3ServerRequest>? callback)
+    {
+        try
+        {
+            callback?.Invoke(this);
+        }
+        catch (Exception)
+        {
+            _owner.OnHandlerError(this);
         }
     }
 
