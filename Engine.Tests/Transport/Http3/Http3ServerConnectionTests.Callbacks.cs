@@ -31,6 +31,28 @@ public sealed partial class Http3ServerConnectionTests
         Assert.Equal(FrameUnexpected, h.CloseCode);
     }
 
+    [Theory]
+    [InlineData(":path", "/")]
+    [InlineData("X-Upper", "1")]
+    [InlineData("connection", "close")]
+    public void Process_MalformedTrailers_StreamResetWithMessageError(string name, string value)
+    {
+        int calls = 0;
+        using var h = new Http3ServerHarness(r =>
+        {
+            calls++;
+            return Text("ok");
+        });
+
+        long id = h.Request(H3Assert.Concat(Post("/up"), Data([1]), Headers((name, value))));
+        long next = h.Request(Get());
+
+        Assert.Equal(MessageError, h.ResetCode(id));
+        Assert.Equal(200, h.Response(next).Status);
+        Assert.Equal(1, calls);
+        Assert.Null(h.CloseCode);
+    }
+
     [Fact]
     public void Process_RequestHead_HandlerSeesPseudoHeadersAndFieldsInOrder()
     {
@@ -160,7 +182,7 @@ public sealed partial class Http3ServerConnectionTests
         long id = h.Request(Get());
         h.Run(2000);
 
-        Assert.True(h.Finished.Contains(id), $"len={(h.Received.TryGetValue(id, out var m) ? m.Length : -1)} he={h.Http.HandlerErrors} ie={h.Http.InternalError} cc={h.CloseCode} ev={string.Join(",", h.ClientEvents.Where(e => e.StreamId == id))}");
+        Assert.Contains(id, h.Finished);
         Assert.True(h.Received[id].Length > 300 * 1024, "the headers were written in more than one go");
         Assert.Equal(0, h.Http.HandlerErrors);
         Assert.Null(h.Http.InternalError);
@@ -177,6 +199,21 @@ public sealed partial class Http3ServerConnectionTests
 
         Assert.True(h.Http.IsShuttingDown);
         Assert.Equal(0x100UL, h.CloseCode);
+    }
+
+    [Fact]
+    public void Process_UnknownUniStreamLongerThanOneRead_RestNeverTakenForAStreamType()
+    {
+        using var h = new Http3ServerHarness(r => Text("ok"));
+        byte[] stream = new byte[100_000]; // zeros: any of them read as a stream type would be a control stream
+        H3Assert.Varint(0x1f * 5UL + 0x21, 8).CopyTo(stream, 0);
+
+        long id = h.OpenUni(stream);
+        h.Run(500);
+
+        Assert.Equal(StreamCreationError, h.StopSendingCode(id));
+        Assert.Null(h.Http.PeerSettings);
+        Assert.Null(h.CloseCode);
     }
 
     [Fact]
