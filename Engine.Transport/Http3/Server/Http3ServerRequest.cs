@@ -225,6 +225,11 @@ internal sealed partial class Http3ServerRequest
 
     private int WriteFramedBody(ReadOnlySpan<byte> data, int frameLimit)
     {
+        if (IsAborted)
+        {
+            return 0; // SendHeaders on an aborted request sends nothing, so the checks below do not apply
+        }
+
         if (!ResponseStarted)
         {
             throw new InvalidOperationException("Send the response headers before the body.");
