@@ -7,6 +7,19 @@ namespace Engine.Tests.Transport.Http3;
 /// <summary>Trailers, request heads as the handler sees them, handler callbacks, shutdown and stream bookkeeping.</summary>
 public sealed partial class Http3ServerConnectionTests
 {
+    /// <summary>Answers "ok" except on <paramref name="path"/>, which <paramref name="special"/> handles.</summary>
+    private static CallbackHandler OkExcept(string path, Action<Http3ServerRequest> special) => new(r =>
+    {
+        if (r.Path == path)
+        {
+            special(r);
+        }
+        else
+        {
+            r.Respond(Text("ok"));
+        }
+    });
+
     [Fact]
     public void Process_TrailersAfterBody_AcceptedAndBodyKept()
     {
@@ -132,20 +145,13 @@ public sealed partial class Http3ServerConnectionTests
     [Fact]
     public void Process_WritableCallbackThrows_OnlyThatRequestReset()
     {
-        using var h = new Http3ServerHarness(new CallbackHandler(r =>
+        using var h = new Http3ServerHarness(OkExcept("/throws", r =>
         {
-            if (r.Path == "/throws")
+            r.SendHeaders(200, []);
+            r.Writable = _ => throw new InvalidOperationException("handler bug");
+            while (r.WriteBody(new byte[64 * 1024]) == 64 * 1024)
             {
-                r.SendHeaders(200, []);
-                r.Writable = _ => throw new InvalidOperationException("handler bug");
-                while (r.WriteBody(new byte[64 * 1024]) == 64 * 1024)
-                {
-                    // fill the send buffer so that Writable is called later
-                }
-            }
-            else
-            {
-                r.Respond(Text("ok"));
+                // fill the send buffer so that Writable is called later
             }
         }));
 
@@ -163,17 +169,7 @@ public sealed partial class Http3ServerConnectionTests
     [Fact]
     public void Process_AbortedCallbackThrows_ConnectionSurvives()
     {
-        using var h = new Http3ServerHarness(new CallbackHandler(r =>
-        {
-            if (r.Path == "/pending")
-            {
-                r.Aborted = _ => throw new InvalidOperationException("handler bug");
-            }
-            else
-            {
-                r.Respond(Text("ok"));
-            }
-        }));
+        using var h = new Http3ServerHarness(OkExcept("/pending", r => r.Aborted = _ => throw new InvalidOperationException("handler bug")));
 
         long pending = h.Request(Get("/pending"));
         h.Client.StopSending(pending, 0x10c);
