@@ -67,12 +67,12 @@ internal sealed partial class Http3ServerRequest
     /// <summary>Called once when the response is abandoned (see <see cref="IsAborted"/>).</summary>
     public Action<Http3ServerRequest>? Aborted { get; set; }
 
-    /// <summary>Sends a whole response: headers with content-length, then the body as flow control allows, then the FIN.</summary>
+    /// <summary>Sends a whole response: headers with content-length, then the body (none for HEAD) as flow control allows, then the FIN.</summary>
     public void Respond(Http3Response response)
     {
         ArgumentNullException.ThrowIfNull(response);
         SendHeaders(response.Status, [.. response.Headers, new("content-length", response.Body.Length.ToString(CultureInfo.InvariantCulture))]);
-        _wholeBody = response.Body;
+        _wholeBody = Method == "HEAD" ? default : response.Body; // content-length tells the GET size; a HEAD response has no content (RFC 9110 §9.3.2)
         _finRequested = true;
         ContinueWholeBody();
     }
