@@ -21,6 +21,29 @@ public sealed partial class Http3ServerConnectionTests
     });
 
     [Fact]
+    public void Process_Handshake_ControlStreamOpensWithSettings()
+    {
+        using var h = new Http3ServerHarness(r => Text("ok"), new Http3ServerOptions { MaxFieldSectionSize = 2048 });
+        byte[] control = h.Received[3].ToArray();
+
+        Assert.Equal((byte)Http3StreamType.Control, control[0]);
+        Assert.Equal(Http3ReadStatus.Done, Http3FrameReader.TryReadFrameHeader(control.AsSpan(1), out ulong type, out ulong length, out int header));
+        Assert.Equal((ulong)Http3FrameType.Settings, type);
+        Assert.Equal(Http3ErrorCode.NoError, Http3Settings.TryParsePayload(control.AsSpan(1 + header, (int)length), out Http3Settings settings));
+        Assert.Equal(2048UL, settings.MaxFieldSectionSize);
+    }
+
+    [Fact]
+    public void Process_HeadRequest_WholeResponseWithoutContent()
+    {
+        using var h = new Http3ServerHarness(r => Text("twelve bytes"));
+
+        long id = h.Request(Headers((":method", "HEAD"), (":scheme", "https"), (":authority", "localhost"), (":path", "/")));
+
+        Assert.Equal((200, 0), (h.Response(id).Status, h.Response(id).Body.Length));
+    }
+
+    [Fact]
     public void Process_TrailersAfterBody_AcceptedAndBodyKept()
     {
         using var h = new Http3ServerHarness(Echo);
