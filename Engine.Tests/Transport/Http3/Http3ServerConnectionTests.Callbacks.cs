@@ -43,6 +43,25 @@ public sealed partial class Http3ServerConnectionTests
         Assert.Equal((200, 0), (h.Response(id).Status, h.Response(id).Body.Length));
     }
 
+    [Theory]
+    [InlineData("table capacity", 0x201UL)] // QPACK_ENCODER_STREAM_ERROR: we allow no dynamic table
+    [InlineData("insert count", 0x200UL)] // QPACK_DECOMPRESSION_FAILED: a section may not need dynamic entries
+    public void Process_DynamicTableUsed_ClosesWithQPackError(string which, ulong code)
+    {
+        using var h = new Http3ServerHarness(r => Text("ok"));
+
+        if (which == "table capacity")
+        {
+            h.OpenUni([(byte)Http3StreamType.QPackEncoder, 0x3f, 0xe1, 0x1f]); // Set Dynamic Table Capacity 4096
+        }
+        else
+        {
+            h.Request(H3Assert.Frame((ulong)Http3FrameType.Headers, 0x01, 0x00, 0xd1)); // Required Insert Count 1, then :method GET
+        }
+
+        Assert.Equal(code, h.CloseCode);
+    }
+
     [Fact]
     public void Process_TrailersAfterBody_AcceptedAndBodyKept()
     {
