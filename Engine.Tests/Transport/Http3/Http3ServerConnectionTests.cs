@@ -6,7 +6,7 @@ using static Engine.Tests.Transport.Http3.Http3ServerHarness;
 namespace Engine.Tests.Transport.Http3;
 
 /// <summary>The HTTP/3 server connection against a hand-driven client over the simulated network.</summary>
-public sealed class Http3ServerConnectionTests
+public sealed partial class Http3ServerConnectionTests
 {
     private const ulong FrameUnexpected = 0x105;
     private const ulong FrameError = 0x106;
@@ -16,6 +16,7 @@ public sealed class Http3ServerConnectionTests
     private const ulong RequestIncomplete = 0x10d;
     private const ulong MessageError = 0x10e;
     private const ulong InternalError = 0x102;
+    private const ulong MissingSettings = 0x10a;
 
     private static Http3Response Text(string body, int status = 200) => new(status, [new("content-type", "text/plain")], Encoding.UTF8.GetBytes(body));
 
@@ -132,6 +133,10 @@ public sealed class Http3ServerConnectionTests
     [InlineData("data first")]
     [InlineData("settings")]
     [InlineData("http2 priority")]
+    [InlineData("goaway")]
+    [InlineData("max push id")]
+    [InlineData("cancel push")]
+    [InlineData("push promise")]
     public void Process_FrameNotAllowedOnRequestStream_ClosesWithFrameUnexpected(string which)
     {
         using var h = new Http3ServerHarness(r => Text("ok"));
@@ -139,6 +144,10 @@ public sealed class Http3ServerConnectionTests
         {
             "data first" => Data([1]),
             "settings" => H3Assert.Concat(Get(), H3Assert.Frame(0x4)),
+            "goaway" => H3Assert.Concat(Get(), H3Assert.Frame(0x7, [0])),
+            "max push id" => H3Assert.Concat(Grease(1), H3Assert.Frame(0xd, [0])),
+            "cancel push" => H3Assert.Concat(Post("/"), H3Assert.Frame(0x3, [0])),
+            "push promise" => H3Assert.Concat(Post("/"), H3Assert.Frame(0x5, [0, 0, 0])),
             _ => H3Assert.Concat(Get(), H3Assert.Frame(0x2, [0])),
         };
 
@@ -219,6 +228,10 @@ public sealed class Http3ServerConnectionTests
     [InlineData("control fin", ClosedCriticalStream)]
     [InlineData("encoder fin", ClosedCriticalStream)]
     [InlineData("push", StreamCreationError)]
+    [InlineData("control reset", ClosedCriticalStream)]
+    [InlineData("decoder fin", ClosedCriticalStream)]
+    [InlineData("second encoder", StreamCreationError)]
+    [InlineData("control without settings", MissingSettings)]
     public void Process_CriticalStreamRuleBroken_ClosesConnection(string which, ulong code)
     {
         using var h = new Http3ServerHarness(r => Text("ok"));
@@ -235,6 +248,20 @@ public sealed class Http3ServerConnectionTests
                 break;
             case "encoder fin":
                 h.OpenUni([(byte)Http3StreamType.QPackEncoder], fin: true);
+                break;
+            case "control reset":
+                h.Client.ResetStream(h.OpenUni(control), 0x10c);
+                h.Run();
+                break;
+            case "decoder fin":
+                h.OpenUni([(byte)Http3StreamType.QPackDecoder], fin: true);
+                break;
+            case "second encoder":
+                h.OpenUni([(byte)Http3StreamType.QPackEncoder]);
+                h.OpenUni([(byte)Http3StreamType.QPackEncoder]);
+                break;
+            case "control without settings":
+                h.OpenUni([(byte)Http3StreamType.Control, .. H3Assert.Frame((ulong)Http3FrameType.GoAway, [0])]);
                 break;
             default:
                 h.OpenUni([(byte)Http3StreamType.Push, 0]);

@@ -26,6 +26,9 @@ internal struct Http3RequestHeadReader : IQPackHeaderHandler
 
     public readonly string? Protocol => _pseudoHeaders?[4];
 
+    /// <summary>At least one pseudo-header arrived (a trailer section must have none).</summary>
+    public readonly bool HasPseudoHeaders => _pseudoHeaders is not null;
+
     /// <summary>The content-length field, when present and well-formed.</summary>
     public long? ContentLength { get; private set; }
 

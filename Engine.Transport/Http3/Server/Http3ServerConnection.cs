@@ -270,6 +270,13 @@ internal sealed partial class Http3ServerConnection
         }
     }
 
+    /// <summary>A handler callback (Writable, Aborted) threw: the request fails with H3_INTERNAL_ERROR unless it already ended.</summary>
+    internal void OnHandlerError(Http3ServerRequest request)
+    {
+        HandlerErrors++;
+        request.Abort(Http3ErrorCode.InternalError);
+    }
+
     /// <summary>Refuses a request: RESET_STREAM and STOP_SENDING with <paramref name="error"/>.</summary>
     internal void RejectRequest(Http3ServerRequest request, Http3ErrorCode error, string why)
     {

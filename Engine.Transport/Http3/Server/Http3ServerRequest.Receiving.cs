@@ -145,7 +145,14 @@ internal sealed partial class Http3ServerRequest
 
         if (Phase == ReceivePhase.Body)
         {
-            Phase = ReceivePhase.Trailers; // trailers are accepted and not used
+            // Trailers follow the head's field rules and carry no pseudo-headers (RFC 9114 §4.1.2, §4.3); they are not used.
+            if (head.Problem is not null || head.HasPseudoHeaders)
+            {
+                _owner.RejectRequest(this, Http3ErrorCode.MessageError, "malformed trailers: " + (head.Problem ?? "a pseudo-header"));
+                return 0;
+            }
+
+            Phase = ReceivePhase.Trailers;
             return 0;
         }
 

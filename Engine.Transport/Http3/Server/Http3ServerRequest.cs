@@ -67,12 +67,12 @@ internal sealed partial class Http3ServerRequest
     /// <summary>Called once when the response is abandoned (see <see cref="IsAborted"/>).</summary>
     public Action<Http3ServerRequest>? Aborted { get; set; }
 
-    /// <summary>Sends a whole response: headers with content-length, then the body as flow control allows, then the FIN.</summary>
+    /// <summary>Sends a whole response: headers with content-length, then the body (none for HEAD) as flow control allows, then the FIN.</summary>
     public void Respond(Http3Response response)
     {
         ArgumentNullException.ThrowIfNull(response);
         SendHeaders(response.Status, [.. response.Headers, new("content-length", response.Body.Length.ToString(CultureInfo.InvariantCulture))]);
-        _wholeBody = response.Body;
+        _wholeBody = Method == "HEAD" ? default : response.Body; // content-length tells the GET size; a HEAD response has no content (RFC 9110 §9.3.2)
         _finRequested = true;
         ContinueWholeBody();
     }
@@ -173,7 +173,7 @@ internal sealed partial class Http3ServerRequest
 
         IsAborted = true;
         _wholeBody = default;
-        Aborted?.Invoke(this);
+        InvokeCallback(Aborted);
     }
 
     internal void OnWritable()
@@ -189,9 +189,23 @@ internal sealed partial class Http3ServerRequest
             return;
         }
 
-        if (FlushPending())
+        // FlushPending may have queued a FIN left pending by Complete: nothing is writable after it.
+        if (FlushPending() && !IsCompleted)
         {
-            Writable?.Invoke(this);
+            InvokeCallback(Writable);
+        }
+    }
+
+    /// <summary>Runs a handler callback; like an exception from the handler itself, one costs only this request.</summary>
+    private void InvokeCallback(Action<Http3ServerRequest>? callback)
+    {
+        try
+        {
+            callback?.Invoke(this);
+        }
+        catch (Exception)
+        {
+            _owner.OnHandlerError(this);
         }
     }
 
@@ -211,6 +225,11 @@ internal sealed partial class Http3ServerRequest
 
     private int WriteFramedBody(ReadOnlySpan<byte> data, int frameLimit)
     {
+        if (IsAborted)
+        {
+            return 0; // SendHeaders on an aborted request sends nothing, so the checks below do not apply
+        }
+
         if (!ResponseStarted)
         {
             throw new InvalidOperationException("Send the response headers before the body.");
