@@ -67,7 +67,8 @@ public sealed class NgtcpInteropTests
         Assert.Equal("h3", connection!.NegotiatedApplicationProtocol);
         Assert.Null(connection.CloseInfo);
         pump.Invoke((_, now) => { connection.Close(H3NoError, "HTTP/3 not served yet", now); return 0; });
-        Assert.True(client.WaitForExit(TimeSpan.FromSeconds(10)), $"gtlsclient did not exit after CONNECTION_CLOSE:\n{client.Output}");
+        // Under 20 % loss each way the close and its repeats (sent per datagram received) can be lost for several PTOs.
+        Assert.True(client.WaitForExit(TimeSpan.FromSeconds(30)), $"gtlsclient did not exit after CONNECTION_CLOSE:\n{client.Output}");
         Assert.Equal(0, pump.Endpoint.InternalErrors);
         Assert.Null(pump.Failure);
     }
