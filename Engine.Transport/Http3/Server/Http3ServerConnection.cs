@@ -49,6 +49,9 @@ internal sealed partial class Http3ServerConnection
     /// <summary>Responses whose FIN is queued but not yet acknowledged (a graceful shutdown waits for them).</summary>
     public int UnacknowledgedResponses => _unacknowledgedResponses.Count;
 
+    /// <summary>Why the latest request was refused at the HTTP/3 layer (the peer only sees the error code).</summary>
+    public string? LastRejection { get; private set; }
+
     /// <summary>Request streams still open (being received or answered).</summary>
     public int ActiveRequests => _requests.Count;
 
@@ -280,7 +283,7 @@ internal sealed partial class Http3ServerConnection
     /// <summary>Refuses a request: RESET_STREAM and STOP_SENDING with <paramref name="error"/>.</summary>
     internal void RejectRequest(Http3ServerRequest request, Http3ErrorCode error, string why)
     {
-        _ = why; // kept for the log line the host writes from RequestsRejected; the code is what the peer sees
+        LastRejection = why; // the peer sees only the code; this says why, for logs and tests
         RequestsRejected++;
         request.StopReceiving();
         request.Abort(error);
