@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Driver;
+using Engine.Transport.Io;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
@@ -50,10 +50,10 @@ internal static class Http3Bulk
 
             using Http3Server engine = new(
                 new IPEndPoint(IPAddress.Loopback, 0),
-                new QuicServerConnectionOptions
+                new QuicServerOptions
                 {
                     Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] },
-                    Transport = new QuicConnectionOptions { MaxDatagramSize = datagramSize },
+                    Transport = new QuicTransportOptions { MaxDatagramSize = datagramSize },
                 },
                 new Http3WholeResponseHandler(_ => new Http3Response(200, [new("content-type", "application/octet-stream")], body)),
                 segmentationOffload: gso);

@@ -28,8 +28,8 @@ public class EndpointSchedulingBenchmarks
     public void Setup()
     {
         _endpoint = new QuicEndpoint(new QuicEndpointOptions());
-        var options = new QuicClientConnectionOptions { Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [new byte[32]] } };
-        QuicConnection? target = null;
+        var options = new QuicClientOptions { Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [new byte[32]] } };
+        QuicConnectionCore? target = null;
         for (int i = 0; i < Connections; i++)
         {
             target = _endpoint.Connect(options, new IPEndPoint(IPAddress.Loopback, 10_000 + i), _now);

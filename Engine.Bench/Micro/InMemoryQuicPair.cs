@@ -20,25 +20,25 @@ internal sealed class InMemoryQuicPair : IDisposable
     private static readonly IPEndPoint ClientAddress = new(IPAddress.Parse("10.0.0.1"), 50000);
     private static readonly IPEndPoint ServerAddress = new(IPAddress.Parse("10.0.0.2"), 443);
 
-    private readonly QuicClientConnectionOptions _clientOptions;
+    private readonly QuicClientOptions _clientOptions;
     private readonly Link _toServer = new();
     private readonly Link _toClient = new();
     private readonly TimeSpan _oneWayDelay;
 
-    internal InMemoryQuicPair(X509Certificate2 certificate, TimeSpan oneWayDelay, QuicConnectionOptions? transport = null)
+    internal InMemoryQuicPair(X509Certificate2 certificate, TimeSpan oneWayDelay, QuicTransportOptions? transport = null)
     {
         _oneWayDelay = oneWayDelay;
-        transport ??= new QuicConnectionOptions();
+        transport ??= new QuicTransportOptions();
         ServerEndpoint = new QuicEndpoint(new QuicEndpointOptions
         {
-            Server = new QuicServerConnectionOptions
+            Server = new QuicServerOptions
             {
                 Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] },
                 Transport = transport,
             },
         });
         ClientEndpoint = new QuicEndpoint(new QuicEndpointOptions());
-        _clientOptions = new QuicClientConnectionOptions
+        _clientOptions = new QuicClientOptions
         {
             Tls = new TlsClientOptions
             {
@@ -53,9 +53,9 @@ internal sealed class InMemoryQuicPair : IDisposable
 
     internal QuicEndpoint ClientEndpoint { get; }
 
-    internal QuicConnection? Client { get; private set; }
+    internal QuicConnectionCore? Client { get; private set; }
 
-    internal QuicConnection? Server { get; private set; }
+    internal QuicConnectionCore? Server { get; private set; }
 
     /// <summary>Virtual time; starts at 1 s.</summary>
     public TimeSpan Now { get; private set; } = TimeSpan.FromSeconds(1);
@@ -79,7 +79,7 @@ internal sealed class InMemoryQuicPair : IDisposable
     }
 
     /// <summary>Starts a client connection; the server side appears in <see cref="Server"/> once accepted.</summary>
-    internal QuicConnection Connect()
+    internal QuicConnectionCore Connect()
     {
         Client = ClientEndpoint.Connect(_clientOptions, ServerAddress, Now);
         return Client;
@@ -104,7 +104,7 @@ internal sealed class InMemoryQuicPair : IDisposable
         for (int step = 0; step < maxSteps; step++)
         {
             Flush();
-            while (Server is null && ServerEndpoint.TryAccept(out QuicConnection accepted))
+            while (Server is null && ServerEndpoint.TryAccept(out QuicConnectionCore accepted))
             {
                 Server = accepted;
             }

@@ -76,7 +76,7 @@ public class QuicTransferBenchmarks
     [Benchmark]
     public long Transfer10MegabytesOneStream()
     {
-        QuicConnection client = _pair.Client!;
+        QuicConnectionCore client = _pair.Client!;
         if (!client.TryOpenStream(bidirectional: false, out _streamId))
         {
             throw new InvalidOperationException("No stream credit.");
@@ -121,8 +121,8 @@ public class QuicTransferBenchmarks
 
     private void PumpApplication()
     {
-        QuicConnection client = _pair.Client!;
-        QuicConnection server = _pair.Server!;
+        QuicConnectionCore client = _pair.Client!;
+        QuicConnectionCore server = _pair.Server!;
         while (client.TryPollEvent(out QuicConnectionEvent clientEvent))
         {
             if (clientEvent.Kind == QuicConnectionEventKind.StreamFinished && clientEvent.StreamId == _streamId)
@@ -143,7 +143,7 @@ public class QuicTransferBenchmarks
         Write(client);
     }
 
-    private void Write(QuicConnection client)
+    private void Write(QuicConnectionCore client)
     {
         if (_written < TransferLength)
         {
@@ -151,7 +151,7 @@ public class QuicTransferBenchmarks
         }
     }
 
-    private void ReadAll(QuicConnection server)
+    private void ReadAll(QuicConnectionCore server)
     {
         while (true)
         {

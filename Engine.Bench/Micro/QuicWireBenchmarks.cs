@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -17,7 +18,7 @@ public class QuicWireBenchmarks
     public void Setup()
     {
         // ACK with three ranges + STREAM carrying 1000 bytes + PADDING to 1200 bytes.
-        var writer = new QuicWriter(_payload);
+        var writer = new SpanWriter(_payload);
         AckFrame.Write(ref writer, [new AckRange(90, 100), new AckRange(50, 80), new AckRange(0, 40)], 25, null);
         new StreamFrame(4, 65_536, _streamData, fin: false).Write(ref writer);
         writer.WriteZeros(writer.Remaining);
@@ -30,10 +31,10 @@ public class QuicWireBenchmarks
     public int VarintEncode()
     {
         Span<byte> buffer = _varints;
-        int written = QuicVarint.Write(buffer, 37);
-        written += QuicVarint.Write(buffer[written..], 15_293);
-        written += QuicVarint.Write(buffer[written..], 494_878_333);
-        written += QuicVarint.Write(buffer[written..], 151_288_809_941_952_652);
+        int written = VarInt.Write(buffer, 37);
+        written += VarInt.Write(buffer[written..], 15_293);
+        written += VarInt.Write(buffer[written..], 494_878_333);
+        written += VarInt.Write(buffer[written..], 151_288_809_941_952_652);
         return written;
     }
 
@@ -44,7 +45,7 @@ public class QuicWireBenchmarks
         ulong sum = 0;
         for (int i = 0; i < 4; i++)
         {
-            QuicVarint.TryRead(buffer, out ulong value, out int consumed);
+            VarInt.TryRead(buffer, out ulong value, out int consumed);
             sum += value;
             buffer = buffer[consumed..];
         }
@@ -63,7 +64,7 @@ public class QuicWireBenchmarks
     [Benchmark]
     public int WriteStreamFrame()
     {
-        var writer = new QuicWriter(_output);
+        var writer = new SpanWriter(_output);
         new StreamFrame(4, 65_536, _streamData, fin: true).Write(ref writer);
         return writer.Position;
     }

@@ -178,11 +178,11 @@ public sealed class Http3HostTests
 
     private static byte[] GenuineInitial(IPEndPoint target)
     {
-        var options = new QuicClientConnectionOptions
+        var options = new QuicClientOptions
         {
             Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [new byte[32]] },
         };
-        using QuicConnection connection = QuicConnection.CreateClient(options, target, TimeSpan.Zero);
+        using QuicConnectionCore connection = QuicConnectionCore.CreateClient(options, target, TimeSpan.Zero);
         byte[] buffer = new byte[1500];
         int length = connection.PollTransmit(TimeSpan.Zero, buffer);
         return buffer[..length];

@@ -1,12 +1,13 @@
 using System.Buffers;
 using System.Globalization;
+using Engine.Transport.Coding;
 using Engine.Transport.Http3.QPack;
 using Engine.Transport.Quic;
 
 namespace Engine.Transport.Http3;
 
 /// <summary>
-/// The client side of HTTP/3 on one <see cref="QuicConnection"/>, sans-IO (first version):
+/// The client side of HTTP/3 on one <see cref="QuicConnectionCore"/>, sans-IO (first version):
 /// opens our control stream with SETTINGS, sends GET requests, and reads each response into
 /// memory (<see cref="Http3ResponseReader"/>). Used to fetch from independent servers in tests;
 /// streaming bodies and the public API come later.
@@ -19,7 +20,7 @@ namespace Engine.Transport.Http3;
 /// </remarks>
 internal sealed class Http3ClientConnection
 {
-    private readonly QuicConnection _connection;
+    private readonly QuicConnectionCore _connection;
     private readonly Http3ClientOptions _options;
     private readonly QPackDecoder _decoder = new();
     private readonly Http3PeerUniStreams _uniStreams = new(peerIsClient: false);
@@ -27,7 +28,7 @@ internal sealed class Http3ClientConnection
     private readonly byte[] _readBuffer = new byte[64 * 1024];
     private bool _controlOpened;
 
-    public Http3ClientConnection(QuicConnection connection, Http3ClientOptions? options = null)
+    public Http3ClientConnection(QuicConnectionCore connection, Http3ClientOptions? options = null)
     {
         _connection = connection ?? throw new ArgumentNullException(nameof(connection));
         _options = options ?? new Http3ClientOptions();
@@ -75,7 +76,7 @@ internal sealed class Http3ClientConnection
             new(":path", path),
         ]);
         byte[] frame = new byte[Http3HeadersFrame.GetFrameLength(fieldSection.WrittenCount)];
-        var writer = new Quic.Wire.QuicWriter(frame);
+        var writer = new Engine.Transport.Coding.SpanWriter(frame);
         Http3HeadersFrame.WriteFrame(ref writer, fieldSection.WrittenSpan);
         if (_connection.WriteStream(streamId, frame, fin: true) != frame.Length)
         {

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -54,7 +55,7 @@ internal sealed class Http3ControlStreamReader
     /// <param name="maxBufferedPayload">The largest control frame payload (SETTINGS in practice) accepted.</param>
     public Http3ControlStreamReader(bool peerIsClient, int maxBufferedPayload = Http3FrameReader.DefaultMaxBufferedPayload)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(maxBufferedPayload, QuicVarint.MaxLength);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBufferedPayload, VarInt.MaxLength);
         _peerIsClient = peerIsClient;
         _maxBufferedPayload = maxBufferedPayload;
     }
@@ -161,13 +162,13 @@ internal sealed class Http3ControlStreamReader
             return 1;
         }
 
-        int typeLength = QuicVarint.GetEncodedLength(_header[0]);
+        int typeLength = VarInt.GetEncodedLength(_header[0]);
         if (_headerCount <= typeLength)
         {
             return typeLength - _headerCount + 1;
         }
 
-        return typeLength + QuicVarint.GetEncodedLength(_header[typeLength]) - _headerCount;
+        return typeLength + VarInt.GetEncodedLength(_header[typeLength]) - _headerCount;
     }
 
     private void OnHeader(ulong type, ulong length, ref Http3ControlEvents events)

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -23,7 +24,7 @@ internal readonly record struct Http3FrameHeader(ulong Type, ulong PayloadLength
 internal static class Http3FrameReader
 {
     /// <summary>The longest frame header: two 8-byte varints.</summary>
-    public const int MaxHeaderLength = 2 * QuicVarint.MaxLength;
+    public const int MaxHeaderLength = 2 * VarInt.MaxLength;
 
     /// <summary>A sensible default limit for buffered frames (control frames are tiny).</summary>
     public const int DefaultMaxBufferedPayload = 16 * 1024;
@@ -37,8 +38,8 @@ internal static class Http3FrameReader
     {
         length = 0;
         headerLength = 0;
-        if (!QuicVarint.TryRead(input, out type, out int typeLength)
-            || !QuicVarint.TryRead(input[typeLength..], out length, out int lengthLength))
+        if (!VarInt.TryRead(input, out type, out int typeLength)
+            || !VarInt.TryRead(input[typeLength..], out length, out int lengthLength))
         {
             type = 0;
             return Http3ReadStatus.NeedMoreData;
@@ -89,7 +90,7 @@ internal static class Http3FrameReader
             return Http3ErrorCode.FrameUnexpected;
         }
 
-        if (Http3FrameTypes.IsSingleVarint(type) && length is 0 or > QuicVarint.MaxLength)
+        if (Http3FrameTypes.IsSingleVarint(type) && length is 0 or > VarInt.MaxLength)
         {
             return Http3ErrorCode.FrameError;
         }
@@ -149,10 +150,10 @@ internal static class Http3FrameReader
 
     /// <summary>Bytes a frame header for <paramref name="type"/> and <paramref name="payloadLength"/> takes.</summary>
     public static int GetHeaderLength(ulong type, ulong payloadLength) =>
-        QuicVarint.GetLength(type) + QuicVarint.GetLength(payloadLength);
+        VarInt.GetLength(type) + VarInt.GetLength(payloadLength);
 
     /// <summary>Writes a frame header with shortest varints.</summary>
-    public static void WriteHeader(ref QuicWriter writer, ulong type, ulong payloadLength)
+    public static void WriteHeader(ref SpanWriter writer, ulong type, ulong payloadLength)
     {
         writer.WriteVarint(type);
         writer.WriteVarint(payloadLength);

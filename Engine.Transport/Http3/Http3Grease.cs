@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -13,7 +14,7 @@ internal static class Http3Grease
     private const ulong Offset = 0x21;
 
     /// <summary>The largest N whose GREASE value still fits a varint (2^62 − 1).</summary>
-    public const ulong MaxN = (QuicVarint.MaxValue - Offset) / Step;
+    public const ulong MaxN = (VarInt.MaxValue - Offset) / Step;
 
     /// <summary>The smallest N whose GREASE value needs an 8-byte varint (≥ 2^30).</summary>
     public const ulong MinEightByteN = ((1UL << 30) - Offset + Step - 1) / Step;

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Http3.QPack;
 using Engine.Transport.Quic.Wire;
 
@@ -105,7 +106,7 @@ internal sealed class Http3PeerUniStreams(bool peerIsClient)
         type = default;
         error = Http3ErrorCode.NoError;
         byte[] earlier = _partialTypes.GetValueOrDefault(streamId) ?? [];
-        int taken = Math.Min(data.Length, QuicVarint.MaxLength - earlier.Length);
+        int taken = Math.Min(data.Length, VarInt.MaxLength - earlier.Length);
         byte[] prefix = [.. earlier, .. data[..taken]];
         if (Http3StreamTypes.TryRead(prefix, out ulong value, out int length) != Http3ReadStatus.Done)
         {

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -146,7 +147,7 @@ internal sealed record Http3Settings
     {
         Http3SettingsFrame frame = ToFrame();
         var bytes = new byte[frame.GetLength()];
-        var writer = new QuicWriter(bytes);
+        var writer = new SpanWriter(bytes);
         frame.Write(ref writer);
         return bytes;
     }

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -35,11 +36,11 @@ internal static class Http3StreamTypes
     /// Never returns an error: unknown types are the caller's to ignore.
     /// </summary>
     public static Http3ReadStatus TryRead(ReadOnlySpan<byte> input, out ulong type, out int bytesConsumed) =>
-        QuicVarint.TryRead(input, out type, out bytesConsumed) ? Http3ReadStatus.Done : Http3ReadStatus.NeedMoreData;
+        VarInt.TryRead(input, out type, out bytesConsumed) ? Http3ReadStatus.Done : Http3ReadStatus.NeedMoreData;
 
     /// <summary>Bytes the stream type prefix takes.</summary>
-    public static int GetLength(Http3StreamType type) => QuicVarint.GetLength((ulong)type);
+    public static int GetLength(Http3StreamType type) => VarInt.GetLength((ulong)type);
 
     /// <summary>Writes the stream type prefix (shortest varint).</summary>
-    public static void Write(ref QuicWriter writer, Http3StreamType type) => writer.WriteVarint((ulong)type);
+    public static void Write(ref SpanWriter writer, Http3StreamType type) => writer.WriteVarint((ulong)type);
 }

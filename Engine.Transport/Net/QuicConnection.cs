@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Engine.Transport.Io;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
-using CoreClientOptions = Engine.Transport.Quic.QuicClientConnectionOptions;
-using CoreConnection = Engine.Transport.Quic.QuicConnection;
+using CoreClientOptions = Engine.Transport.Quic.QuicClientOptions;
+using CoreConnection = Engine.Transport.Quic.QuicConnectionCore;
 
 namespace Engine.Transport.Net;
 

@@ -1,7 +1,7 @@
 using System.Net;
-using Engine.Transport.Driver;
+using Engine.Transport.Io;
 using Engine.Transport.Quic;
-using CoreConnection = Engine.Transport.Quic.QuicConnection;
+using CoreConnection = Engine.Transport.Quic.QuicConnectionCore;
 
 namespace Engine.Transport.Net;
 
@@ -35,7 +35,7 @@ internal sealed class QuicEndpointHost : IDisposable
     public void CloseAll(string reason) =>
         Invoke(now =>
         {
-            foreach (Transport.Quic.QuicConnection core in Driver.Endpoint.Connections)
+            foreach (Transport.Quic.QuicConnectionCore core in Driver.Endpoint.Connections)
             {
                 if (!core.IsClosing)
                 {

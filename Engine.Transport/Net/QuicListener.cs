@@ -1,9 +1,10 @@
 using System.Net;
 using System.Threading.Channels;
+using Engine.Transport.Io;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
-using CoreConnection = Engine.Transport.Quic.QuicConnection;
-using CoreServerOptions = Engine.Transport.Quic.QuicServerConnectionOptions;
+using CoreConnection = Engine.Transport.Quic.QuicConnectionCore;
+using CoreServerOptions = Engine.Transport.Quic.QuicServerOptions;
 
 namespace Engine.Transport.Net;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using System.Security.Cryptography.X509Certificates;
-using CoreConnectionOptions = Engine.Transport.Quic.QuicConnectionOptions;
+using CoreConnectionOptions = Engine.Transport.Quic.QuicTransportOptions;
 using CoreStreamOptions = Engine.Transport.Quic.Streams.StreamManagerOptions;
 
 namespace Engine.Transport.Net;

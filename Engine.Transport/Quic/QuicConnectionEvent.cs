@@ -1,6 +1,6 @@
 namespace Engine.Transport.Quic;
 
-/// <summary>What a <see cref="QuicConnection"/> reports to its owner through <see cref="QuicConnection.TryPollEvent"/>.</summary>
+/// <summary>What a <see cref="QuicConnectionCore"/> reports to its owner through <see cref="QuicConnectionCore.TryPollEvent"/>.</summary>
 internal enum QuicConnectionEventKind
 {
     /// <summary>The TLS handshake completed; streams and datagrams may be used.</summary>
@@ -24,10 +24,10 @@ internal enum QuicConnectionEventKind
     /// <summary>Everything we wrote on the stream, FIN included, was acknowledged.</summary>
     StreamFinished,
 
-    /// <summary>DATAGRAM frames arrived (one event until it is taken); drain them with <see cref="QuicConnection.TryReceiveDatagram"/>.</summary>
+    /// <summary>DATAGRAM frames arrived (one event until it is taken); drain them with <see cref="QuicConnectionCore.TryReceiveDatagram"/>.</summary>
     DatagramReceived,
 
-    /// <summary>The connection closed or started closing; <see cref="QuicConnection.CloseInfo"/> says why.</summary>
+    /// <summary>The connection closed or started closing; <see cref="QuicConnectionCore.CloseInfo"/> says why.</summary>
     Closed,
 }
 

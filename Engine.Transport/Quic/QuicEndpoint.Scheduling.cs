@@ -9,15 +9,15 @@ namespace Engine.Transport.Quic;
 /// (the connection calls <see cref="Activate"/>), creation — until <see cref="PollTransmit"/>
 /// gets 0 from it. An inactive connection's earliest timeout sits in the min-heap
 /// <see cref="_timers"/>; entries are invalidated lazily (an entry counts only while its deadline
-/// equals the connection's <see cref="QuicConnection.ScheduledTimeout"/>), and the heap is
+/// equals the connection's <see cref="QuicConnectionCore.ScheduledTimeout"/>), and the heap is
 /// rebuilt when stale entries outnumber live ones. Per datagram the cost is O(1) plus O(log n)
 /// when a connection goes quiet, whatever the number of idle connections.
 /// </summary>
 internal sealed partial class QuicEndpoint
 {
-    private readonly Queue<QuicConnection> _active = new();
-    private readonly PriorityQueue<QuicConnection, TimeSpan> _timers = new();
-    private readonly List<QuicConnection> _due = [];
+    private readonly Queue<QuicConnectionCore> _active = new();
+    private readonly PriorityQueue<QuicConnectionCore, TimeSpan> _timers = new();
+    private readonly List<QuicConnectionCore> _due = [];
 
     /// <summary>Connections in the active queue (polled for transmits); the rest wait on their timers.</summary>
     public int ActiveConnectionCount => _active.Count;
@@ -35,7 +35,7 @@ internal sealed partial class QuicEndpoint
             return reply.Datagram.Length;
         }
 
-        for (int remaining = _active.Count; remaining > 0 && _active.TryDequeue(out QuicConnection? connection); remaining--)
+        for (int remaining = _active.Count; remaining > 0 && _active.TryDequeue(out QuicConnectionCore? connection); remaining--)
         {
             if (connection.Scheduler != this)
             {
@@ -74,12 +74,12 @@ internal sealed partial class QuicEndpoint
     /// <summary>The earliest timeout of any connection; null when none is scheduled.</summary>
     public TimeSpan? PollTimeout()
     {
-        foreach (QuicConnection connection in _active)
+        foreach (QuicConnectionCore connection in _active)
         {
             Reschedule(connection);
         }
 
-        while (_timers.TryPeek(out QuicConnection? connection, out TimeSpan deadline))
+        while (_timers.TryPeek(out QuicConnectionCore? connection, out TimeSpan deadline))
         {
             if (IsLive(connection, deadline))
             {
@@ -95,14 +95,14 @@ internal sealed partial class QuicEndpoint
     /// <summary>Runs expired timers of every connection and forgets connections that finished closing.</summary>
     public void HandleTimeout(TimeSpan now)
     {
-        foreach (QuicConnection connection in _active)
+        foreach (QuicConnectionCore connection in _active)
         {
             Reschedule(connection);
         }
 
         // Take every due connection first: a handled connection may still be due (a delayed ACK
         // waits for PollTransmit), and each is handled once per call.
-        while (_timers.TryPeek(out QuicConnection? connection, out TimeSpan deadline) && deadline <= now)
+        while (_timers.TryPeek(out QuicConnectionCore? connection, out TimeSpan deadline) && deadline <= now)
         {
             _timers.Dequeue();
             if (IsLive(connection, deadline))
@@ -112,7 +112,7 @@ internal sealed partial class QuicEndpoint
             }
         }
 
-        foreach (QuicConnection connection in _due)
+        foreach (QuicConnectionCore connection in _due)
         {
             bool wasClosing = connection.IsClosing;
             try
@@ -133,7 +133,7 @@ internal sealed partial class QuicEndpoint
     }
 
     /// <summary>Queues <paramref name="connection"/> to be polled for transmits and its timer re-read.</summary>
-    internal void Activate(QuicConnection connection)
+    internal void Activate(QuicConnectionCore connection)
     {
         if (connection.IsActive || connection.Scheduler != this)
         {
@@ -144,17 +144,17 @@ internal sealed partial class QuicEndpoint
         _active.Enqueue(connection);
     }
 
-    private void Adopt(QuicConnection connection)
+    private void Adopt(QuicConnectionCore connection)
     {
         connection.Scheduler = this;
         Activate(connection);
     }
 
-    private bool IsLive(QuicConnection connection, TimeSpan deadline) =>
+    private bool IsLive(QuicConnectionCore connection, TimeSpan deadline) =>
         connection.Scheduler == this && connection.ScheduledTimeout == deadline;
 
     /// <summary>Re-reads a connection's timeout and gives it a heap entry if it moved.</summary>
-    private void Reschedule(QuicConnection connection)
+    private void Reschedule(QuicConnectionCore connection)
     {
         TimeSpan? timeout = connection.PollTimeout();
         if (timeout == connection.ScheduledTimeout)
@@ -172,7 +172,7 @@ internal sealed partial class QuicEndpoint
         {
             // Mostly stale entries: keep one per connection.
             _timers.Clear();
-            foreach (QuicConnection live in _connections)
+            foreach (QuicConnectionCore live in _connections)
             {
                 if (live.ScheduledTimeout is { } scheduled && live != connection)
                 {

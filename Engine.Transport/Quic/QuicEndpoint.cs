@@ -1,4 +1,5 @@
 using System.Net;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -15,9 +16,9 @@ namespace Engine.Transport.Quic;
 internal sealed partial class QuicEndpoint : IDisposable
 {
     private QuicEndpointOptions _options;
-    private readonly Dictionary<ConnectionIdKey, QuicConnection> _routes = [];
-    private readonly List<QuicConnection> _connections = [];
-    private readonly Queue<QuicConnection> _accepted = new();
+    private readonly Dictionary<ConnectionIdKey, QuicConnectionCore> _routes = [];
+    private readonly List<QuicConnectionCore> _connections = [];
+    private readonly Queue<QuicConnectionCore> _accepted = new();
     private readonly Queue<(IPEndPoint Destination, byte[] Datagram)> _stateless = new();
     private readonly ILogger _logger;
 
@@ -31,7 +32,7 @@ internal sealed partial class QuicEndpoint : IDisposable
 
     public int ConnectionCount => _connections.Count;
 
-    public IReadOnlyList<QuicConnection> Connections => _connections;
+    public IReadOnlyList<QuicConnectionCore> Connections => _connections;
 
     /// <summary>Datagrams that reached no connection (unknown ID, malformed, or refused).</summary>
     public long DatagramsDropped { get; private set; }
@@ -54,7 +55,7 @@ internal sealed partial class QuicEndpoint : IDisposable
     /// Replaces the server settings for connections created from now on (for example a renewed
     /// certificate); existing connections keep theirs. The connection-ID length cannot change.
     /// </summary>
-    public void UpdateServerOptions(QuicServerConnectionOptions server)
+    public void UpdateServerOptions(QuicServerOptions server)
     {
         ArgumentNullException.ThrowIfNull(server);
         QuicEndpointOptions updated = _options with { Server = server };
@@ -63,7 +64,7 @@ internal sealed partial class QuicEndpoint : IDisposable
     }
 
     /// <summary>Starts a client connection to <paramref name="remote"/>; its first flight is ready from <see cref="PollTransmit"/>.</summary>
-    public QuicConnection Connect(QuicClientConnectionOptions options, IPEndPoint remote, TimeSpan now)
+    public QuicConnectionCore Connect(QuicClientOptions options, IPEndPoint remote, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (options.Transport.ConnectionIdLength != _options.ConnectionIdLength)
@@ -76,7 +77,7 @@ internal sealed partial class QuicEndpoint : IDisposable
             throw new InvalidOperationException("An endpoint with zero-length connection IDs holds one connection; use another endpoint (socket).");
         }
 
-        QuicConnection connection = QuicConnection.CreateClient(options, remote, now);
+        QuicConnectionCore connection = QuicConnectionCore.CreateClient(options, remote, now);
         _connections.Add(connection);
         _routes[ConnectionIdKey.From(connection.LocalConnectionId)] = connection;
         Adopt(connection);
@@ -84,7 +85,7 @@ internal sealed partial class QuicEndpoint : IDisposable
     }
 
     /// <summary>Takes the next server connection created for a client; it may still be handshaking.</summary>
-    public bool TryAccept(out QuicConnection connection) => _accepted.TryDequeue(out connection!);
+    public bool TryAccept(out QuicConnectionCore connection) => _accepted.TryDequeue(out connection!);
 
     /// <summary>Processes one received datagram. Never throws for peer bytes.</summary>
     public void HandleDatagram(IPEndPoint remote, ReadOnlySpan<byte> datagram, TimeSpan now)
@@ -102,7 +103,7 @@ internal sealed partial class QuicEndpoint : IDisposable
             return;
         }
 
-        if (_routes.TryGetValue(ConnectionIdKey.From(header.DestinationConnectionId), out QuicConnection? connection))
+        if (_routes.TryGetValue(ConnectionIdKey.From(header.DestinationConnectionId), out QuicConnectionCore? connection))
         {
             Guarded(connection, datagram, now);
             Activate(connection);
@@ -117,7 +118,7 @@ internal sealed partial class QuicEndpoint : IDisposable
         }
 
         // RFC 9000 §14.1 and §7.2: a client's first Initial fills at least 1200 bytes and names a destination ID of at least 8 bytes.
-        if (datagram.Length < QuicConnection.MinInitialDatagramSize || header.DestinationConnectionId.Length < 8)
+        if (datagram.Length < QuicConnectionCore.MinInitialDatagramSize || header.DestinationConnectionId.Length < 8)
         {
             DatagramsDropped++;
             return;
@@ -130,7 +131,7 @@ internal sealed partial class QuicEndpoint : IDisposable
             return;
         }
 
-        connection = QuicConnection.CreateServer(_options.Server, remote, header.DestinationConnectionId, header.SourceConnectionId, null, now);
+        connection = QuicConnectionCore.CreateServer(_options.Server, remote, header.DestinationConnectionId, header.SourceConnectionId, null, now);
         _connections.Add(connection);
         _routes[ConnectionIdKey.From(connection.LocalConnectionId)] = connection;
         _routes[ConnectionIdKey.From(connection.OriginalDestinationConnectionId)] = connection;
@@ -152,7 +153,7 @@ internal sealed partial class QuicEndpoint : IDisposable
 
     public void Dispose()
     {
-        foreach (QuicConnection connection in _connections)
+        foreach (QuicConnectionCore connection in _connections)
         {
             connection.Dispose();
         }
@@ -163,7 +164,7 @@ internal sealed partial class QuicEndpoint : IDisposable
         _timers.Clear();
     }
 
-    private void Guarded(QuicConnection connection, ReadOnlySpan<byte> datagram, TimeSpan now)
+    private void Guarded(QuicConnectionCore connection, ReadOnlySpan<byte> datagram, TimeSpan now)
     {
         bool wasClosing = connection.IsClosing;
         try
@@ -178,7 +179,7 @@ internal sealed partial class QuicEndpoint : IDisposable
         LogIfNewlyClosed(connection, wasClosing);
     }
 
-    private void OnInternalError(QuicConnection connection, Exception exception, TimeSpan now)
+    private void OnInternalError(QuicConnectionCore connection, Exception exception, TimeSpan now)
     {
         InternalErrors++;
         LastInternalError = exception;
@@ -187,7 +188,7 @@ internal sealed partial class QuicEndpoint : IDisposable
     }
 
     /// <summary>One log line per connection, when it starts closing: a warning when the peer broke the protocol.</summary>
-    private void LogIfNewlyClosed(QuicConnection connection, bool wasClosing)
+    private void LogIfNewlyClosed(QuicConnectionCore connection, bool wasClosing)
     {
         if (wasClosing || !connection.IsClosing || connection.CloseInfo is not { } info || connection.Statistics.PacketsReceived == 0)
         {
@@ -207,20 +208,20 @@ internal sealed partial class QuicEndpoint : IDisposable
     private void SendVersionNegotiation(IPEndPoint remote, QuicPacketHeader header, int datagramLength)
     {
         // RFC 9000 §6.1: only in answer to a datagram large enough to be a client's first flight.
-        if (datagramLength < QuicConnection.MinInitialDatagramSize || _stateless.Count >= _options.StatelessQueueCapacity)
+        if (datagramLength < QuicConnectionCore.MinInitialDatagramSize || _stateless.Count >= _options.StatelessQueueCapacity)
         {
             DatagramsDropped++;
             return;
         }
 
         byte[] packet = new byte[QuicVersionNegotiation.GetLength(header.SourceConnectionId.Length, header.DestinationConnectionId.Length, 1)];
-        var writer = new QuicWriter(packet);
+        var writer = new SpanWriter(packet);
         QuicVersionNegotiation.Write(ref writer, header.SourceConnectionId, header.DestinationConnectionId, [QuicVersion.V1]);
         _stateless.Enqueue((remote, packet));
         VersionNegotiationsSent++;
     }
 
-    private void RemoveIfClosed(QuicConnection connection)
+    private void RemoveIfClosed(QuicConnectionCore connection)
     {
         if (!connection.IsClosed)
         {
@@ -233,7 +234,7 @@ internal sealed partial class QuicEndpoint : IDisposable
         if (connection.IsServer)
         {
             ConnectionIdKey original = ConnectionIdKey.From(connection.OriginalDestinationConnectionId);
-            if (_routes.TryGetValue(original, out QuicConnection? routed) && routed == connection)
+            if (_routes.TryGetValue(original, out QuicConnectionCore? routed) && routed == connection)
             {
                 _routes.Remove(original);
             }

@@ -7,7 +7,7 @@ namespace Engine.Transport.Quic;
 internal sealed record QuicEndpointOptions
 {
     /// <summary>How server connections are set up (certificate, ALPN, transport); null for a client-only endpoint.</summary>
-    public QuicServerConnectionOptions? Server { get; init; }
+    public QuicServerOptions? Server { get; init; }
 
     /// <summary>Most connections at once; further Initials are dropped (the client retries or gives up).</summary>
     public int MaxConnections { get; init; } = 10_000;

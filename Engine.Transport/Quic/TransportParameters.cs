@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Quic;
@@ -97,7 +98,7 @@ internal sealed class TransportParameters
     {
         parameters = new TransportParameters();
         var p = new Builder();
-        var reader = new QuicReader(source);
+        var reader = new SpanReader(source);
         ulong seen = 0; // bit per known id (ids 0x00–0x10 and 0x20 → bit 17)
         while (reader.Remaining > 0)
         {
@@ -196,7 +197,7 @@ internal sealed class TransportParameters
                 return string.Empty;
         }
 
-        if (!QuicVarint.TryRead(value, out ulong number, out int consumed) || consumed != value.Length)
+        if (!VarInt.TryRead(value, out ulong number, out int consumed) || consumed != value.Length)
         {
             return $"parameter 0x{(ulong)id:x} is not exactly one varint";
         }
@@ -275,15 +276,15 @@ internal sealed class TransportParameters
         int length = 0;
         foreach (Entry entry in Entries())
         {
-            int valueLength = entry.Bytes is { } bytes ? bytes.Length : entry.Flag ? 0 : QuicVarint.GetLength(entry.Number);
-            length += QuicVarint.GetLength((ulong)entry.Id) + QuicVarint.GetLength((ulong)valueLength) + valueLength;
+            int valueLength = entry.Bytes is { } bytes ? bytes.Length : entry.Flag ? 0 : VarInt.GetLength(entry.Number);
+            length += VarInt.GetLength((ulong)entry.Id) + VarInt.GetLength((ulong)valueLength) + valueLength;
         }
 
         return length;
     }
 
     /// <summary>Writes every parameter that differs from its default, in identifier order.</summary>
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         foreach (Entry entry in Entries())
         {
@@ -299,7 +300,7 @@ internal sealed class TransportParameters
             }
             else
             {
-                writer.WriteVarint((ulong)QuicVarint.GetLength(entry.Number));
+                writer.WriteVarint((ulong)VarInt.GetLength(entry.Number));
                 writer.WriteVarint(entry.Number);
             }
         }

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
@@ -37,7 +38,7 @@ internal static class CertificateMessages
     public static QuicTransportErrorCode TryParseCertificate(ReadOnlySpan<byte> body, out List<byte[]> certificates, out string reason)
     {
         certificates = [];
-        var reader = new QuicReader(body);
+        var reader = new SpanReader(body);
         if (!TlsVectors.TryReadVector8(ref reader, out ReadOnlySpan<byte> context)
             || !TlsVectors.TryReadVector24(ref reader, out ReadOnlySpan<byte> list)
             || reader.Remaining != 0)
@@ -50,7 +51,7 @@ internal static class CertificateMessages
             return TlsAlerts.Reject(TlsAlert.IllegalParameter, "server Certificate has a request context", out reason);
         }
 
-        var listReader = new QuicReader(list);
+        var listReader = new SpanReader(list);
         while (listReader.Remaining > 0)
         {
             if (!TlsVectors.TryReadVector24(ref listReader, out ReadOnlySpan<byte> data)
@@ -91,7 +92,7 @@ internal static class CertificateMessages
     public static QuicTransportErrorCode TryParseCertificateVerify(ReadOnlySpan<byte> body, out ushort scheme, out byte[] signature, out string reason)
     {
         signature = [];
-        var reader = new QuicReader(body);
+        var reader = new SpanReader(body);
         if (!reader.TryReadUInt16(out scheme)
             || !TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> data)
             || data.IsEmpty

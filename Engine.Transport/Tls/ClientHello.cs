@@ -1,4 +1,5 @@
 using System.Text;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 
@@ -79,7 +80,7 @@ internal sealed class ClientHello
     public static QuicTransportErrorCode TryParseBody(ReadOnlySpan<byte> body, out ClientHello? hello, out string reason)
     {
         hello = null;
-        var reader = new QuicReader(body);
+        var reader = new SpanReader(body);
         if (!reader.TryReadUInt16(out ushort legacyVersion)
             || !reader.TryReadBytes(RandomLength, out ReadOnlySpan<byte> random)
             || !reader.TryReadByte(out byte sessionIdLength)
@@ -113,7 +114,7 @@ internal sealed class ClientHello
             LegacyCompressionMethods = compression.ToArray(),
         };
 
-        var extensionReader = new QuicReader(extensions);
+        var extensionReader = new SpanReader(extensions);
         while (extensionReader.Remaining > 0)
         {
             if (!extensionReader.TryReadUInt16(out ushort extensionType)
@@ -171,7 +172,7 @@ internal sealed class ClientHello
     private QuicTransportErrorCode ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, out string reason)
     {
         reason = string.Empty;
-        var reader = new QuicReader(data);
+        var reader = new SpanReader(data);
         ReadOnlySpan<byte> list;
         switch (type)
         {
@@ -223,7 +224,7 @@ internal sealed class ClientHello
         return QuicTransportErrorCode.NoError;
     }
 
-    private QuicTransportErrorCode ReadKeyShares(ref QuicReader reader, out string reason)
+    private QuicTransportErrorCode ReadKeyShares(ref SpanReader reader, out string reason)
     {
         if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> shares) || reader.Remaining != 0)
         {
@@ -231,7 +232,7 @@ internal sealed class ClientHello
         }
 
         var entries = new List<TlsKeyShare>();
-        var shareReader = new QuicReader(shares);
+        var shareReader = new SpanReader(shares);
         while (shareReader.Remaining > 0)
         {
             if (!shareReader.TryReadUInt16(out ushort group)
@@ -257,7 +258,7 @@ internal sealed class ClientHello
         return TlsAlerts.Accept(out reason);
     }
 
-    private QuicTransportErrorCode ReadAlpn(ref QuicReader reader, out string reason)
+    private QuicTransportErrorCode ReadAlpn(ref SpanReader reader, out string reason)
     {
         if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> protocols) || protocols.IsEmpty || reader.Remaining != 0)
         {
@@ -265,7 +266,7 @@ internal sealed class ClientHello
         }
 
         var names = new List<string>();
-        var protocolReader = new QuicReader(protocols);
+        var protocolReader = new SpanReader(protocols);
         while (protocolReader.Remaining > 0)
         {
             if (!protocolReader.TryReadByte(out byte nameLength)
@@ -282,14 +283,14 @@ internal sealed class ClientHello
         return TlsAlerts.Accept(out reason);
     }
 
-    private QuicTransportErrorCode ReadServerName(ref QuicReader reader, out string reason)
+    private QuicTransportErrorCode ReadServerName(ref SpanReader reader, out string reason)
     {
         if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> names) || names.IsEmpty || reader.Remaining != 0)
         {
             return Malformed("server_name", out reason);
         }
 
-        var nameReader = new QuicReader(names);
+        var nameReader = new SpanReader(names);
         while (nameReader.Remaining > 0)
         {
             if (!nameReader.TryReadByte(out byte nameType)

@@ -1,4 +1,5 @@
 using System.Text;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 
@@ -83,7 +84,7 @@ internal static class ClientHelloWriter
         }
 
         var parameters = new byte[transportParameters.GetLength()];
-        var writer = new QuicWriter(parameters);
+        var writer = new SpanWriter(parameters);
         transportParameters.Write(ref writer);
         int quic = BeginExtension(builder, TlsExtensionType.QuicTransportParameters);
         builder.WriteBytes(parameters);

@@ -1,4 +1,5 @@
 using System.Text;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 
@@ -30,7 +31,7 @@ internal sealed class EncryptedExtensionsMessage
 
         builder.WriteUInt16((ushort)TlsExtensionType.QuicTransportParameters);
         var parameters = new byte[transportParameters.GetLength()];
-        var writer = new QuicWriter(parameters);
+        var writer = new SpanWriter(parameters);
         transportParameters.Write(ref writer);
         builder.WriteVector(2, parameters);
 
@@ -48,7 +49,7 @@ internal sealed class EncryptedExtensionsMessage
     public static QuicTransportErrorCode TryParse(ReadOnlySpan<byte> body, out EncryptedExtensionsMessage? message, out string reason)
     {
         message = null;
-        var reader = new QuicReader(body);
+        var reader = new SpanReader(body);
         if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> extensions) || reader.Remaining != 0)
         {
             return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed EncryptedExtensions", out reason);
@@ -56,7 +57,7 @@ internal sealed class EncryptedExtensionsMessage
 
         var result = new EncryptedExtensionsMessage();
         var seen = new HashSet<ushort>();
-        var extensionReader = new QuicReader(extensions);
+        var extensionReader = new SpanReader(extensions);
         while (extensionReader.Remaining > 0)
         {
             if (!extensionReader.TryReadUInt16(out ushort type) || !TlsVectors.TryReadVector16(ref extensionReader, out ReadOnlySpan<byte> data))
@@ -87,7 +88,7 @@ internal sealed class EncryptedExtensionsMessage
 
     private QuicTransportErrorCode ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, out string reason)
     {
-        var reader = new QuicReader(data);
+        var reader = new SpanReader(data);
         switch (type)
         {
             case TlsExtensionType.ApplicationLayerProtocolNegotiation:
@@ -96,7 +97,7 @@ internal sealed class EncryptedExtensionsMessage
                     return TlsAlerts.Reject(TlsAlert.DecodeError, "malformed ALPN", out reason);
                 }
 
-                var listReader = new QuicReader(list);
+                var listReader = new SpanReader(list);
                 if (!TlsVectors.TryReadVector8(ref listReader, out ReadOnlySpan<byte> name) || name.IsEmpty || listReader.Remaining != 0)
                 {
                     return TlsAlerts.Reject(TlsAlert.IllegalParameter, "server ALPN is not exactly one protocol", out reason);

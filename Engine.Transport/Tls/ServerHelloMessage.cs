@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
@@ -42,7 +43,7 @@ internal sealed class ServerHelloMessage
     public static QuicTransportErrorCode TryParse(ReadOnlySpan<byte> body, out ServerHelloMessage? hello, out string reason)
     {
         hello = null;
-        var reader = new QuicReader(body);
+        var reader = new SpanReader(body);
         if (!reader.TryReadUInt16(out ushort legacyVersion)
             || !reader.TryReadBytes(RandomLength, out ReadOnlySpan<byte> random)
             || !reader.TryReadByte(out byte sessionIdLength)
@@ -138,7 +139,7 @@ internal sealed class ServerHelloMessage
     {
         var seen = new HashSet<ushort>();
         bool hasVersion = false;
-        var reader = new QuicReader(extensions);
+        var reader = new SpanReader(extensions);
         while (reader.Remaining > 0)
         {
             if (!reader.TryReadUInt16(out ushort type) || !TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> data))
@@ -151,7 +152,7 @@ internal sealed class ServerHelloMessage
                 return TlsAlerts.Reject(TlsAlert.IllegalParameter, $"ServerHello repeats extension {type}", out reason);
             }
 
-            var dataReader = new QuicReader(data);
+            var dataReader = new SpanReader(data);
             switch ((TlsExtensionType)type)
             {
                 case TlsExtensionType.SupportedVersions:

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
@@ -134,7 +135,7 @@ internal static class TlsHandshakeFraming
     }
 
     /// <summary>Writes a handshake header for a body of <paramref name="bodyLength"/> bytes.</summary>
-    public static void WriteHeader(ref QuicWriter writer, TlsHandshakeType type, int bodyLength)
+    public static void WriteHeader(ref SpanWriter writer, TlsHandshakeType type, int bodyLength)
     {
         ArgumentOutOfRangeException.ThrowIfGreaterThan(bodyLength, 0xffffff);
         ArgumentOutOfRangeException.ThrowIfNegative(bodyLength);

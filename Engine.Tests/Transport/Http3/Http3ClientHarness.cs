@@ -35,9 +35,9 @@ internal sealed class Http3ClientHarness : IDisposable
         return harness;
     }
 
-    public QuicConnection Client => Pair.Client!;
+    public QuicConnectionCore Client => Pair.Client!;
 
-    public QuicConnection Server { get; }
+    public QuicConnectionCore Server { get; }
 
     public Http3ClientConnection Http { get; }
 

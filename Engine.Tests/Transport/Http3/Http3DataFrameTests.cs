@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic.Wire;
 
@@ -25,7 +26,7 @@ public class Http3DataFrameTests
     {
         byte[] payload = [1, 2, 3];
         var buffer = new byte[Http3DataFrame.GetFrameLength(payload.Length)];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         Http3DataFrame.WriteFrame(ref writer, payload);
         Assert.Equal("0003010203", Convert.ToHexString(buffer));
     }

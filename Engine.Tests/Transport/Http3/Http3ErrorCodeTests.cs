@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 
 namespace Engine.Tests.Transport.Http3;
@@ -57,10 +58,10 @@ public class Http3ErrorCodeTests
         {
             ulong value = Http3Grease.NextEightByte(random);
             Assert.True(Http3Grease.IsGrease(value));
-            Assert.Equal(8, Engine.Transport.Quic.Wire.QuicVarint.GetLength(value));
+            Assert.Equal(8, Engine.Transport.Coding.VarInt.GetLength(value));
         }
 
-        Assert.Equal(4, Engine.Transport.Quic.Wire.QuicVarint.GetLength(Http3Grease.Value(Http3Grease.MinEightByteN - 1)));
+        Assert.Equal(4, Engine.Transport.Coding.VarInt.GetLength(Http3Grease.Value(Http3Grease.MinEightByteN - 1)));
     }
 
     [Fact]

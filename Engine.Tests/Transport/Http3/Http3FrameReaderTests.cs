@@ -1,5 +1,6 @@
 using System.Buffers;
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 
 namespace Engine.Tests.Transport.Http3;
@@ -12,8 +13,8 @@ public class Http3FrameReaderTests
         Gen.Select(H3Gen.Varint, H3Gen.Varint, Gen.Int[0, 3], Gen.Int[0, 3]).Sample((type, length, typePad, lengthPad) =>
         {
             // Widen either varint beyond its shortest form: receivers must accept any width.
-            int typeWidth = Math.Max(Engine.Transport.Quic.Wire.QuicVarint.GetLength(type), 1 << typePad);
-            int lengthWidth = Math.Max(Engine.Transport.Quic.Wire.QuicVarint.GetLength(length), 1 << lengthPad);
+            int typeWidth = Math.Max(Engine.Transport.Coding.VarInt.GetLength(type), 1 << typePad);
+            int lengthWidth = Math.Max(Engine.Transport.Coding.VarInt.GetLength(length), 1 << lengthPad);
             byte[] header = H3Assert.Concat(H3Assert.Varint(type, typeWidth), H3Assert.Varint(length, lengthWidth), [0xAA]);
 
             Assert.Equal(Http3ReadStatus.Done, Http3FrameReader.TryReadFrameHeader(header, out ulong readType, out ulong readLength, out int headerLength));

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic.Wire;
 
@@ -12,7 +13,7 @@ public class Http3HeadersFrameTests
         Gen.Byte.Array[0, 2000].Sample(section =>
         {
             var buffer = new byte[Http3HeadersFrame.GetFrameLength(section.Length)];
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             Http3HeadersFrame.WriteFrame(ref writer, section);
             Assert.Equal(buffer.Length, writer.Position);
 

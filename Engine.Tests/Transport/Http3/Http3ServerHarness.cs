@@ -31,7 +31,7 @@ internal sealed class Http3ServerHarness : IDisposable
 
     public QuicTestPair Pair { get; }
 
-    public QuicConnection Client => Pair.Client!;
+    public QuicConnectionCore Client => Pair.Client!;
 
     public Http3ServerConnection Http { get; }
 

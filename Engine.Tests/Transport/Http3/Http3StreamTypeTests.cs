@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic.Wire;
 
@@ -15,7 +16,7 @@ public class Http3StreamTypeTests
     {
         var type = (Http3StreamType)value;
         var buffer = new byte[8];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         Http3StreamTypes.Write(ref writer, type);
         Assert.Equal(hex, Convert.ToHexString(writer.Written));
         Assert.Equal(writer.Position, Http3StreamTypes.GetLength(type));

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic.Wire;
 
@@ -14,7 +15,7 @@ internal static class H3Assert
     {
         int length = frame.GetLength();
         var buffer = new byte[length + 32];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         frame.Write(ref writer);
         Assert.Equal(length, writer.Position);
         return buffer[..length];
@@ -39,11 +40,11 @@ internal static class H3Assert
     public static byte[] Varint(ulong value, int length)
     {
         var bytes = new byte[length];
-        QuicVarint.WriteWithLength(bytes, value, length);
+        VarInt.WriteWithLength(bytes, value, length);
         return bytes;
     }
 
-    public static byte[] Varint(ulong value) => Varint(value, QuicVarint.GetLength(value));
+    public static byte[] Varint(ulong value) => Varint(value, VarInt.GetLength(value));
 
     /// <summary>A frame with shortest varints around <paramref name="payload"/>.</summary>
     public static byte[] Frame(ulong type, params byte[] payload) => Concat(Varint(type), Varint((ulong)payload.Length), payload);
@@ -56,7 +57,7 @@ internal static class H3Gen
         Gen.ULong[0, 63],
         Gen.ULong[64, 16_383],
         Gen.ULong[16_384, (1UL << 30) - 1],
-        Gen.ULong[1UL << 30, QuicVarint.MaxValue]);
+        Gen.ULong[1UL << 30, VarInt.MaxValue]);
 
     /// <summary>Any GREASE value (0x1f * N + 0x21).</summary>
     public static readonly Gen<ulong> Grease = Gen.ULong[0, Http3Grease.MaxN].Select(Http3Grease.Value);

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic.Wire;
 
@@ -38,7 +39,7 @@ public class Http3UnknownFrameTests
         var buffer = new byte[16];
         Assert.Throws<ArgumentException>(() =>
         {
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             new Http3UnknownFrame(type, ReadOnlyMemory<byte>.Empty).Write(ref writer);
         });
     }

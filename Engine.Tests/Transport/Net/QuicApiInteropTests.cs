@@ -5,6 +5,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Engine.Tests.Transport.Quic.Interop;
 using Engine.Tests.Transport.Quic.Simulation;
+using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 using Engine.Transport.Http3.QPack;
 using Engine.Transport.Net;
@@ -76,7 +77,7 @@ public sealed class QuicApiInteropTests
         var section = new ArrayBufferWriter<byte>();
         QPackEncoder.WriteFieldSection(section, [new(":method", "GET"), new(":scheme", "https"), new(":authority", authority), new(":path", path)]);
         byte[] frame = new byte[Http3HeadersFrame.GetFrameLength(section.WrittenCount)];
-        var writer = new QuicWriter(frame);
+        var writer = new SpanWriter(frame);
         Http3HeadersFrame.WriteFrame(ref writer, section.WrittenSpan);
         return frame;
     }

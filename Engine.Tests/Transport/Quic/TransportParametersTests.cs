@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 
@@ -9,7 +10,7 @@ public class TransportParametersTests
     private static byte[] Encode(TransportParameters parameters)
     {
         var buffer = new byte[parameters.GetLength()];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         parameters.Write(ref writer);
         Assert.Equal(buffer.Length, writer.Position);
         return buffer;
@@ -18,7 +19,7 @@ public class TransportParametersTests
     private static byte[] Param(ulong id, byte[] value)
     {
         var buffer = new byte[16 + value.Length];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         writer.WriteVarint(id);
         writer.WriteVarint((ulong)value.Length);
         writer.WriteBytes(value);
@@ -27,8 +28,8 @@ public class TransportParametersTests
 
     private static byte[] VarintParam(ulong id, ulong value)
     {
-        var encoded = new byte[QuicVarint.GetLength(value)];
-        QuicVarint.Write(encoded, value);
+        var encoded = new byte[VarInt.GetLength(value)];
+        VarInt.Write(encoded, value);
         return Param(id, encoded);
     }
 
@@ -99,7 +100,7 @@ public class TransportParametersTests
     [Fact]
     public void Write_RandomParameters_RoundTrips()
     {
-        Gen.Select(Gen.ULong[0, QuicVarint.MaxValue], Gen.ULong[1200, 65527], Gen.ULong[0, 1UL << 60], Gen.ULong[0, 20], Gen.ULong[0, (1UL << 14) - 1], Gen.ULong[2, QuicVarint.MaxValue], Gen.Byte.Array[0, 20], Gen.Bool)
+        Gen.Select(Gen.ULong[0, VarInt.MaxValue], Gen.ULong[1200, 65527], Gen.ULong[0, 1UL << 60], Gen.ULong[0, 20], Gen.ULong[0, (1UL << 14) - 1], Gen.ULong[2, VarInt.MaxValue], Gen.Byte.Array[0, 20], Gen.Bool)
             .Sample((number, udp, streams, exponent, ackDelay, cidLimit, cid, migration) =>
             {
                 var p = new TransportParameters
@@ -140,8 +141,8 @@ public class TransportParametersTests
         int at = 0;
         while (at < length)
         {
-            QuicVarint.TryRead(encoded.AsSpan(at), out _, out int idLength);
-            QuicVarint.TryRead(encoded.AsSpan(at + idLength), out ulong valueLength, out int lengthLength);
+            VarInt.TryRead(encoded.AsSpan(at), out _, out int idLength);
+            VarInt.TryRead(encoded.AsSpan(at + idLength), out ulong valueLength, out int lengthLength);
             at += idLength + lengthLength + (int)valueLength;
         }
 

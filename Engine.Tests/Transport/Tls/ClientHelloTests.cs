@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
@@ -18,7 +19,7 @@ public class ClientHelloTests
     {
         var parameters = new TransportParameters { InitialMaxData = 1000, InitialSourceConnectionId = [] };
         var bytes = new byte[parameters.GetLength()];
-        var writer = new QuicWriter(bytes);
+        var writer = new SpanWriter(bytes);
         parameters.Write(ref writer);
         return bytes;
     }

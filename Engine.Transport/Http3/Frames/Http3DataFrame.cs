@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -22,13 +23,13 @@ internal readonly record struct Http3DataFrame(ulong PayloadLength) : IHttp3Fram
 
     public int GetLength() => Http3FrameReader.GetHeaderLength((ulong)Http3FrameType.Data, PayloadLength);
 
-    public void Write(ref QuicWriter writer) => Http3FrameReader.WriteHeader(ref writer, (ulong)Http3FrameType.Data, PayloadLength);
+    public void Write(ref SpanWriter writer) => Http3FrameReader.WriteHeader(ref writer, (ulong)Http3FrameType.Data, PayloadLength);
 
     /// <summary>Bytes a whole DATA frame carrying <paramref name="payloadLength"/> bytes takes.</summary>
     public static int GetFrameLength(int payloadLength) => new Http3DataFrame((ulong)payloadLength).GetLength() + payloadLength;
 
     /// <summary>Writes a whole DATA frame: header then <paramref name="payload"/>.</summary>
-    public static void WriteFrame(ref QuicWriter writer, scoped ReadOnlySpan<byte> payload)
+    public static void WriteFrame(ref SpanWriter writer, scoped ReadOnlySpan<byte> payload)
     {
         new Http3DataFrame((ulong)payload.Length).Write(ref writer);
         writer.WriteBytes(payload);

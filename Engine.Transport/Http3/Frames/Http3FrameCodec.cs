@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -65,7 +66,7 @@ internal static class Http3FrameCodec
     /// </summary>
     public static Http3ErrorCode TryReadSingleVarint(ReadOnlySpan<byte> payload, out ulong value)
     {
-        if (!QuicVarint.TryRead(payload, out value, out int consumed) || consumed != payload.Length)
+        if (!VarInt.TryRead(payload, out value, out int consumed) || consumed != payload.Length)
         {
             value = 0;
             return Http3ErrorCode.FrameError;
@@ -83,7 +84,7 @@ internal static class Http3FrameCodec
         out Http3ErrorCode error)
     {
         value = 0;
-        Http3ReadStatus status = TryReadBuffered(input, expected, QuicVarint.MaxLength, out ReadOnlySpan<byte> payload, out bytesConsumed, out error);
+        Http3ReadStatus status = TryReadBuffered(input, expected, VarInt.MaxLength, out ReadOnlySpan<byte> payload, out bytesConsumed, out error);
         if (status != Http3ReadStatus.Done)
         {
             return status;
@@ -101,13 +102,13 @@ internal static class Http3FrameCodec
 
     public static int GetSingleVarintFrameLength(Http3FrameType type, ulong value)
     {
-        int valueLength = QuicVarint.GetLength(value);
+        int valueLength = VarInt.GetLength(value);
         return Http3FrameReader.GetHeaderLength((ulong)type, (ulong)valueLength) + valueLength;
     }
 
-    public static void WriteSingleVarintFrame(ref QuicWriter writer, Http3FrameType type, ulong value)
+    public static void WriteSingleVarintFrame(ref SpanWriter writer, Http3FrameType type, ulong value)
     {
-        Http3FrameReader.WriteHeader(ref writer, (ulong)type, (ulong)QuicVarint.GetLength(value));
+        Http3FrameReader.WriteHeader(ref writer, (ulong)type, (ulong)VarInt.GetLength(value));
         writer.WriteVarint(value);
     }
 }

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -31,13 +32,13 @@ internal readonly record struct Http3HeadersFrame(ulong FieldSectionLength) : IH
 
     public int GetLength() => Http3FrameReader.GetHeaderLength((ulong)Http3FrameType.Headers, FieldSectionLength);
 
-    public void Write(ref QuicWriter writer) => Http3FrameReader.WriteHeader(ref writer, (ulong)Http3FrameType.Headers, FieldSectionLength);
+    public void Write(ref SpanWriter writer) => Http3FrameReader.WriteHeader(ref writer, (ulong)Http3FrameType.Headers, FieldSectionLength);
 
     /// <summary>Bytes a whole HEADERS frame around <paramref name="fieldSectionLength"/> bytes takes.</summary>
     public static int GetFrameLength(int fieldSectionLength) => new Http3HeadersFrame((ulong)fieldSectionLength).GetLength() + fieldSectionLength;
 
     /// <summary>Writes a whole HEADERS frame: header then the encoded field section.</summary>
-    public static void WriteFrame(ref QuicWriter writer, scoped ReadOnlySpan<byte> fieldSection)
+    public static void WriteFrame(ref SpanWriter writer, scoped ReadOnlySpan<byte> fieldSection)
     {
         new Http3HeadersFrame((ulong)fieldSection.Length).Write(ref writer);
         writer.WriteBytes(fieldSection);

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -26,5 +27,5 @@ internal readonly record struct Http3MaxPushIdFrame(ulong PushId) : IHttp3Frame
 
     public int GetLength() => Http3FrameCodec.GetSingleVarintFrameLength(Http3FrameType.MaxPushId, PushId);
 
-    public void Write(ref QuicWriter writer) => Http3FrameCodec.WriteSingleVarintFrame(ref writer, Http3FrameType.MaxPushId, PushId);
+    public void Write(ref SpanWriter writer) => Http3FrameCodec.WriteSingleVarintFrame(ref writer, Http3FrameType.MaxPushId, PushId);
 }

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -23,7 +24,7 @@ internal readonly record struct Http3SettingsFrame(IReadOnlyList<Http3Setting> S
         frame = new Http3SettingsFrame([]);
         var settings = new List<Http3Setting>();
         HashSet<ulong>? seen = null;
-        var reader = new QuicReader(payload);
+        var reader = new SpanReader(payload);
         while (reader.Remaining > 0)
         {
             if (!reader.TryReadVarint(out ulong id) || !reader.TryReadVarint(out ulong value))
@@ -104,7 +105,7 @@ internal readonly record struct Http3SettingsFrame(IReadOnlyList<Http3Setting> S
         int length = 0;
         foreach (Http3Setting setting in Settings)
         {
-            length += QuicVarint.GetLength(setting.Id) + QuicVarint.GetLength(setting.Value);
+            length += VarInt.GetLength(setting.Id) + VarInt.GetLength(setting.Value);
         }
 
         return length;
@@ -116,7 +117,7 @@ internal readonly record struct Http3SettingsFrame(IReadOnlyList<Http3Setting> S
         return Http3FrameReader.GetHeaderLength((ulong)Http3FrameType.Settings, (ulong)payloadLength) + payloadLength;
     }
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         Http3FrameReader.WriteHeader(ref writer, (ulong)Http3FrameType.Settings, (ulong)GetPayloadLength());
         foreach (Http3Setting setting in Settings)

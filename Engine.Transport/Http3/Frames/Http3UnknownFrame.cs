@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -16,7 +17,7 @@ internal readonly record struct Http3UnknownFrame(ulong Type, ReadOnlyMemory<byt
     public int GetLength() => Http3FrameReader.GetHeaderLength(Type, (ulong)Payload.Length) + Payload.Length;
 
     /// <exception cref="ArgumentException">The type is one HTTP/3 defines or reserves; those have their own codecs.</exception>
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         if (Http3FrameTypes.IsKnown(Type) || Http3FrameTypes.IsReservedHttp2(Type))
         {

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Http3;
@@ -8,5 +9,5 @@ internal interface IHttp3Frame
     /// <summary>Bytes <see cref="Write"/> produces (for DATA and HEADERS: the header only).</summary>
     int GetLength();
 
-    void Write(ref QuicWriter writer);
+    void Write(ref SpanWriter writer);
 }

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Http3.QPack;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
@@ -5,7 +6,7 @@ using Engine.Transport.Quic.Wire;
 namespace Engine.Transport.Http3;
 
 /// <summary>
-/// The server side of HTTP/3 (RFC 9114) on one <see cref="QuicConnection"/>, sans-IO like the
+/// The server side of HTTP/3 (RFC 9114) on one <see cref="QuicConnectionCore"/>, sans-IO like the
 /// connection: <see cref="Process"/> drains the connection's events. It opens our control stream
 /// with SETTINGS, reads the peer's control and QPACK streams (each exactly once), parses each
 /// request stream frame by frame (unknown frames skipped, bodies bounded), hands complete requests
@@ -14,7 +15,7 @@ namespace Engine.Transport.Http3;
 /// </summary>
 internal sealed partial class Http3ServerConnection
 {
-    private readonly QuicConnection _connection;
+    private readonly QuicConnectionCore _connection;
     private readonly IHttp3RequestHandler _handler;
     private readonly Http3ServerOptions _options;
     private readonly QPackDecoder _decoder = new();
@@ -25,12 +26,12 @@ internal sealed partial class Http3ServerConnection
     private long _goAwayStreamId = -1;
     private long _nextRequestStreamId;
 
-    public Http3ServerConnection(QuicConnection connection, Func<Http3Request, Http3Response> handler)
+    public Http3ServerConnection(QuicConnectionCore connection, Func<Http3Request, Http3Response> handler)
         : this(connection, new Http3WholeResponseHandler(handler ?? throw new ArgumentNullException(nameof(handler))))
     {
     }
 
-    public Http3ServerConnection(QuicConnection connection, IHttp3RequestHandler handler, Http3ServerOptions? options = null)
+    public Http3ServerConnection(QuicConnectionCore connection, IHttp3RequestHandler handler, Http3ServerOptions? options = null)
     {
         _connection = connection ?? throw new ArgumentNullException(nameof(connection));
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
@@ -38,7 +39,7 @@ internal sealed partial class Http3ServerConnection
         _options.Validate();
     }
 
-    public QuicConnection Connection => _connection;
+    public QuicConnectionCore Connection => _connection;
 
     /// <summary>Requests handed to the handler.</summary>
     public int RequestsServed { get; private set; }
@@ -98,7 +99,7 @@ internal sealed partial class Http3ServerConnection
         if (_controlStreamId >= 0)
         {
             byte[] frame = new byte[Http3FrameCodec.GetSingleVarintFrameLength(Http3FrameType.GoAway, (ulong)_goAwayStreamId)];
-            var writer = new QuicWriter(frame);
+            var writer = new SpanWriter(frame);
             Http3FrameCodec.WriteSingleVarintFrame(ref writer, Http3FrameType.GoAway, (ulong)_goAwayStreamId);
             _connection.WriteStream(_controlStreamId, frame, fin: false);
         }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Net;
+using Engine.Transport.Coding;
 using Engine.Transport.Http3.QPack;
 using Engine.Transport.Quic.Wire;
 
@@ -115,7 +116,7 @@ internal sealed partial class Http3ServerRequest
         }
 
         byte[] frame = new byte[Http3HeadersFrame.GetFrameLength(section.WrittenCount)];
-        var writer = new QuicWriter(frame);
+        var writer = new SpanWriter(frame);
         Http3HeadersFrame.WriteFrame(ref writer, section.WrittenSpan);
         ResponseStarted = true;
         SetPending(frame, frame.Length);
@@ -251,7 +252,7 @@ internal sealed partial class Http3ServerRequest
                 }
 
                 int frameLength = Math.Min(data.Length, frameLimit);
-                var writer = new QuicWriter(_dataHeader);
+                var writer = new SpanWriter(_dataHeader);
                 new Http3DataFrame((ulong)frameLength).Write(ref writer);
                 SetPending(_dataHeader, writer.Position);
                 _dataRemaining = frameLength;

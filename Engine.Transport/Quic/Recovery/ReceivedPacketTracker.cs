@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -141,7 +142,7 @@ internal sealed class ReceivedPacketTracker
     /// in units of 2^<paramref name="ackDelayExponent"/> µs, and clears the pending state.
     /// Requires <see cref="HasRanges"/>.
     /// </summary>
-    public void WriteAckFrame(ref QuicWriter writer, TimeSpan now, int ackDelayExponent)
+    public void WriteAckFrame(ref SpanWriter writer, TimeSpan now, int ackDelayExponent)
     {
         ReadOnlySpan<AckRange> ranges = FillDescending();
         AckFrame.Write(ref writer, ranges, EncodeAckDelay(now, ackDelayExponent), null);
@@ -248,7 +249,7 @@ internal sealed class ReceivedPacketTracker
     private ulong EncodeAckDelay(TimeSpan now, int ackDelayExponent)
     {
         long microseconds = (now - _largestReceivedTime).Ticks / TimeSpan.TicksPerMicrosecond;
-        return microseconds <= 0 ? 0 : Math.Min((ulong)microseconds >> Math.Clamp(ackDelayExponent, 0, 20), QuicVarint.MaxValue);
+        return microseconds <= 0 ? 0 : Math.Min((ulong)microseconds >> Math.Clamp(ackDelayExponent, 0, 20), VarInt.MaxValue);
     }
 
     private struct PacketRange

@@ -15,7 +15,7 @@ internal sealed partial class StreamManager
             return QuicTransportErrorCode.StreamStateError; // our send-only stream
         }
 
-        QuicTransportErrorCode error = GetOrOpenForPeerFrame(streamId, out QuicStream? stream);
+        QuicTransportErrorCode error = GetOrOpenForPeerFrame(streamId, out StreamRecord? stream);
         if (error != QuicTransportErrorCode.NoError || stream is null)
         {
             return error;
@@ -71,7 +71,7 @@ internal sealed partial class StreamManager
             return QuicTransportErrorCode.StreamStateError;
         }
 
-        QuicTransportErrorCode error = GetOrOpenForPeerFrame(streamId, out QuicStream? stream);
+        QuicTransportErrorCode error = GetOrOpenForPeerFrame(streamId, out StreamRecord? stream);
         if (error != QuicTransportErrorCode.NoError || stream is null)
         {
             return error;
@@ -116,7 +116,7 @@ internal sealed partial class StreamManager
             return QuicTransportErrorCode.StreamStateError; // the peer's send-only stream
         }
 
-        QuicTransportErrorCode error = GetOrOpenForPeerFrame(streamId, out QuicStream? stream);
+        QuicTransportErrorCode error = GetOrOpenForPeerFrame(streamId, out StreamRecord? stream);
         if (error != QuicTransportErrorCode.NoError || stream is null)
         {
             return error;
@@ -146,7 +146,7 @@ internal sealed partial class StreamManager
             return QuicTransportErrorCode.StreamStateError;
         }
 
-        QuicTransportErrorCode error = GetOrOpenForPeerFrame(streamId, out QuicStream? stream);
+        QuicTransportErrorCode error = GetOrOpenForPeerFrame(streamId, out StreamRecord? stream);
         if (error != QuicTransportErrorCode.NoError || stream is null)
         {
             return error;
@@ -201,7 +201,7 @@ internal sealed partial class StreamManager
     /// lower-numbered one of the type (STREAM_LIMIT_ERROR past our MAX_STREAMS). A stream already
     /// released yields null and NoError: frames for closed streams are ignored.
     /// </summary>
-    private QuicTransportErrorCode GetOrOpenForPeerFrame(ulong id, out QuicStream? stream)
+    private QuicTransportErrorCode GetOrOpenForPeerFrame(ulong id, out StreamRecord? stream)
     {
         if (_streams.TryGetValue(id, out stream))
         {
@@ -236,7 +236,7 @@ internal sealed partial class StreamManager
     }
 
     /// <summary>Stream- and connection-level limits for data ending at <paramref name="end"/>; <paramref name="newBytes"/> is what it adds to the connection's count.</summary>
-    private QuicTransportErrorCode CheckReceiveCredit(QuicStream stream, ulong end, out ulong newBytes)
+    private QuicTransportErrorCode CheckReceiveCredit(StreamRecord stream, ulong end, out ulong newBytes)
     {
         ulong highest = stream.Receive!.HighestReceived;
         newBytes = end > highest ? end - highest : 0;

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
@@ -27,7 +28,7 @@ internal sealed partial class StreamManager
                 return true;
             }
 
-            foreach (QuicStream stream in _controlQueue)
+            foreach (StreamRecord stream in _controlQueue)
             {
                 if (!stream.Released && stream.HasPendingControl)
                 {
@@ -35,7 +36,7 @@ internal sealed partial class StreamManager
                 }
             }
 
-            foreach (QuicStream stream in _retransmitQueue)
+            foreach (StreamRecord stream in _retransmitQueue)
             {
                 if (!stream.Released && stream.HasRetransmission)
                 {
@@ -43,7 +44,7 @@ internal sealed partial class StreamManager
                 }
             }
 
-            foreach (QuicStream stream in _sendQueue)
+            foreach (StreamRecord stream in _sendQueue)
             {
                 if (CanMakeSendProgress(stream))
                 {
@@ -62,7 +63,7 @@ internal sealed partial class StreamManager
     /// a length so the connection may append more frames. Only frames that fit are written; each
     /// is added to <paramref name="sentFrames"/>.
     /// </summary>
-    public void WriteFrames(ref QuicWriter writer, List<SentFrame> sentFrames)
+    public void WriteFrames(ref SpanWriter writer, List<SentFrame> sentFrames)
     {
         ArgumentNullException.ThrowIfNull(sentFrames);
         WriteControlFrames(ref writer, sentFrames);
@@ -79,7 +80,7 @@ internal sealed partial class StreamManager
         switch (frame.Kind)
         {
             case SentFrameKind.Stream:
-                if (_streams.TryGetValue(frame.StreamId, out QuicStream? stream) && stream.Send is { } send && !stream.SendState.IsReset())
+                if (_streams.TryGetValue(frame.StreamId, out StreamRecord? stream) && stream.Send is { } send && !stream.SendState.IsReset())
                 {
                     bool freed = send.OnAcked(frame.Offset, frame.Length, frame.Fin);
                     if (freed && stream.WantsWritable && send.FreeSpace > 0)
@@ -117,7 +118,7 @@ internal sealed partial class StreamManager
     /// </summary>
     public void OnFrameLost(in SentFrame frame)
     {
-        QuicStream? stream;
+        StreamRecord? stream;
         switch (frame.Kind)
         {
             case SentFrameKind.Stream:
@@ -181,11 +182,11 @@ internal sealed partial class StreamManager
         }
     }
 
-    private static bool IsStreamBlocked(QuicStream stream) =>
+    private static bool IsStreamBlocked(StreamRecord stream) =>
         stream.Send is { } send && !stream.SendState.IsReset()
         && send.SentOffset < send.WrittenOffset && send.SentOffset >= stream.PeerMaxStreamData;
 
-    private bool CanMakeSendProgress(QuicStream stream)
+    private bool CanMakeSendProgress(StreamRecord stream)
     {
         if (stream.Released || stream.Send is not { HasUnsent: true } send || stream.SendState.IsReset())
         {
@@ -205,7 +206,7 @@ internal sealed partial class StreamManager
         return _flow.SendCredit > 0 || _flow.DataBlockedReportedAt != _flow.PeerMaxData;
     }
 
-    private void WriteControlFrames(ref QuicWriter writer, List<SentFrame> sent)
+    private void WriteControlFrames(ref SpanWriter writer, List<SentFrame> sent)
     {
         if (_pendingMaxData && TryWrite(ref writer, new MaxDataFrame(_flow.LocalMaxData)))
         {
@@ -241,7 +242,7 @@ internal sealed partial class StreamManager
             sent.Add(SentFrame.WithValue(SentFrameKind.DataBlocked, _flow.PeerMaxData));
         }
 
-        for (int n = _controlQueue.Count; n > 0 && _controlQueue.TryDequeue(out QuicStream? stream); n--)
+        for (int n = _controlQueue.Count; n > 0 && _controlQueue.TryDequeue(out StreamRecord? stream); n--)
         {
             stream.InControlQueue = false;
             if (stream.Released)
@@ -257,7 +258,7 @@ internal sealed partial class StreamManager
         }
     }
 
-    private static void WriteStreamControlFrames(ref QuicWriter writer, QuicStream stream, List<SentFrame> sent)
+    private static void WriteStreamControlFrames(ref SpanWriter writer, StreamRecord stream, List<SentFrame> sent)
     {
         ulong id = stream.Id;
         if (stream.PendingResetStream
@@ -300,9 +301,9 @@ internal sealed partial class StreamManager
         }
     }
 
-    private void WriteRetransmissions(ref QuicWriter writer, List<SentFrame> sent)
+    private void WriteRetransmissions(ref SpanWriter writer, List<SentFrame> sent)
     {
-        for (int n = _retransmitQueue.Count; n > 0 && _retransmitQueue.TryPeek(out QuicStream? stream); n--)
+        for (int n = _retransmitQueue.Count; n > 0 && _retransmitQueue.TryPeek(out StreamRecord? stream); n--)
         {
             if (!stream.Released && stream.HasRetransmission)
             {
@@ -321,7 +322,7 @@ internal sealed partial class StreamManager
         }
     }
 
-    private static bool TryWriteRetransmission(ref QuicWriter writer, QuicStream stream, List<SentFrame> sent)
+    private static bool TryWriteRetransmission(ref SpanWriter writer, StreamRecord stream, List<SentFrame> sent)
     {
         SendBuffer send = stream.Send!;
         if (!send.TryPeekLost(int.MaxValue, out ulong offset, out _, out _))
@@ -341,10 +342,10 @@ internal sealed partial class StreamManager
         return true;
     }
 
-    private void WriteNewData(ref QuicWriter writer, List<SentFrame> sent)
+    private void WriteNewData(ref SpanWriter writer, List<SentFrame> sent)
     {
         int failures = 0;
-        while (_sendQueue.Count > 0 && failures < _sendQueue.Count && _sendQueue.TryPeek(out QuicStream? stream))
+        while (_sendQueue.Count > 0 && failures < _sendQueue.Count && _sendQueue.TryPeek(out StreamRecord? stream))
         {
             NewDataResult result = stream.Released || stream.SendState.IsReset() || stream.Send is not { HasUnsent: true }
                 ? NewDataResult.Nothing
@@ -372,7 +373,7 @@ internal sealed partial class StreamManager
         }
     }
 
-    private NewDataResult TryWriteNewData(ref QuicWriter writer, QuicStream stream, List<SentFrame> sent)
+    private NewDataResult TryWriteNewData(ref SpanWriter writer, StreamRecord stream, List<SentFrame> sent)
     {
         SendBuffer send = stream.Send!;
         ulong offset = send.SentOffset;
@@ -431,7 +432,7 @@ internal sealed partial class StreamManager
         return NewDataResult.Written;
     }
 
-    private void ReportStreamBlocked(QuicStream stream)
+    private void ReportStreamBlocked(StreamRecord stream)
     {
         if (stream.BlockedReportedAt != stream.PeerMaxStreamData)
         {
@@ -454,7 +455,7 @@ internal sealed partial class StreamManager
     private static int MaxStreamFrameData(ulong id, ulong offset, int room) =>
         room - StreamFrame.GetHeaderLength(id, offset, Math.Max(room, 0), hasLength: true);
 
-    private static bool TryWrite<TFrame>(ref QuicWriter writer, in TFrame frame)
+    private static bool TryWrite<TFrame>(ref SpanWriter writer, in TFrame frame)
         where TFrame : struct, IQuicFrame
     {
         if (frame.GetLength() > writer.Remaining)

@@ -27,12 +27,12 @@ internal sealed partial class StreamManager
 {
     private readonly bool _isServer;
     private readonly StreamManagerOptions _options;
-    private readonly Dictionary<ulong, QuicStream> _streams = [];
+    private readonly Dictionary<ulong, StreamRecord> _streams = [];
     private readonly ConnectionFlowControl _flow;
     private readonly Queue<StreamEvent> _events = new();
-    private readonly Queue<QuicStream> _controlQueue = new();
-    private readonly Queue<QuicStream> _retransmitQueue = new();
-    private readonly Queue<QuicStream> _sendQueue = new();
+    private readonly Queue<StreamRecord> _controlQueue = new();
+    private readonly Queue<StreamRecord> _retransmitQueue = new();
+    private readonly Queue<StreamRecord> _sendQueue = new();
 
     // Indexed by stream type (the id's low two bits). For our types: streams opened, the peer's
     // MAX_STREAMS, STREAMS_BLOCKED queued. For the peer's types: streams opened (highest index
@@ -74,7 +74,7 @@ internal sealed partial class StreamManager
         int uni = LocalType(bidirectional: false);
         _streamLimit[bidi] = Math.Max(_streamLimit[bidi], Math.Min(peer.InitialMaxStreamsBidi, QuicFrameReading.MaxStreamCount));
         _streamLimit[uni] = Math.Max(_streamLimit[uni], Math.Min(peer.InitialMaxStreamsUni, QuicFrameReading.MaxStreamCount));
-        foreach (QuicStream stream in _streams.Values)
+        foreach (StreamRecord stream in _streams.Values)
         {
             if (stream.Send is not null)
             {
@@ -119,7 +119,7 @@ internal sealed partial class StreamManager
     /// <exception cref="InvalidOperationException">A receive-only stream, or the stream was already ended.</exception>
     public int Write(long streamId, ReadOnlySpan<byte> data, bool fin)
     {
-        QuicStream stream = GetStream(streamId);
+        StreamRecord stream = GetStream(streamId);
         SendBuffer send = stream.Send
             ?? throw new InvalidOperationException($"Stream {streamId} is the peer's unidirectional stream: it is receive-only.");
         if (stream.SendState.IsReset())
@@ -153,7 +153,7 @@ internal sealed partial class StreamManager
     /// <exception cref="InvalidOperationException">A send-only stream.</exception>
     public int Read(long streamId, Span<byte> destination, out bool finished)
     {
-        QuicStream stream = GetStream(streamId);
+        StreamRecord stream = GetStream(streamId);
         ReceiveBuffer receive = stream.Receive
             ?? throw new InvalidOperationException($"Stream {streamId} is our unidirectional stream: it is send-only.");
         if (stream.ReceiveState.IsReset() || stream.ReceiveAbandoned)
@@ -183,7 +183,7 @@ internal sealed partial class StreamManager
     /// <exception cref="InvalidOperationException">A receive-only stream.</exception>
     public void ResetStream(long streamId, ulong errorCode)
     {
-        QuicStream stream = GetStream(streamId);
+        StreamRecord stream = GetStream(streamId);
         if (stream.Send is null)
         {
             throw new InvalidOperationException($"Stream {streamId} is the peer's unidirectional stream: there is no sending part to reset.");
@@ -204,7 +204,7 @@ internal sealed partial class StreamManager
     /// <exception cref="InvalidOperationException">A send-only stream.</exception>
     public void StopSending(long streamId, ulong errorCode)
     {
-        QuicStream stream = GetStream(streamId);
+        StreamRecord stream = GetStream(streamId);
         ReceiveBuffer receive = stream.Receive
             ?? throw new InvalidOperationException($"Stream {streamId} is our unidirectional stream: there is no receiving part to stop.");
         if (!stream.ReceiveState.IsReceiving() || stream.ReceiveAbandoned)
@@ -229,7 +229,7 @@ internal sealed partial class StreamManager
     {
         while (_events.TryDequeue(out streamEvent))
         {
-            _streams.TryGetValue((ulong)streamEvent.StreamId, out QuicStream? stream);
+            _streams.TryGetValue((ulong)streamEvent.StreamId, out StreamRecord? stream);
             switch (streamEvent.Kind)
             {
                 case StreamEventKind.Readable:
@@ -274,9 +274,9 @@ internal sealed partial class StreamManager
         return false;
     }
 
-    private QuicStream GetStream(long streamId)
+    private StreamRecord GetStream(long streamId)
     {
-        if (streamId < 0 || !_streams.TryGetValue((ulong)streamId, out QuicStream? stream))
+        if (streamId < 0 || !_streams.TryGetValue((ulong)streamId, out StreamRecord? stream))
         {
             throw new ArgumentException($"Stream {streamId} is not open (never opened, or already closed and released).", nameof(streamId));
         }
@@ -309,15 +309,15 @@ internal sealed partial class StreamManager
         return StreamId.IsLocal(id, _isServer) ? _options.InitialMaxStreamDataBidiLocal : _options.InitialMaxStreamDataBidiRemote;
     }
 
-    private QuicStream CreateStream(ulong id)
+    private StreamRecord CreateStream(ulong id)
     {
-        var stream = new QuicStream(id, _isServer, _options.SendBufferCapacity, LocalReceiveWindow(id), PeerInitialMaxStreamData(id));
+        var stream = new StreamRecord(id, _isServer, _options.SendBufferCapacity, LocalReceiveWindow(id), PeerInitialMaxStreamData(id));
         _streams.Add(id, stream);
         return stream;
     }
 
     /// <summary>Forgets a stream whose parts are both terminal; a peer stream returns its MAX_STREAMS credit.</summary>
-    private void TryRelease(QuicStream stream)
+    private void TryRelease(StreamRecord stream)
     {
         if (stream.Released || !stream.IsClosed)
         {
@@ -339,7 +339,7 @@ internal sealed partial class StreamManager
         }
     }
 
-    private void OnConsumed(QuicStream stream, ulong count)
+    private void OnConsumed(StreamRecord stream, ulong count)
     {
         if (_flow.OnConsumed(count))
         {
@@ -360,7 +360,7 @@ internal sealed partial class StreamManager
     }
 
     /// <summary>Drops readable data of a stream we stopped, and completes it once everything arrived.</summary>
-    private void DiscardReceived(QuicStream stream, ReceiveBuffer receive)
+    private void DiscardReceived(StreamRecord stream, ReceiveBuffer receive)
     {
         ulong discarded = receive.DiscardReadable();
         if (discarded > 0)
@@ -375,12 +375,12 @@ internal sealed partial class StreamManager
         }
     }
 
-    private static bool HasReadProgress(QuicStream stream) =>
+    private static bool HasReadProgress(StreamRecord stream) =>
         stream.Receive is { } receive && !stream.ReceiveAbandoned && !stream.ReceiveState.IsReset()
         && stream.ReceiveState != ReceiveStreamState.DataRead
         && (receive.ReadableLength > 0 || receive.IsComplete);
 
-    private void QueueReadable(QuicStream stream)
+    private void QueueReadable(StreamRecord stream)
     {
         if (!stream.ReadableQueued && HasReadProgress(stream))
         {
@@ -389,7 +389,7 @@ internal sealed partial class StreamManager
         }
     }
 
-    private void QueueWritable(QuicStream stream)
+    private void QueueWritable(StreamRecord stream)
     {
         if (!stream.WritableQueued)
         {
@@ -398,10 +398,10 @@ internal sealed partial class StreamManager
         }
     }
 
-    private void QueueEvent(StreamEventKind kind, QuicStream stream, ulong errorCode) =>
+    private void QueueEvent(StreamEventKind kind, StreamRecord stream, ulong errorCode) =>
         _events.Enqueue(new StreamEvent(kind, (long)stream.Id, errorCode));
 
-    private void ResetSendingPart(QuicStream stream, ulong errorCode)
+    private void ResetSendingPart(StreamRecord stream, ulong errorCode)
     {
         SendBuffer send = stream.Send!;
         stream.SendState = SendStreamState.ResetSent;
@@ -414,7 +414,7 @@ internal sealed partial class StreamManager
         EnqueueControl(stream);
     }
 
-    private void EnqueueControl(QuicStream stream)
+    private void EnqueueControl(StreamRecord stream)
     {
         if (!stream.InControlQueue)
         {
@@ -423,7 +423,7 @@ internal sealed partial class StreamManager
         }
     }
 
-    private void EnqueueRetransmit(QuicStream stream)
+    private void EnqueueRetransmit(StreamRecord stream)
     {
         if (!stream.InRetransmitQueue)
         {
@@ -432,7 +432,7 @@ internal sealed partial class StreamManager
         }
     }
 
-    private void EnqueueSendIfReady(QuicStream stream)
+    private void EnqueueSendIfReady(StreamRecord stream)
     {
         if (!stream.InSendQueue && stream.Send is { HasUnsent: true } && !stream.SendState.IsReset())
         {

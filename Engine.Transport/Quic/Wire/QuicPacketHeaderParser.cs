@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire;
 
 /// <summary>
@@ -84,7 +86,7 @@ internal static class QuicPacketHeaderParser
     private static QuicHeaderStatus ParseLong(ReadOnlySpan<byte> datagram, out QuicPacketHeader header)
     {
         header = default;
-        var reader = new QuicReader(datagram);
+        var reader = new SpanReader(datagram);
         reader.TryReadByte(out byte first);
         if (!reader.TryReadUInt32(out uint version) || !reader.TryReadByte(out byte dcidLength))
         {

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire;
 
 /// <summary>
@@ -21,7 +23,7 @@ internal static class QuicPacketHeaderWriter
         int length = 1 + 4 + 1 + destinationConnectionIdLength + 1 + sourceConnectionIdLength + lengthFieldSize + packetNumberLength;
         if (type == QuicPacketType.Initial)
         {
-            length += QuicVarint.GetLength((ulong)tokenLength) + tokenLength;
+            length += VarInt.GetLength((ulong)tokenLength) + tokenLength;
         }
 
         return length;
@@ -33,7 +35,7 @@ internal static class QuicPacketHeaderWriter
     /// number, written in <paramref name="lengthFieldSize"/> bytes. Returns the packet number's offset.
     /// </summary>
     public static int WriteLongHeader(
-        ref QuicWriter writer,
+        ref SpanWriter writer,
         QuicPacketType type,
         uint version,
         scoped ReadOnlySpan<byte> destinationConnectionId,
@@ -72,7 +74,7 @@ internal static class QuicPacketHeaderWriter
 
     /// <summary>Writes a 1-RTT short header; returns the packet number's offset.</summary>
     public static int WriteShortHeader(
-        ref QuicWriter writer,
+        ref SpanWriter writer,
         scoped ReadOnlySpan<byte> destinationConnectionId,
         long packetNumber,
         int packetNumberLength,
@@ -94,7 +96,7 @@ internal static class QuicPacketHeaderWriter
 
     /// <summary>Writes a whole Retry packet; the integrity tag is computed by the crypto layer (RFC 9001 §5.8).</summary>
     public static void WriteRetry(
-        ref QuicWriter writer,
+        ref SpanWriter writer,
         uint version,
         scoped ReadOnlySpan<byte> destinationConnectionId,
         scoped ReadOnlySpan<byte> sourceConnectionId,
@@ -112,7 +114,7 @@ internal static class QuicPacketHeaderWriter
     }
 
     private static void WriteLongHeaderPrefix(
-        ref QuicWriter writer, byte typeAndLowBits, uint version, scoped ReadOnlySpan<byte> destinationConnectionId, scoped ReadOnlySpan<byte> sourceConnectionId)
+        ref SpanWriter writer, byte typeAndLowBits, uint version, scoped ReadOnlySpan<byte> destinationConnectionId, scoped ReadOnlySpan<byte> sourceConnectionId)
     {
         ValidateConnectionId(destinationConnectionId);
         ValidateConnectionId(sourceConnectionId);

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire;
 
 /// <summary>
@@ -33,7 +35,7 @@ internal static class QuicPacketNumber
     }
 
     /// <summary>Writes the low <paramref name="length"/> bytes of <paramref name="packetNumber"/> big-endian.</summary>
-    public static void Write(ref QuicWriter writer, long packetNumber, int length)
+    public static void Write(ref SpanWriter writer, long packetNumber, int length)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, 4);

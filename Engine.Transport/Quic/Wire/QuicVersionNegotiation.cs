@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Engine.Transport.Coding;
 
 namespace Engine.Transport.Quic.Wire;
 
@@ -18,7 +19,7 @@ internal static class QuicVersionNegotiation
     /// packet looks like other QUIC packets.
     /// </summary>
     public static void Write(
-        ref QuicWriter writer,
+        ref SpanWriter writer,
         scoped ReadOnlySpan<byte> destinationConnectionId,
         scoped ReadOnlySpan<byte> sourceConnectionId,
         scoped ReadOnlySpan<uint> supportedVersions,

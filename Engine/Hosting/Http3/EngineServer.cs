@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Engine.Telemetry;
 using Engine.Transport.Http3;
+using Engine.Transport.Io;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -44,10 +45,10 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
         }
 
         int port = BoundPort();
-        QuicServerConnectionOptions quic;
+        QuicServerOptions quic;
         try
         {
-            quic = new QuicServerConnectionOptions { Tls = new TlsServerOptions { Certificate = certificates.Current, ApplicationProtocols = ["h3"] } };
+            quic = new QuicServerOptions { Tls = new TlsServerOptions { Certificate = certificates.Current, ApplicationProtocols = ["h3"] } };
             quic.Validate();
         }
         catch (ArgumentException exception)
@@ -106,7 +107,7 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
             return;
         }
 
-        var quic = new QuicServerConnectionOptions { Tls = new TlsServerOptions { Certificate = current, ApplicationProtocols = ["h3"] } };
+        var quic = new QuicServerOptions { Tls = new TlsServerOptions { Certificate = current, ApplicationProtocols = ["h3"] } };
         foreach (Http3Server server in _servers)
         {
             server.Invoke(() => server.Driver.Endpoint.UpdateServerOptions(quic));

@@ -1,5 +1,6 @@
 using Engine.Telemetry;
 using Engine.Transport.Http3;
+using Engine.Transport.Io;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;

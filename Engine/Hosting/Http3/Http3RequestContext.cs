@@ -1,5 +1,6 @@
 using System.Net;
 using Engine.Transport.Http3;
+using Engine.Transport.Io;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Primitives;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Engine.Transport.Driver;
+using Engine.Transport.Io;
 using Engine.Transport.Quic;
 
 namespace Engine.Tests.Transport.Quic.Interop;

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Engine.Tests.Transport.Quic.Simulation;
-using Engine.Transport.Driver;
+using Engine.Transport.Io;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
@@ -86,11 +86,11 @@ public sealed class Http3InteropTests
             Thread.Sleep(300); // let it bind
 
             using var driver = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
-            var options = new QuicClientConnectionOptions
+            var options = new QuicClientOptions
             {
                 Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [SHA256.HashData(certificate.RawData)] },
             };
-            QuicConnection connection = driver.Invoke((endpoint, now) => endpoint.Connect(options, new IPEndPoint(IPAddress.Loopback, port), now));
+            QuicConnectionCore connection = driver.Invoke((endpoint, now) => endpoint.Connect(options, new IPEndPoint(IPAddress.Loopback, port), now));
             var http = new Http3ClientConnection(connection);
             driver.AfterIteration = (_, now) => http.Process(now);
             Assert.True(driver.WaitUntil(_ => connection.IsHandshakeComplete, TimeSpan.FromSeconds(10)), $"handshake: {connection.CloseInfo}\n{server.Output}");
@@ -122,7 +122,7 @@ public sealed class Http3InteropTests
     private static Http3Server StartServer(Func<Http3Request, Http3Response> handler) =>
         new(
             new IPEndPoint(IPAddress.Loopback, 0),
-            new QuicServerConnectionOptions
+            new QuicServerOptions
             {
                 Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
             },

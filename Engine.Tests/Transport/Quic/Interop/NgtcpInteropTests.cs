@@ -5,7 +5,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Engine.Tests.Transport.Quic.Simulation;
-using Engine.Transport.Driver;
+using Engine.Transport.Io;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
 
@@ -32,7 +32,7 @@ public sealed class NgtcpInteropTests
         using var pump = new UdpEndpointDriver(
             new QuicEndpoint(new QuicEndpointOptions
             {
-                Server = new QuicServerConnectionOptions
+                Server = new QuicServerOptions
                 {
                     Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
                 },
@@ -41,12 +41,12 @@ public sealed class NgtcpInteropTests
         int port = pump.LocalEndPoint.Port;
         using var client = NgtcpProcess.Start("/usr/bin/gtlsclient", $"--timeout=15s --no-quic-dump {extraArguments} 127.0.0.1 {port} https://127.0.0.1:{port}/");
         var observer = new StreamObserver();
-        QuicConnection? connection = null;
+        QuicConnectionCore? connection = null;
 
         bool sawRequest = pump.WaitUntil(
             endpoint =>
             {
-                if (connection is null && endpoint.TryAccept(out QuicConnection accepted))
+                if (connection is null && endpoint.TryAccept(out QuicConnectionCore accepted))
                 {
                     connection = accepted;
                 }
@@ -89,11 +89,11 @@ public sealed class NgtcpInteropTests
             Thread.Sleep(300); // let it bind
 
             using var pump = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
-            var options = new QuicClientConnectionOptions
+            var options = new QuicClientOptions
             {
                 Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [SHA256.HashData(certificate.RawData)] },
             };
-            QuicConnection connection = pump.Invoke((endpoint, now) => endpoint.Connect(options, new IPEndPoint(IPAddress.Loopback, port), now));
+            QuicConnectionCore connection = pump.Invoke((endpoint, now) => endpoint.Connect(options, new IPEndPoint(IPAddress.Loopback, port), now));
             var observer = new StreamObserver();
 
             bool ready = pump.WaitUntil(
@@ -117,7 +117,7 @@ public sealed class NgtcpInteropTests
         }
     }
 
-    private static bool ExtraConditionMet(string extraArguments, QuicConnection connection, StreamObserver observer) =>
+    private static bool ExtraConditionMet(string extraArguments, QuicConnectionCore connection, StreamObserver observer) =>
         extraArguments switch
         {
             // ngtcp2 updated its keys at least once and we followed
@@ -141,7 +141,7 @@ public sealed class NgtcpInteropTests
         private readonly Dictionary<long, List<byte>> _prefixes = [];
         private readonly byte[] _buffer = new byte[65536];
 
-        public void Drain(QuicConnection connection)
+        public void Drain(QuicConnectionCore connection)
         {
             while (connection.TryPollEvent(out QuicConnectionEvent connectionEvent))
             {
@@ -158,7 +158,7 @@ public sealed class NgtcpInteropTests
         public override string ToString() =>
             string.Join(", ", _prefixes.Select(p => $"{p.Key}: {Convert.ToHexString(p.Value.Take(8).ToArray())}"));
 
-        private void Read(QuicConnection connection, long streamId)
+        private void Read(QuicConnectionCore connection, long streamId)
         {
             if (!_prefixes.TryGetValue(streamId, out List<byte>? prefix))
             {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Engine.Tests.Transport.Quic.Simulation;
-using Engine.Transport.Driver;
+using Engine.Transport.Io;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
 
@@ -29,7 +29,7 @@ public sealed class UdpEndpointDriverTests
         using var server = new UdpEndpointDriver(ServerEndpoint(certificate), new IPEndPoint(IPAddress.IPv6Any, 0), segmentationOffload, nonBlockingReceive);
         using var client = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Parse(address), 0), segmentationOffload, nonBlockingReceive);
         var serverAddress = new IPEndPoint(IPAddress.Parse(address), server.LocalEndPoint.Port);
-        QuicConnection connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), serverAddress, now));
+        QuicConnectionCore connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), serverAddress, now));
         Assert.True(client.WaitUntil(_ => connection.IsHandshakeConfirmed, Timeout), $"handshake: {connection.CloseInfo}");
 
         byte[] payload = TransferSimulationTests.RandomBytes(7, 1 << 20);
@@ -73,7 +73,7 @@ public sealed class UdpEndpointDriverTests
         var certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
         using var server = new UdpEndpointDriver(ServerEndpoint(certificate), new IPEndPoint(IPAddress.Loopback, 0));
         using var client = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
-        QuicConnection connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), server.LocalEndPoint, now));
+        QuicConnectionCore connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), server.LocalEndPoint, now));
         Assert.True(client.WaitUntil(_ => connection.IsHandshakeConfirmed, Timeout));
 
         // Capture nothing: fling random, truncated and Initial-shaped garbage from another socket while a transfer runs.
@@ -125,11 +125,11 @@ public sealed class UdpEndpointDriverTests
         var certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
         using var server = new UdpEndpointDriver(ServerEndpoint(certificate), new IPEndPoint(IPAddress.Loopback, 0));
         using var client = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
-        QuicConnection connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), server.LocalEndPoint, now));
+        QuicConnectionCore connection = client.Invoke((endpoint, now) => endpoint.Connect(ClientOptions(certificate), server.LocalEndPoint, now));
         Assert.True(client.WaitUntil(_ => connection.IsHandshakeConfirmed, Timeout));
 
         // The server application reads on the driver's own thread, without allocating.
-        QuicConnection? accepted = null;
+        QuicConnectionCore? accepted = null;
         byte[] sink = new byte[65536];
         long received = 0;
         server.AfterIteration = (endpoint, _) =>
@@ -191,10 +191,10 @@ public sealed class UdpEndpointDriverTests
 
     private static QuicEndpoint ServerEndpoint(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new(new QuicEndpointOptions
     {
-        Server = new QuicServerConnectionOptions { Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] } },
+        Server = new QuicServerOptions { Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] } },
     });
 
-    private static QuicClientConnectionOptions ClientOptions(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new()
+    private static QuicClientOptions ClientOptions(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate) => new()
     {
         Tls = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerCertificateHashes = [SHA256.HashData(certificate.RawData)] },
     };
@@ -203,7 +203,7 @@ public sealed class UdpEndpointDriverTests
     private sealed class ServerSide
     {
         private readonly byte[] _buffer = new byte[65536];
-        private QuicConnection? _connection;
+        private QuicConnectionCore? _connection;
         private bool _finished;
 
         public MemoryStream Received { get; } = new();

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Wire;
@@ -190,7 +191,7 @@ public class LossRecoveryAckTests
     {
         Assert.Equal(TimeSpan.FromMicroseconds(8000), LossRecovery.DecodeAckDelay(1000, 3));
         Assert.Equal(TimeSpan.FromMicroseconds(1000), LossRecovery.DecodeAckDelay(1000, 0));
-        Assert.True(LossRecovery.DecodeAckDelay(QuicVarint.MaxValue, 20) > TimeSpan.FromDays(1000));
+        Assert.True(LossRecovery.DecodeAckDelay(VarInt.MaxValue, 20) > TimeSpan.FromDays(1000));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
@@ -27,11 +28,11 @@ public class ReceivedPacketTrackerTests
     {
         int length = tracker.GetAckFrameLength(now, exponent);
         var buffer = new byte[length + 16];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         tracker.WriteAckFrame(ref writer, now, exponent);
         Assert.Equal(length, writer.Position);
 
-        var reader = new QuicReader(buffer.AsSpan(0, length));
+        var reader = new SpanReader(buffer.AsSpan(0, length));
         Assert.Equal(QuicTransportErrorCode.NoError, AckFrame.TryRead(ref reader, out AckFrame frame));
         Assert.Equal(0, reader.Remaining);
         var ranges = new List<AckRange>();

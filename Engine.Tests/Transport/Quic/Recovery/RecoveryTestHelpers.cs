@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Wire;
@@ -72,9 +73,9 @@ internal static class RecoveryTest
     {
         AckRange[] ranges = rangesDescending.Select(r => new AckRange(r.Smallest, r.Largest)).ToArray();
         var buffer = new byte[AckFrame.GetLength(ranges, ackDelay, null)];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         AckFrame.Write(ref writer, ranges, ackDelay, null);
-        var reader = new QuicReader(buffer);
+        var reader = new SpanReader(buffer);
         Assert.Equal(QuicTransportErrorCode.NoError, AckFrame.TryRead(ref reader, out AckFrame frame));
         return recovery.OnAckReceived(space, frame, exponent, now, owner);
     }

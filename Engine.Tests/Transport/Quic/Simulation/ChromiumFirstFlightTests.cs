@@ -26,7 +26,7 @@ public sealed class ChromiumFirstFlightTests
         TimeSpan now = TimeSpan.FromSeconds(1);
 
         endpoint.HandleDatagram(Chromium, datagrams[0], now);
-        Assert.True(endpoint.TryAccept(out QuicConnection connection));
+        Assert.True(endpoint.TryAccept(out QuicConnectionCore connection));
         Assert.Equal(0, connection.CryptoBytesWritten(QuicPacketSpace.Initial)); // half a ClientHello: nothing to say yet
         endpoint.HandleDatagram(Chromium, datagrams[1], now + TimeSpan.FromMilliseconds(1));
 
@@ -66,7 +66,7 @@ public sealed class ChromiumFirstFlightTests
         TimeSpan now = TimeSpan.FromSeconds(1);
         endpoint.HandleDatagram(Chromium, datagrams[0], now);
         endpoint.HandleDatagram(Chromium, datagrams[1], now);
-        Assert.True(endpoint.TryAccept(out QuicConnection connection));
+        Assert.True(endpoint.TryAccept(out QuicConnectionCore connection));
         int initialBytes = connection.CryptoBytesWritten(QuicPacketSpace.Initial);
         int handshakeBytes = connection.CryptoBytesWritten(QuicPacketSpace.Handshake);
         DrainTransmits(endpoint, now);
@@ -87,7 +87,7 @@ public sealed class ChromiumFirstFlightTests
 
     private static QuicEndpoint CreateServer() => new(new QuicEndpointOptions
     {
-        Server = new QuicServerConnectionOptions
+        Server = new QuicServerOptions
         {
             Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
         },

@@ -1,4 +1,5 @@
 using System.Net;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
@@ -31,14 +32,14 @@ public sealed class ConnectionErrorTests
     {
         using var pair = new QuicTestPair(seed: 800);
         Assert.True(pair.ConnectAndHandshake());
-        QuicConnection client = pair.Client!;
-        QuicConnection server = pair.Server!;
+        QuicConnectionCore client = pair.Client!;
+        QuicConnectionCore server = pair.Server!;
 
         // A second, well-behaved client on the same server endpoint.
         var otherAddress = new IPEndPoint(IPAddress.Parse("10.0.0.3"), 50001);
         using var otherEndpoint = new QuicEndpoint(new QuicEndpointOptions());
         pair.Network.Attach(otherAddress, otherEndpoint);
-        QuicConnection other = otherEndpoint.Connect(pair.ClientOptions, QuicTestPair.ServerAddress, pair.Network.Now);
+        QuicConnectionCore other = otherEndpoint.Connect(pair.ClientOptions, QuicTestPair.ServerAddress, pair.Network.Now);
         Assert.True(pair.Network.RunUntil(() => other.IsHandshakeConfirmed, 10_000));
 
         InjectFromClient(pair, Frames(violation));
@@ -61,7 +62,7 @@ public sealed class ConnectionErrorTests
     [Fact]
     public void HandleDatagram_DatagramWhenRefused_ClosesWithProtocolViolation()
     {
-        var serverTransport = new QuicConnectionOptions { MaxDatagramFrameSize = 0 };
+        var serverTransport = new QuicTransportOptions { MaxDatagramFrameSize = 0 };
         using var pair = new QuicTestPair(seed: 801, transport: null, serverTransport: serverTransport);
         Assert.True(pair.ConnectAndHandshake());
         Assert.Equal(0, pair.Client!.MaxDatagramPayloadSize);
@@ -83,7 +84,7 @@ public sealed class ConnectionErrorTests
     private static byte[] Frames(string violation)
     {
         byte[] buffer = new byte[256];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         switch (violation)
         {
             case "stream-never-opened-by-server":

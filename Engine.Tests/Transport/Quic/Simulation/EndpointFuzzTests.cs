@@ -19,10 +19,10 @@ public sealed class EndpointFuzzTests
         var random = new Random(20261128);
         using var endpoint = new QuicEndpoint(new QuicEndpointOptions
         {
-            Server = new QuicServerConnectionOptions
+            Server = new QuicServerOptions
             {
                 Tls = new TlsServerOptions { Certificate = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10)), ApplicationProtocols = ["h3"] },
-                Transport = new QuicConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5) },
+                Transport = new QuicTransportOptions { IdleTimeout = TimeSpan.FromSeconds(5) },
             },
             MaxConnections = 64,
         });

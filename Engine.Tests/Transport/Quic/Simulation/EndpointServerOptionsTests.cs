@@ -13,7 +13,7 @@ public sealed class EndpointServerOptionsTests
     {
         using X509Certificate2 renewed = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
         using var pair = new QuicTestPair(seed: 3);
-        pair.ServerEndpoint.UpdateServerOptions(new QuicServerConnectionOptions
+        pair.ServerEndpoint.UpdateServerOptions(new QuicServerOptions
         {
             Tls = new TlsServerOptions { Certificate = renewed, ApplicationProtocols = ["h3"] },
         });
@@ -30,7 +30,7 @@ public sealed class EndpointServerOptionsTests
     {
         using X509Certificate2 renewed = QuicTestPair.CreateCertificate(TimeSpan.FromDays(10));
         using var pair = new QuicTestPair(seed: 4);
-        pair.ServerEndpoint.UpdateServerOptions(new QuicServerConnectionOptions
+        pair.ServerEndpoint.UpdateServerOptions(new QuicServerOptions
         {
             Tls = new TlsServerOptions { Certificate = renewed, ApplicationProtocols = ["h3"] },
         });

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
@@ -13,8 +14,8 @@ public sealed class HandshakeSimulationTests
 
         Assert.True(pair.ConnectAndHandshake());
 
-        QuicConnection client = pair.Client!;
-        QuicConnection server = pair.Server!;
+        QuicConnectionCore client = pair.Client!;
+        QuicConnectionCore server = pair.Server!;
         Assert.Equal("h3", client.NegotiatedApplicationProtocol);
         Assert.Equal("h3", server.NegotiatedApplicationProtocol);
         Assert.True(server.IsHandshakeConfirmed);
@@ -23,7 +24,7 @@ public sealed class HandshakeSimulationTests
         Assert.Equal(TlsConstants.X25519, client.Tls.NegotiatedGroup);
 
         // RFC 9001 §4.9: Initial and Handshake keys are gone once the handshake is confirmed.
-        foreach (QuicConnection side in new[] { client, server })
+        foreach (QuicConnectionCore side in new[] { client, server })
         {
             Assert.False(side.HasKeys(QuicPacketSpace.Initial));
             Assert.False(side.HasKeys(QuicPacketSpace.Handshake));
@@ -181,14 +182,14 @@ public sealed class HandshakeSimulationTests
     {
         using var pair = new QuicTestPair(seed: 9);
         pair.ClientToServer = new NetworkConditions { Loss = 1.0 }; // the server never answers
-        QuicConnection client = pair.Connect();
+        QuicConnectionCore client = pair.Connect();
         byte[] initial = [];
         pair.Network.OnSend = (from, datagram) => initial = initial.Length == 0 ? datagram : initial;
         pair.Network.RunFor(TimeSpan.FromMilliseconds(1));
         Assert.Equal(QuicHeaderStatus.Valid, QuicPacketHeaderParser.TryParse(initial, 0, out QuicPacketHeader header));
 
         byte[] negotiation = new byte[QuicVersionNegotiation.GetLength(header.SourceConnectionId.Length, header.DestinationConnectionId.Length, 1)];
-        var writer = new QuicWriter(negotiation);
+        var writer = new SpanWriter(negotiation);
         QuicVersionNegotiation.Write(ref writer, header.SourceConnectionId, header.DestinationConnectionId, [0x1a2a3a4a]);
         pair.Network.Inject(QuicTestPair.ServerAddress, QuicTestPair.ClientAddress, negotiation);
         pair.Network.RunUntil(() => client.IsClosed, 10);
@@ -231,7 +232,7 @@ public sealed class HandshakeSimulationTests
     [Fact]
     public void Connection_Idle_ClosesBothSidesAfterTimeout()
     {
-        var transport = new QuicConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(2) };
+        var transport = new QuicTransportOptions { IdleTimeout = TimeSpan.FromSeconds(2) };
         using var pair = new QuicTestPair(seed: 7, transport);
         Assert.True(pair.ConnectAndHandshake());
         TimeSpan start = pair.Network.Now;
@@ -247,7 +248,7 @@ public sealed class HandshakeSimulationTests
     [Fact]
     public void KeepAlive_IdleButHealthy_StaysOpenThenSilentPeerTimesOut()
     {
-        var transport = new QuicConnectionOptions { IdleTimeout = TimeSpan.FromSeconds(5), KeepAliveInterval = TimeSpan.FromSeconds(1) };
+        var transport = new QuicTransportOptions { IdleTimeout = TimeSpan.FromSeconds(5), KeepAliveInterval = TimeSpan.FromSeconds(1) };
         using var pair = new QuicTestPair(seed: 10, transport);
         Assert.True(pair.ConnectAndHandshake());
 

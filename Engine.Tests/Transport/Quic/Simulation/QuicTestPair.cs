@@ -23,30 +23,30 @@ internal sealed class QuicTestPair : IDisposable
     private readonly List<PendingWrite> _pendingWrites = [];
     private readonly byte[] _readBuffer = new byte[65536];
 
-    public QuicTestPair(int seed, QuicConnectionOptions? transport = null, QuicConnectionOptions? serverTransport = null, int clientConnectionIdLength = 8)
+    public QuicTestPair(int seed, QuicTransportOptions? transport = null, QuicTransportOptions? serverTransport = null, int clientConnectionIdLength = 8)
     {
         Network = new SimulatedNetwork(seed);
         X509Certificate2 certificate = SharedCertificate.Value;
         ServerEndpoint = new QuicEndpoint(new QuicEndpointOptions
         {
-            Server = new QuicServerConnectionOptions
+            Server = new QuicServerOptions
             {
                 Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] },
-                Transport = serverTransport ?? transport ?? new QuicConnectionOptions(),
+                Transport = serverTransport ?? transport ?? new QuicTransportOptions(),
             },
         },
         ServerLog);
         ClientEndpoint = new QuicEndpoint(new QuicEndpointOptions { ConnectionIdLength = clientConnectionIdLength });
         Network.Attach(ServerAddress, ServerEndpoint);
         Network.Attach(ClientAddress, ClientEndpoint);
-        ClientOptions = new QuicClientConnectionOptions
+        ClientOptions = new QuicClientOptions
         {
             Tls = new TlsClientOptions
             {
                 ApplicationProtocols = ["h3"],
                 ServerCertificateHashes = [SHA256.HashData(certificate.RawData)],
             },
-            Transport = transport ?? new QuicConnectionOptions(),
+            Transport = transport ?? new QuicTransportOptions(),
         };
         Network.AfterStep = PumpApplication;
     }
@@ -60,11 +60,11 @@ internal sealed class QuicTestPair : IDisposable
 
     public QuicEndpoint ClientEndpoint { get; }
 
-    public QuicClientConnectionOptions ClientOptions { get; set; }
+    public QuicClientOptions ClientOptions { get; set; }
 
-    public QuicConnection? Client { get; private set; }
+    public QuicConnectionCore? Client { get; private set; }
 
-    public QuicConnection? Server { get; private set; }
+    public QuicConnectionCore? Server { get; private set; }
 
     /// <summary>Every event each side reported, in order.</summary>
     public List<QuicConnectionEvent> ClientEvents { get; } = [];
@@ -106,7 +106,7 @@ internal sealed class QuicTestPair : IDisposable
         return request.CreateSelfSigned(notBefore, notBefore + validity);
     }
 
-    public QuicConnection Connect()
+    public QuicConnectionCore Connect()
     {
         Client = ClientEndpoint.Connect(ClientOptions, ServerAddress, Network.Now);
         return Client;
@@ -120,14 +120,14 @@ internal sealed class QuicTestPair : IDisposable
     }
 
     /// <summary>Queues <paramref name="data"/> on a stream; the pump keeps writing as buffers free, then sends the FIN.</summary>
-    public void QueueWrite(QuicConnection connection, long streamId, byte[] data) =>
+    public void QueueWrite(QuicConnectionCore connection, long streamId, byte[] data) =>
         _pendingWrites.Add(new PendingWrite(connection, streamId, data));
 
     public bool AllWritesAccepted => _pendingWrites.Count == 0;
 
     public void PumpApplication()
     {
-        while (Server is null && ServerEndpoint.TryAccept(out QuicConnection accepted))
+        while (Server is null && ServerEndpoint.TryAccept(out QuicConnectionCore accepted))
         {
             Server = accepted;
         }
@@ -166,7 +166,7 @@ internal sealed class QuicTestPair : IDisposable
         ClientEndpoint.Dispose();
     }
 
-    private void Drain(QuicConnection connection, List<QuicConnectionEvent> events, Dictionary<long, MemoryStream> received, HashSet<long> finished, List<byte[]> datagrams)
+    private void Drain(QuicConnectionCore connection, List<QuicConnectionEvent> events, Dictionary<long, MemoryStream> received, HashSet<long> finished, List<byte[]> datagrams)
     {
         while (connection.TryPollEvent(out QuicConnectionEvent connectionEvent))
         {
@@ -183,7 +183,7 @@ internal sealed class QuicTestPair : IDisposable
         }
     }
 
-    private void ReadAll(QuicConnection connection, long streamId, Dictionary<long, MemoryStream> received, HashSet<long> finished)
+    private void ReadAll(QuicConnectionCore connection, long streamId, Dictionary<long, MemoryStream> received, HashSet<long> finished)
     {
         if (finished.Contains(streamId))
         {
@@ -213,9 +213,9 @@ internal sealed class QuicTestPair : IDisposable
         }
     }
 
-    private sealed class PendingWrite(QuicConnection connection, long streamId, byte[] data)
+    private sealed class PendingWrite(QuicConnectionCore connection, long streamId, byte[] data)
     {
-        public QuicConnection Connection { get; } = connection;
+        public QuicConnectionCore Connection { get; } = connection;
 
         public long StreamId { get; } = streamId;
 

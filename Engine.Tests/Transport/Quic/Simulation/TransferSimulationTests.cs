@@ -113,7 +113,7 @@ public sealed class TransferSimulationTests
     [Fact]
     public void DatagramReceiveQueue_WhenAppDoesNotRead_DropsOldest()
     {
-        var transport = new QuicConnectionOptions { DatagramReceiveQueueCapacity = 4 };
+        var transport = new QuicTransportOptions { DatagramReceiveQueueCapacity = 4 };
         using var pair = new QuicTestPair(seed: 402, transport);
         Assert.True(pair.ConnectAndHandshake());
         pair.Network.AfterStep = null; // the application stops reading

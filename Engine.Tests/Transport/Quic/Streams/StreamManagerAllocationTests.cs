@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Streams;
 using Engine.Transport.Quic.Wire;
@@ -64,7 +65,7 @@ public class StreamManagerAllocationTests
         while (sender.HasDataToSend)
         {
             frames.Clear();
-            var writer = new QuicWriter(packet);
+            var writer = new SpanWriter(packet);
             sender.WriteFrames(ref writer, frames);
             var visitor = new DeliveringVisitor(receiver, counts);
             if (QuicFrameParser.Parse(packet.AsSpan(0, writer.Position), QuicPacketType.OneRtt, ref visitor, out _) != QuicTransportErrorCode.NoError)

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Streams;
 using Engine.Transport.Quic.Wire;
@@ -218,7 +219,7 @@ public class StreamManagerErrorTests
         Assert.Equal(-1, none);
         var frames = new List<SentFrame>();
         var buffer = new byte[100];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         server.WriteFrames(ref writer, frames);
         Assert.Equal([SentFrame.WithValue(SentFrameKind.StreamsBlockedBidi, 2)], frames);
         Assert.Equal(QuicTransportErrorCode.NoError, server.OnMaxStreams(true, 3));
@@ -261,13 +262,13 @@ public class StreamManagerErrorTests
 
         var frames = new List<SentFrame>();
         var buffer = new byte[2];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         pair.Client.WriteFrames(ref writer, frames);
         Assert.Empty(frames);
         Assert.Equal(0, writer.Position);
 
         buffer = new byte[10];
-        writer = new QuicWriter(buffer);
+        writer = new SpanWriter(buffer);
         pair.Client.WriteFrames(ref writer, frames);
         Assert.Equal([new SentFrame(SentFrameKind.Stream, (ulong)id, 0, 7, false)], frames);
         Assert.Equal(10, writer.Position);
@@ -276,7 +277,7 @@ public class StreamManagerErrorTests
     private static List<SentFrame> WriteAll(StreamManager manager, byte[] buffer)
     {
         var frames = new List<SentFrame>();
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         manager.WriteFrames(ref writer, frames);
         return frames;
     }

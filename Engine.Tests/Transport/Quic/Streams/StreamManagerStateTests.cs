@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Streams;
 using Engine.Transport.Quic.Wire;
@@ -68,7 +69,7 @@ public class StreamManagerStateTests
         server.Write(id, new byte[100], fin: false);
         var buffer = new byte[1200];
         var frames = new List<SentFrame>();
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         server.WriteFrames(ref writer, frames);
         server.Write(id, new byte[100], fin: false);
 
@@ -76,7 +77,7 @@ public class StreamManagerStateTests
 
         Assert.Equal([new StreamEvent(StreamEventKind.PeerStopSending, id, 99)], Events(server));
         frames.Clear();
-        writer = new QuicWriter(buffer);
+        writer = new SpanWriter(buffer);
         server.WriteFrames(ref writer, frames);
         Assert.Equal([new SentFrame(SentFrameKind.ResetStream, (ulong)id, 100, 0, false)], frames);
 
@@ -179,7 +180,7 @@ public class StreamManagerStateTests
 
         var frames = new List<SentFrame>();
         var buffer = new byte[100];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         server.WriteFrames(ref writer, frames);
         Assert.Equal([SentFrame.WithValue(SentFrameKind.MaxStreamsUni, 3)], frames);
         Assert.Equal(QuicTransportErrorCode.NoError, server.OnStreamFrame(10, 0, [1], fin: true));

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Streams;
@@ -138,7 +139,7 @@ internal sealed class StreamPair
         while (packets.Count < maxPackets && sender.HasDataToSend)
         {
             var buffer = new byte[PacketSize];
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             var frames = new List<SentFrame>();
             sender.WriteFrames(ref writer, frames);
             if (writer.Position == 0)

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Tests.Transport.Quic.Wire;
@@ -11,7 +12,7 @@ public class QuicPacketHeaderParserTests
     {
         byte[] id = dcid.IsEmpty ? s_dcid : dcid.ToArray();
         var buffer = new byte[200 + payloadLength];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         QuicPacketHeaderWriter.WriteLongHeader(ref writer, type, QuicVersion.V1, id, s_scid, token, 7, 2, payloadLength);
         writer.WriteZeros(payloadLength);
         return writer.Written.ToArray();
@@ -39,7 +40,7 @@ public class QuicPacketHeaderParserTests
     public void TryParse_ZeroLengthSourceConnectionId_IsValid()
     {
         var buffer = new byte[100];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         QuicPacketHeaderWriter.WriteLongHeader(ref writer, QuicPacketType.Initial, QuicVersion.V1, s_dcid, [], [], 1, 1, 20);
         writer.WriteZeros(20);
 
@@ -88,7 +89,7 @@ public class QuicPacketHeaderParserTests
     {
         byte[] tag = [.. Enumerable.Range(100, 16).Select(i => (byte)i)];
         var buffer = new byte[100];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         QuicPacketHeaderWriter.WriteRetry(ref writer, QuicVersion.V1, s_dcid, s_scid, [5, 6, 7], tag);
 
         Assert.Equal(QuicHeaderStatus.Valid, QuicPacketHeaderParser.TryParse(writer.Written, 8, out QuicPacketHeader header));

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Tests.Transport.Quic.Wire;
@@ -15,7 +16,7 @@ public class QuicPacketHeaderWriterTests
         byte[] token = type == QuicPacketType.Initial ? [0xEE] : [];
         int headerLength = QuicPacketHeaderWriter.GetLongHeaderLength(type, dcid.Length, 0, token.Length, 4);
         var buffer = new byte[headerLength + 30];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
 
         int packetNumberOffset = QuicPacketHeaderWriter.WriteLongHeader(ref writer, type, QuicVersion.V1, dcid, [], token, 0x01020304, 4, 30);
         Assert.Equal(headerLength, writer.Position);
@@ -36,7 +37,7 @@ public class QuicPacketHeaderWriterTests
     public void WriteShortHeader_SpinAndKeyPhase_SetTheirBits()
     {
         var buffer = new byte[16];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
 
         int packetNumberOffset = QuicPacketHeaderWriter.WriteShortHeader(ref writer, [7, 7], 0x1234, 2, spinBit: true, keyPhase: true);
 
@@ -51,12 +52,12 @@ public class QuicPacketHeaderWriterTests
 
         Assert.Throws<ArgumentException>(() =>
         {
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             QuicPacketHeaderWriter.WriteLongHeader(ref writer, QuicPacketType.Handshake, QuicVersion.V1, [1], [], [1], 0, 1, 1);
         });
         Assert.Throws<ArgumentException>(() =>
         {
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             QuicPacketHeaderWriter.WriteLongHeader(ref writer, QuicPacketType.Initial, QuicVersion.V1, new byte[21], [], [], 0, 1, 1);
         });
     }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Tests.Transport.Quic.Wire;
@@ -27,7 +28,7 @@ public class QuicPacketNumberTests
             long packetNumber = largestAcked + ahead;
             int length = QuicPacketNumber.GetEncodedLength(packetNumber, largestAcked);
             var buffer = new byte[4];
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             QuicPacketNumber.Write(ref writer, packetNumber, length);
             Assert.True(QuicPacketNumber.TryRead(buffer, length, out uint truncated));
 

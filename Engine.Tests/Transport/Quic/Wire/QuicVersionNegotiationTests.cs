@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Tests.Transport.Quic.Wire;
@@ -11,7 +12,7 @@ public class QuicVersionNegotiationTests
         byte[] scid = [4, 5, 6, 7, 8, 9, 10, 11];
         uint[] versions = [QuicVersion.V1, 0x1A2A3A4A];
         var buffer = new byte[QuicVersionNegotiation.GetLength(dcid.Length, scid.Length, versions.Length)];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
 
         QuicVersionNegotiation.Write(ref writer, dcid, scid, versions, unusedBits: 0x3F);
 

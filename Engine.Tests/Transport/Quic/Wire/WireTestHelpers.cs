@@ -1,12 +1,13 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Tests.Transport.Quic.Wire;
 
-internal delegate QuicTransportErrorCode FrameRead(ref QuicReader reader);
+internal delegate QuicTransportErrorCode FrameRead(ref SpanReader reader);
 
-internal delegate void FrameWrite(ref QuicWriter writer);
+internal delegate void FrameWrite(ref SpanWriter writer);
 
 internal static class WireAssert
 {
@@ -14,7 +15,7 @@ internal static class WireAssert
     public static byte[] Written(int expectedLength, FrameWrite write)
     {
         var buffer = new byte[expectedLength + 32];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         write(ref writer);
         Assert.Equal(expectedLength, writer.Position);
         return buffer[..writer.Position];
@@ -26,7 +27,7 @@ internal static class WireAssert
     {
         int length = frame.GetLength();
         var buffer = new byte[length + 32];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         frame.Write(ref writer);
         Assert.Equal(length, writer.Position);
         return buffer[..length];
@@ -37,7 +38,7 @@ internal static class WireAssert
     {
         for (int length = 0; length < encoded.Length; length++)
         {
-            var reader = new QuicReader(encoded.AsSpan(0, length));
+            var reader = new SpanReader(encoded.AsSpan(0, length));
             QuicTransportErrorCode error = read(ref reader);
             Assert.True(error != QuicTransportErrorCode.NoError, $"A {length}-byte prefix of {Convert.ToHexString(encoded)} was accepted.");
         }
@@ -46,7 +47,7 @@ internal static class WireAssert
     /// <summary>The encoding reads back with no error and consumes every byte.</summary>
     public static void ReadsCompletely(byte[] encoded, FrameRead read)
     {
-        var reader = new QuicReader(encoded);
+        var reader = new SpanReader(encoded);
         Assert.Equal(QuicTransportErrorCode.NoError, read(ref reader));
         Assert.Equal(0, reader.Remaining);
     }
@@ -59,7 +60,7 @@ internal static class WireGen
         Gen.ULong[0, 63],
         Gen.ULong[64, 16_383],
         Gen.ULong[16_384, (1UL << 30) - 1],
-        Gen.ULong[1UL << 30, QuicVarint.MaxValue]);
+        Gen.ULong[1UL << 30, VarInt.MaxValue]);
 
     public static Gen<byte[]> Bytes(int minLength, int maxLength) => Gen.Byte.Array[minLength, maxLength];
 }

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>
@@ -44,7 +46,7 @@ internal readonly ref struct AckFrame : IQuicFrame
     /// FRAME_ENCODING_ERROR when truncated or when a range reaches below packet number 0
     /// (RFC 9000 §19.3.1).
     /// </summary>
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out AckFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out AckFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.Ack, QuicFrameType.AckEcn, out ulong type)
@@ -101,12 +103,12 @@ internal readonly ref struct AckFrame : IQuicFrame
     }
 
     public int GetLength() =>
-        1 + QuicVarint.GetLength(LargestAcknowledged) + QuicVarint.GetLength(AckDelay)
-        + QuicVarint.GetLength(AdditionalRangeCount) + QuicVarint.GetLength(FirstAckRange)
+        1 + VarInt.GetLength(LargestAcknowledged) + VarInt.GetLength(AckDelay)
+        + VarInt.GetLength(AdditionalRangeCount) + VarInt.GetLength(FirstAckRange)
         + EncodedAdditionalRanges.Length + (EcnCounts?.GetLength() ?? 0);
 
     /// <summary>Writes the frame as it was read (ranges copied in their encoded form).</summary>
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         writer.WriteByte((byte)(EcnCounts is null ? QuicFrameType.Ack : QuicFrameType.AckEcn));
         writer.WriteVarint(LargestAcknowledged);
@@ -122,12 +124,12 @@ internal readonly ref struct AckFrame : IQuicFrame
     {
         ValidateRanges(rangesDescending);
         AckRange first = rangesDescending[0];
-        int length = 1 + QuicVarint.GetLength(first.Largest) + QuicVarint.GetLength(ackDelay)
-            + QuicVarint.GetLength((ulong)(rangesDescending.Length - 1)) + QuicVarint.GetLength(first.Largest - first.Smallest);
+        int length = 1 + VarInt.GetLength(first.Largest) + VarInt.GetLength(ackDelay)
+            + VarInt.GetLength((ulong)(rangesDescending.Length - 1)) + VarInt.GetLength(first.Largest - first.Smallest);
         for (int i = 1; i < rangesDescending.Length; i++)
         {
-            length += QuicVarint.GetLength(rangesDescending[i - 1].Smallest - rangesDescending[i].Largest - 2)
-                + QuicVarint.GetLength(rangesDescending[i].Largest - rangesDescending[i].Smallest);
+            length += VarInt.GetLength(rangesDescending[i - 1].Smallest - rangesDescending[i].Largest - 2)
+                + VarInt.GetLength(rangesDescending[i].Largest - rangesDescending[i].Smallest);
         }
 
         return length + (ecnCounts?.GetLength() ?? 0);
@@ -137,7 +139,7 @@ internal readonly ref struct AckFrame : IQuicFrame
     /// Writes an ACK frame for <paramref name="rangesDescending"/>: at least one range, largest first,
     /// each separated from the next by at least one missing packet.
     /// </summary>
-    public static void Write(ref QuicWriter writer, scoped ReadOnlySpan<AckRange> rangesDescending, ulong ackDelay, EcnCounts? ecnCounts)
+    public static void Write(ref SpanWriter writer, scoped ReadOnlySpan<AckRange> rangesDescending, ulong ackDelay, EcnCounts? ecnCounts)
     {
         ValidateRanges(rangesDescending);
         AckRange first = rangesDescending[0];
@@ -155,7 +157,7 @@ internal readonly ref struct AckFrame : IQuicFrame
         WriteEcn(ref writer, ecnCounts);
     }
 
-    private static void WriteEcn(ref QuicWriter writer, EcnCounts? ecnCounts)
+    private static void WriteEcn(ref SpanWriter writer, EcnCounts? ecnCounts)
     {
         if (ecnCounts is { } ecn)
         {
@@ -175,7 +177,7 @@ internal readonly ref struct AckFrame : IQuicFrame
         for (int i = 0; i < rangesDescending.Length; i++)
         {
             AckRange range = rangesDescending[i];
-            if (range.Smallest > range.Largest || range.Largest > QuicVarint.MaxValue)
+            if (range.Smallest > range.Largest || range.Largest > VarInt.MaxValue)
             {
                 throw new ArgumentException($"Range {i} ({range.Smallest}..{range.Largest}) is inverted or too large.", nameof(rangesDescending));
             }

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>An inclusive range of acknowledged packet numbers.</summary>
@@ -9,7 +11,7 @@ internal readonly record struct AckRange(ulong Smallest, ulong Largest)
 /// <summary>ECN counts of an ACK frame of type 0x03 (RFC 9000 §19.3.2).</summary>
 internal readonly record struct EcnCounts(ulong Ect0, ulong Ect1, ulong EcnCe)
 {
-    public int GetLength() => QuicVarint.GetLength(Ect0) + QuicVarint.GetLength(Ect1) + QuicVarint.GetLength(EcnCe);
+    public int GetLength() => VarInt.GetLength(Ect0) + VarInt.GetLength(Ect1) + VarInt.GetLength(EcnCe);
 }
 
 /// <summary>
@@ -18,7 +20,7 @@ internal readonly record struct EcnCounts(ulong Ect0, ulong Ect1, ulong EcnCe)
 /// </summary>
 internal ref struct AckRangeEnumerator
 {
-    private QuicReader _gapsAndLengths;
+    private SpanReader _gapsAndLengths;
     private readonly ulong _largestAcknowledged;
     private readonly ulong _firstAckRange;
     private ulong _rangesLeft;
@@ -29,7 +31,7 @@ internal ref struct AckRangeEnumerator
         _largestAcknowledged = largestAcknowledged;
         _firstAckRange = firstAckRange;
         _rangesLeft = additionalRangeCount;
-        _gapsAndLengths = new QuicReader(encodedRanges);
+        _gapsAndLengths = new SpanReader(encodedRanges);
         _started = false;
         Current = default;
     }

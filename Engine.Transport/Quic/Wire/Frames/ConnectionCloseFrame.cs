@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>
@@ -33,7 +35,7 @@ internal readonly ref struct ConnectionCloseFrame : IQuicFrame
 
     public ReadOnlySpan<byte> ReasonPhrase { get; }
 
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out ConnectionCloseFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out ConnectionCloseFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(
@@ -57,11 +59,11 @@ internal readonly ref struct ConnectionCloseFrame : IQuicFrame
     }
 
     public int GetLength() =>
-        1 + QuicVarint.GetLength(ErrorCode)
-        + (IsApplicationError ? 0 : QuicVarint.GetLength(FrameType))
-        + QuicVarint.GetLength((ulong)ReasonPhrase.Length) + ReasonPhrase.Length;
+        1 + VarInt.GetLength(ErrorCode)
+        + (IsApplicationError ? 0 : VarInt.GetLength(FrameType))
+        + VarInt.GetLength((ulong)ReasonPhrase.Length) + ReasonPhrase.Length;
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         writer.WriteByte((byte)(IsApplicationError ? QuicFrameType.ConnectionCloseApplication : QuicFrameType.ConnectionCloseTransport));
         writer.WriteVarint(ErrorCode);

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>
@@ -17,7 +19,7 @@ internal readonly ref struct CryptoFrame : IQuicFrame
     public ReadOnlySpan<byte> Data { get; }
 
     /// <summary>Fails with FRAME_ENCODING_ERROR when truncated or when offset + length exceeds 2^62 − 1.</summary>
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out CryptoFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out CryptoFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.Crypto)
@@ -35,11 +37,11 @@ internal readonly ref struct CryptoFrame : IQuicFrame
 
     /// <summary>Bytes a CRYPTO frame takes before its data.</summary>
     public static int GetHeaderLength(ulong offset, int dataLength) =>
-        1 + QuicVarint.GetLength(offset) + QuicVarint.GetLength((ulong)dataLength);
+        1 + VarInt.GetLength(offset) + VarInt.GetLength((ulong)dataLength);
 
     public int GetLength() => GetHeaderLength(Offset, Data.Length) + Data.Length;
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         writer.WriteByte((byte)QuicFrameType.Crypto);
         writer.WriteVarint(Offset);

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>
@@ -16,7 +18,7 @@ internal readonly ref struct DatagramFrame : IQuicFrame
 
     public bool HasLength { get; }
 
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out DatagramFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out DatagramFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.Datagram, QuicFrameType.DatagramWithLength, out ulong type))
@@ -44,11 +46,11 @@ internal readonly ref struct DatagramFrame : IQuicFrame
 
     /// <summary>Bytes a DATAGRAM frame takes before its data.</summary>
     public static int GetHeaderLength(int dataLength, bool hasLength) =>
-        1 + (hasLength ? QuicVarint.GetLength((ulong)dataLength) : 0);
+        1 + (hasLength ? VarInt.GetLength((ulong)dataLength) : 0);
 
     public int GetLength() => GetHeaderLength(Data.Length, HasLength) + Data.Length;
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         writer.WriteByte((byte)(HasLength ? QuicFrameType.DatagramWithLength : QuicFrameType.Datagram));
         if (HasLength)

@@ -1,9 +1,11 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>HANDSHAKE_DONE (type 0x1e, RFC 9000 §19.20): the server confirms the handshake; no fields.</summary>
 internal readonly record struct HandshakeDoneFrame : IQuicFrame
 {
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out HandshakeDoneFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out HandshakeDoneFrame frame)
     {
         frame = default;
         return QuicFrameReading.TryReadType(ref reader, QuicFrameType.HandshakeDone)
@@ -13,5 +15,5 @@ internal readonly record struct HandshakeDoneFrame : IQuicFrame
 
     public int GetLength() => 1;
 
-    public void Write(ref QuicWriter writer) => writer.WriteByte((byte)QuicFrameType.HandshakeDone);
+    public void Write(ref SpanWriter writer) => writer.WriteByte((byte)QuicFrameType.HandshakeDone);
 }

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>
@@ -9,5 +11,5 @@ internal interface IQuicFrame
     /// <summary>Bytes <see cref="Write"/> will produce.</summary>
     int GetLength();
 
-    void Write(ref QuicWriter writer);
+    void Write(ref SpanWriter writer);
 }

@@ -1,9 +1,11 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>MAX_DATA (type 0x10, RFC 9000 §19.9): connection-level flow control credit.</summary>
 internal readonly record struct MaxDataFrame(ulong MaximumData) : IQuicFrame
 {
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out MaxDataFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out MaxDataFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.MaxData)
@@ -16,9 +18,9 @@ internal readonly record struct MaxDataFrame(ulong MaximumData) : IQuicFrame
         return QuicTransportErrorCode.NoError;
     }
 
-    public int GetLength() => 1 + QuicVarint.GetLength(MaximumData);
+    public int GetLength() => 1 + VarInt.GetLength(MaximumData);
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         writer.WriteByte((byte)QuicFrameType.MaxData);
         writer.WriteVarint(MaximumData);

@@ -1,9 +1,11 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>MAX_STREAM_DATA (type 0x11, RFC 9000 §19.10): stream-level flow control credit.</summary>
 internal readonly record struct MaxStreamDataFrame(ulong StreamId, ulong MaximumStreamData) : IQuicFrame
 {
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out MaxStreamDataFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out MaxStreamDataFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.MaxStreamData)
@@ -17,9 +19,9 @@ internal readonly record struct MaxStreamDataFrame(ulong StreamId, ulong Maximum
         return QuicTransportErrorCode.NoError;
     }
 
-    public int GetLength() => 1 + QuicVarint.GetLength(StreamId) + QuicVarint.GetLength(MaximumStreamData);
+    public int GetLength() => 1 + VarInt.GetLength(StreamId) + VarInt.GetLength(MaximumStreamData);
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         writer.WriteByte((byte)QuicFrameType.MaxStreamData);
         writer.WriteVarint(StreamId);

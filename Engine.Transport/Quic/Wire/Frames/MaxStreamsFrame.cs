@@ -1,10 +1,12 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>MAX_STREAMS (types 0x12 bidirectional, 0x13 unidirectional, RFC 9000 §19.11): the cumulative number of streams the peer may open.</summary>
 internal readonly record struct MaxStreamsFrame(bool Bidirectional, ulong MaximumStreams) : IQuicFrame
 {
     /// <summary>Stream counts above 2^60 are a FRAME_ENCODING_ERROR: stream IDs could not express them.</summary>
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out MaxStreamsFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out MaxStreamsFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.MaxStreamsBidirectional, QuicFrameType.MaxStreamsUnidirectional, out ulong type)
@@ -18,9 +20,9 @@ internal readonly record struct MaxStreamsFrame(bool Bidirectional, ulong Maximu
         return QuicTransportErrorCode.NoError;
     }
 
-    public int GetLength() => 1 + QuicVarint.GetLength(MaximumStreams);
+    public int GetLength() => 1 + VarInt.GetLength(MaximumStreams);
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         if (MaximumStreams > QuicFrameReading.MaxStreamCount)
         {

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>
@@ -29,7 +31,7 @@ internal readonly ref struct NewConnectionIdFrame : IQuicFrame
     /// FRAME_ENCODING_ERROR when truncated, when the ID is empty or longer than 20 bytes, or when
     /// Retire Prior To exceeds the sequence number.
     /// </summary>
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out NewConnectionIdFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out NewConnectionIdFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.NewConnectionId)
@@ -49,10 +51,10 @@ internal readonly ref struct NewConnectionIdFrame : IQuicFrame
     }
 
     public int GetLength() =>
-        1 + QuicVarint.GetLength(SequenceNumber) + QuicVarint.GetLength(RetirePriorTo)
+        1 + VarInt.GetLength(SequenceNumber) + VarInt.GetLength(RetirePriorTo)
         + 1 + ConnectionId.Length + StatelessResetTokenLength;
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         if (ConnectionId.Length is 0 or > QuicVersion.MaxConnectionIdLength)
         {

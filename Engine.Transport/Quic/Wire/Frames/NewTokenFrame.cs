@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>
@@ -11,7 +13,7 @@ internal readonly ref struct NewTokenFrame : IQuicFrame
     public ReadOnlySpan<byte> Token { get; }
 
     /// <summary>An empty token is a FRAME_ENCODING_ERROR.</summary>
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out NewTokenFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out NewTokenFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.NewToken)
@@ -26,9 +28,9 @@ internal readonly ref struct NewTokenFrame : IQuicFrame
         return QuicTransportErrorCode.NoError;
     }
 
-    public int GetLength() => 1 + QuicVarint.GetLength((ulong)Token.Length) + Token.Length;
+    public int GetLength() => 1 + VarInt.GetLength((ulong)Token.Length) + Token.Length;
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         if (Token.IsEmpty)
         {

@@ -1,9 +1,11 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>A run of PADDING bytes (type 0x00, RFC 9000 §19.1), read as one frame of <see cref="Length"/> bytes.</summary>
 internal readonly record struct PaddingFrame(int Length) : IQuicFrame
 {
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out PaddingFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out PaddingFrame frame)
     {
         ReadOnlySpan<byte> rest = reader.RemainingSpan;
         int zeros = rest.IndexOfAnyExcept((byte)0);
@@ -19,5 +21,5 @@ internal readonly record struct PaddingFrame(int Length) : IQuicFrame
 
     public int GetLength() => Length;
 
-    public void Write(ref QuicWriter writer) => writer.WriteZeros(Length);
+    public void Write(ref SpanWriter writer) => writer.WriteZeros(Length);
 }

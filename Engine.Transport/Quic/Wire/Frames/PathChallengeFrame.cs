@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Engine.Transport.Coding;
 
 namespace Engine.Transport.Quic.Wire.Frames;
 
@@ -7,7 +8,7 @@ internal readonly record struct PathChallengeFrame(ulong Data) : IQuicFrame
 {
     public const int DataLength = 8;
 
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out PathChallengeFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out PathChallengeFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.PathChallenge)
@@ -22,7 +23,7 @@ internal readonly record struct PathChallengeFrame(ulong Data) : IQuicFrame
 
     public int GetLength() => 1 + DataLength;
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         writer.WriteByte((byte)QuicFrameType.PathChallenge);
         writer.WriteUInt32((uint)(Data >> 32));

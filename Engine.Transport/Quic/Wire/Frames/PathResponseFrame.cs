@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Engine.Transport.Coding;
 
 namespace Engine.Transport.Quic.Wire.Frames;
 
@@ -7,7 +8,7 @@ internal readonly record struct PathResponseFrame(ulong Data) : IQuicFrame
 {
     public const int DataLength = 8;
 
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out PathResponseFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out PathResponseFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.PathResponse)
@@ -22,7 +23,7 @@ internal readonly record struct PathResponseFrame(ulong Data) : IQuicFrame
 
     public int GetLength() => 1 + DataLength;
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         writer.WriteByte((byte)QuicFrameType.PathResponse);
         writer.WriteUInt32((uint)(Data >> 32));

@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>What a parsed payload means for acknowledgment and recovery, or where it failed.</summary>
@@ -33,7 +35,7 @@ internal static class QuicFrameParser
             return QuicTransportErrorCode.ProtocolViolation;
         }
 
-        var reader = new QuicReader(payload);
+        var reader = new SpanReader(payload);
         bool ackEliciting = false;
         bool inFlight = false;
         bool probingOnly = true;
@@ -47,7 +49,7 @@ internal static class QuicFrameParser
             if (first >= 0x40)
             {
                 // Every defined type fits one byte, so a longer type is unknown or over-long.
-                bool complete = QuicVarint.TryRead(payload[frameStart..], out frameType, out _);
+                bool complete = VarInt.TryRead(payload[frameStart..], out frameType, out _);
                 error = complete && QuicFrameTable.IsKnown(frameType)
                     ? QuicTransportErrorCode.ProtocolViolation
                     : QuicTransportErrorCode.FrameEncodingError;
@@ -80,7 +82,7 @@ internal static class QuicFrameParser
         return QuicTransportErrorCode.NoError;
     }
 
-    private static QuicTransportErrorCode ReadAndVisit<TVisitor>(byte frameType, ref QuicReader reader, ref TVisitor visitor)
+    private static QuicTransportErrorCode ReadAndVisit<TVisitor>(byte frameType, ref SpanReader reader, ref TVisitor visitor)
         where TVisitor : IQuicFrameVisitor, allows ref struct
     {
         QuicTransportErrorCode error;

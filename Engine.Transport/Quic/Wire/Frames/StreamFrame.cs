@@ -1,3 +1,5 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>
@@ -32,7 +34,7 @@ internal readonly ref struct StreamFrame : IQuicFrame
     public bool HasLength { get; }
 
     /// <summary>Fails with FRAME_ENCODING_ERROR when truncated or when offset + length exceeds 2^62 − 1.</summary>
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out StreamFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out StreamFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.Stream, QuicFrameType.StreamLast, out ulong type)
@@ -72,13 +74,13 @@ internal readonly ref struct StreamFrame : IQuicFrame
 
     /// <summary>Bytes a STREAM frame takes before its data (the offset is omitted when 0).</summary>
     public static int GetHeaderLength(ulong streamId, ulong offset, int dataLength, bool hasLength) =>
-        1 + QuicVarint.GetLength(streamId)
-        + (offset != 0 ? QuicVarint.GetLength(offset) : 0)
-        + (hasLength ? QuicVarint.GetLength((ulong)dataLength) : 0);
+        1 + VarInt.GetLength(streamId)
+        + (offset != 0 ? VarInt.GetLength(offset) : 0)
+        + (hasLength ? VarInt.GetLength((ulong)dataLength) : 0);
 
     public int GetLength() => GetHeaderLength(StreamId, Offset, Data.Length, HasLength) + Data.Length;
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         if (!QuicFrameReading.IsEndWithinLimit(Offset, Data.Length))
         {

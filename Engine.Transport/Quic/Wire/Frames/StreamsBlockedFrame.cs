@@ -1,10 +1,12 @@
+using Engine.Transport.Coding;
+
 namespace Engine.Transport.Quic.Wire.Frames;
 
 /// <summary>STREAMS_BLOCKED (types 0x16 bidirectional, 0x17 unidirectional, RFC 9000 §19.14): the sender wants to open more streams than allowed.</summary>
 internal readonly record struct StreamsBlockedFrame(bool Bidirectional, ulong MaximumStreams) : IQuicFrame
 {
     /// <summary>Stream counts above 2^60 are a FRAME_ENCODING_ERROR: stream IDs could not express them.</summary>
-    public static QuicTransportErrorCode TryRead(ref QuicReader reader, out StreamsBlockedFrame frame)
+    public static QuicTransportErrorCode TryRead(ref SpanReader reader, out StreamsBlockedFrame frame)
     {
         frame = default;
         if (!QuicFrameReading.TryReadType(ref reader, QuicFrameType.StreamsBlockedBidirectional, QuicFrameType.StreamsBlockedUnidirectional, out ulong type)
@@ -18,9 +20,9 @@ internal readonly record struct StreamsBlockedFrame(bool Bidirectional, ulong Ma
         return QuicTransportErrorCode.NoError;
     }
 
-    public int GetLength() => 1 + QuicVarint.GetLength(MaximumStreams);
+    public int GetLength() => 1 + VarInt.GetLength(MaximumStreams);
 
-    public void Write(ref QuicWriter writer)
+    public void Write(ref SpanWriter writer)
     {
         if (MaximumStreams > QuicFrameReading.MaxStreamCount)
         {

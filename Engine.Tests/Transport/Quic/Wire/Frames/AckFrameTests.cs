@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -8,7 +9,7 @@ public class AckFrameTests
 {
     // Ranges built downward from a random largest: random lengths and gaps of at least one packet.
     private static readonly Gen<AckRange[]> s_ranges =
-        Gen.Select(Gen.ULong[1000, QuicVarint.MaxValue], Gen.Select(Gen.ULong[0, 300], Gen.ULong[0, 300]).Array[0, 30], Gen.ULong[0, 50])
+        Gen.Select(Gen.ULong[1000, VarInt.MaxValue], Gen.Select(Gen.ULong[0, 300], Gen.ULong[0, 300]).Array[0, 30], Gen.ULong[0, 50])
             .Select((largest, gapsAndLengths, firstLength) =>
             {
                 var ranges = new List<AckRange> { new(largest - firstLength, largest) };
@@ -38,11 +39,11 @@ public class AckFrameTests
         {
             int length = AckFrame.GetLength(ranges, ackDelay, ecn);
             var buffer = new byte[length];
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             AckFrame.Write(ref writer, ranges, ackDelay, ecn);
             Assert.Equal(length, writer.Position);
 
-            var reader = new QuicReader(buffer);
+            var reader = new SpanReader(buffer);
             Assert.Equal(QuicTransportErrorCode.NoError, AckFrame.TryRead(ref reader, out AckFrame frame));
             Assert.Equal(0, reader.Remaining);
             Assert.Equal(ranges[0].Largest, frame.LargestAcknowledged);
@@ -64,7 +65,7 @@ public class AckFrameTests
     {
         // Largest 100, delay 5, one extra range, first range 2 (98..100), gap 1 length 3: 92..95.
         byte[] encoded = [0x03, 0x40, 0x64, 0x05, 0x01, 0x02, 0x01, 0x03, 0x01, 0x02, 0x03];
-        var reader = new QuicReader(encoded);
+        var reader = new SpanReader(encoded);
 
         Assert.Equal(QuicTransportErrorCode.NoError, AckFrame.TryRead(ref reader, out AckFrame frame));
 
@@ -84,7 +85,7 @@ public class AckFrameTests
     [InlineData(new byte[] { 0x02, 0x0a, 0x00, 0x3f, 0x01, 0x00, 0x00 })] // more ranges than bytes
     public void TryRead_RangeBelowZeroOrTooMany_ReturnsFrameEncodingError(byte[] encoded)
     {
-        var reader = new QuicReader(encoded);
+        var reader = new SpanReader(encoded);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, AckFrame.TryRead(ref reader, out _));
     }
@@ -94,10 +95,10 @@ public class AckFrameTests
     {
         AckRange[] ranges = [new(90, 100), new(50, 80), new(0, 10)];
         var buffer = new byte[AckFrame.GetLength(ranges, 25, new EcnCounts(1, 2, 3))];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         AckFrame.Write(ref writer, ranges, 25, new EcnCounts(1, 2, 3));
 
-        WireAssert.AllTruncationsRejected(buffer, (ref QuicReader r) => AckFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(buffer, (ref SpanReader r) => AckFrame.TryRead(ref r, out _));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text;
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -16,7 +17,7 @@ public class ConnectionCloseFrameTests
             byte[] encoded = WireAssert.Encode(frame);
 
             Assert.Equal(application ? 0x1d : 0x1c, encoded[0]);
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, ConnectionCloseFrame.TryRead(ref reader, out ConnectionCloseFrame read));
             Assert.Equal(application, read.IsApplicationError);
             Assert.Equal(code, read.ErrorCode);
@@ -42,7 +43,7 @@ public class ConnectionCloseFrameTests
         var transport = ConnectionCloseFrame.ForTransportError(QuicTransportErrorCode.FlowControlError, 0x08, "too much"u8);
         var application = ConnectionCloseFrame.ForApplicationError(0x10f, "bye"u8);
 
-        WireAssert.AllTruncationsRejected(WireAssert.Encode(transport), (ref QuicReader r) => ConnectionCloseFrame.TryRead(ref r, out _));
-        WireAssert.AllTruncationsRejected(WireAssert.Encode(application), (ref QuicReader r) => ConnectionCloseFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(WireAssert.Encode(transport), (ref SpanReader r) => ConnectionCloseFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(WireAssert.Encode(application), (ref SpanReader r) => ConnectionCloseFrame.TryRead(ref r, out _));
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -14,7 +15,7 @@ public class CryptoFrameTests
             var frame = new CryptoFrame(offset, data);
             byte[] encoded = WireAssert.Encode(frame);
 
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, CryptoFrame.TryRead(ref reader, out CryptoFrame read));
             Assert.Equal(offset, read.Offset);
             Assert.Equal(data, read.Data.ToArray());
@@ -26,7 +27,7 @@ public class CryptoFrameTests
     public void TryRead_Data_ReferencesTheInputWithoutCopying()
     {
         byte[] encoded = WireAssert.Encode(new CryptoFrame(0, [1, 2, 3, 4]));
-        var reader = new QuicReader(encoded);
+        var reader = new SpanReader(encoded);
 
         CryptoFrame.TryRead(ref reader, out CryptoFrame frame);
 
@@ -37,12 +38,12 @@ public class CryptoFrameTests
     public void TryRead_OffsetPlusLengthBeyond2Pow62_ReturnsFrameEncodingError()
     {
         var buffer = new byte[32];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         writer.WriteByte(0x06);
-        writer.WriteVarint(QuicVarint.MaxValue - 1);
+        writer.WriteVarint(VarInt.MaxValue - 1);
         writer.WriteVarint(2);
         writer.WriteBytes([7, 7]);
-        var reader = new QuicReader(writer.Written);
+        var reader = new SpanReader(writer.Written);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, CryptoFrame.TryRead(ref reader, out _));
     }
@@ -53,6 +54,6 @@ public class CryptoFrameTests
         var frame = new CryptoFrame(1000, [1, 2, 3, 4, 5]);
         byte[] encoded = WireAssert.Encode(frame);
 
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => CryptoFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => CryptoFrame.TryRead(ref r, out _));
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -15,7 +16,7 @@ public class DatagramFrameTests
             byte[] encoded = WireAssert.Encode(frame);
 
             Assert.Equal(hasLength ? 0x31 : 0x30, encoded[0]);
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, DatagramFrame.TryRead(ref reader, out DatagramFrame read));
             Assert.Equal(data, read.Data.ToArray());
             Assert.Equal(hasLength, read.HasLength);
@@ -27,7 +28,7 @@ public class DatagramFrameTests
     [Fact]
     public void TryRead_WithoutLength_TakesTheRestOfThePacket()
     {
-        var reader = new QuicReader([0x30, 1, 2, 3]);
+        var reader = new SpanReader([0x30, 1, 2, 3]);
 
         Assert.Equal(QuicTransportErrorCode.NoError, DatagramFrame.TryRead(ref reader, out DatagramFrame frame));
 
@@ -40,6 +41,6 @@ public class DatagramFrameTests
         var frame = new DatagramFrame([1, 2, 3, 4], hasLength: true);
         byte[] encoded = WireAssert.Encode(frame);
 
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => DatagramFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => DatagramFrame.TryRead(ref r, out _));
     }
 }

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -13,14 +14,14 @@ public class HandshakeDoneFrameTests
         byte[] encoded = WireAssert.Encode(frame);
 
         Assert.Equal(Convert.FromHexString("1E"), encoded);
-        WireAssert.ReadsCompletely(encoded, (ref QuicReader r) => HandshakeDoneFrame.TryRead(ref r, out _));
+        WireAssert.ReadsCompletely(encoded, (ref SpanReader r) => HandshakeDoneFrame.TryRead(ref r, out _));
     }
 
     [Fact]
     public void TryRead_EmptyOrOtherType_ReturnsFrameEncodingError()
     {
-        WireAssert.AllTruncationsRejected([0x1E], (ref QuicReader r) => HandshakeDoneFrame.TryRead(ref r, out _));
-        var reader = new QuicReader([0x00]);
+        WireAssert.AllTruncationsRejected([0x1E], (ref SpanReader r) => HandshakeDoneFrame.TryRead(ref r, out _));
+        var reader = new SpanReader([0x00]);
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, HandshakeDoneFrame.TryRead(ref reader, out _));
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -17,7 +18,7 @@ public class NewConnectionIdFrameTests
             var frame = new NewConnectionIdFrame(sequence, retirePriorTo, id, token);
             byte[] encoded = WireAssert.Encode(frame);
 
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, NewConnectionIdFrame.TryRead(ref reader, out NewConnectionIdFrame read));
             Assert.Equal(sequence, read.SequenceNumber);
             Assert.Equal(retirePriorTo, read.RetirePriorTo);
@@ -33,7 +34,7 @@ public class NewConnectionIdFrameTests
     public void TryRead_ConnectionIdLengthZeroOrAbove20_ReturnsFrameEncodingError(int length)
     {
         byte[] encoded = [0x18, 0x01, 0x00, (byte)length, .. new byte[length], .. s_token];
-        var reader = new QuicReader(encoded);
+        var reader = new SpanReader(encoded);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, NewConnectionIdFrame.TryRead(ref reader, out _));
     }
@@ -42,7 +43,7 @@ public class NewConnectionIdFrameTests
     public void TryRead_RetirePriorToAboveSequence_ReturnsFrameEncodingError()
     {
         byte[] encoded = [0x18, 0x01, 0x02, 0x01, 0xCC, .. s_token];
-        var reader = new QuicReader(encoded);
+        var reader = new SpanReader(encoded);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, NewConnectionIdFrame.TryRead(ref reader, out _));
     }
@@ -53,6 +54,6 @@ public class NewConnectionIdFrameTests
         var frame = new NewConnectionIdFrame(3, 1, [1, 2, 3, 4, 5, 6, 7, 8], s_token);
         byte[] encoded = WireAssert.Encode(frame);
 
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => NewConnectionIdFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => NewConnectionIdFrame.TryRead(ref r, out _));
     }
 }

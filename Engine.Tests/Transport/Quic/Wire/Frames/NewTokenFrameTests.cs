@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -14,7 +15,7 @@ public class NewTokenFrameTests
             var frame = new NewTokenFrame(token);
             byte[] encoded = WireAssert.Encode(frame);
 
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, NewTokenFrame.TryRead(ref reader, out NewTokenFrame read));
             Assert.Equal(token, read.Token.ToArray());
             Assert.True(read.Token.Overlaps(encoded));
@@ -24,7 +25,7 @@ public class NewTokenFrameTests
     [Fact]
     public void TryRead_EmptyToken_ReturnsFrameEncodingError()
     {
-        var reader = new QuicReader([0x07, 0x00]);
+        var reader = new SpanReader([0x07, 0x00]);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, NewTokenFrame.TryRead(ref reader, out _));
     }
@@ -35,6 +36,6 @@ public class NewTokenFrameTests
         var frame = new NewTokenFrame([9, 8, 7]);
         byte[] encoded = WireAssert.Encode(frame);
 
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => NewTokenFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => NewTokenFrame.TryRead(ref r, out _));
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -15,7 +16,7 @@ public class PaddingFrameTests
             byte[] encoded = WireAssert.Encode(frame);
 
             Assert.All(encoded, b => Assert.Equal(0, b));
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, PaddingFrame.TryRead(ref reader, out PaddingFrame read));
             Assert.Equal(frame, read);
         });
@@ -24,7 +25,7 @@ public class PaddingFrameTests
     [Fact]
     public void TryRead_ZerosThenPing_StopsAtThePing()
     {
-        var reader = new QuicReader([0x00, 0x00, 0x00, 0x01]);
+        var reader = new SpanReader([0x00, 0x00, 0x00, 0x01]);
 
         Assert.Equal(QuicTransportErrorCode.NoError, PaddingFrame.TryRead(ref reader, out PaddingFrame frame));
 
@@ -35,8 +36,8 @@ public class PaddingFrameTests
     [Fact]
     public void TryRead_EmptyOrNonZero_ReturnsFrameEncodingError()
     {
-        var empty = new QuicReader([]);
-        var ping = new QuicReader([0x01]);
+        var empty = new SpanReader([]);
+        var ping = new SpanReader([0x01]);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, PaddingFrame.TryRead(ref empty, out _));
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, PaddingFrame.TryRead(ref ping, out _));

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -14,7 +15,7 @@ public class PathChallengeFrameTests
             var frame = new PathChallengeFrame(data);
             byte[] encoded = WireAssert.Encode(frame);
 
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, PathChallengeFrame.TryRead(ref reader, out PathChallengeFrame read));
             Assert.Equal(frame, read);
             Assert.Equal(0, reader.Remaining);
@@ -36,6 +37,6 @@ public class PathChallengeFrameTests
     {
         byte[] encoded = WireAssert.Encode(new PathChallengeFrame(42));
 
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => PathChallengeFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => PathChallengeFrame.TryRead(ref r, out _));
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -14,7 +15,7 @@ public class PathResponseFrameTests
             var frame = new PathResponseFrame(data);
             byte[] encoded = WireAssert.Encode(frame);
 
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, PathResponseFrame.TryRead(ref reader, out PathResponseFrame read));
             Assert.Equal(frame, read);
             Assert.Equal(0, reader.Remaining);
@@ -36,6 +37,6 @@ public class PathResponseFrameTests
     {
         byte[] encoded = WireAssert.Encode(new PathResponseFrame(42));
 
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => PathResponseFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => PathResponseFrame.TryRead(ref r, out _));
     }
 }

@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -13,14 +14,14 @@ public class PingFrameTests
         byte[] encoded = WireAssert.Encode(frame);
 
         Assert.Equal(Convert.FromHexString("01"), encoded);
-        WireAssert.ReadsCompletely(encoded, (ref QuicReader r) => PingFrame.TryRead(ref r, out _));
+        WireAssert.ReadsCompletely(encoded, (ref SpanReader r) => PingFrame.TryRead(ref r, out _));
     }
 
     [Fact]
     public void TryRead_EmptyOrOtherType_ReturnsFrameEncodingError()
     {
-        WireAssert.AllTruncationsRejected([0x01], (ref QuicReader r) => PingFrame.TryRead(ref r, out _));
-        var reader = new QuicReader([0x00]);
+        WireAssert.AllTruncationsRejected([0x01], (ref SpanReader r) => PingFrame.TryRead(ref r, out _));
+        var reader = new SpanReader([0x00]);
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, PingFrame.TryRead(ref reader, out _));
     }
 }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -14,7 +15,7 @@ public class RetireConnectionIdFrameTests
             var frame = new RetireConnectionIdFrame(value);
             byte[] encoded = WireAssert.Encode(frame);
 
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, RetireConnectionIdFrame.TryRead(ref reader, out RetireConnectionIdFrame read));
             Assert.Equal(frame, read);
             Assert.Equal(0, reader.Remaining);
@@ -28,13 +29,13 @@ public class RetireConnectionIdFrameTests
         byte[] encoded = WireAssert.Encode(frame);
 
         Assert.Equal(0x19, encoded[0]);
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => RetireConnectionIdFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => RetireConnectionIdFrame.TryRead(ref r, out _));
     }
 
     [Fact]
     public void TryRead_OtherFrameType_ReturnsFrameEncodingError()
     {
-        var reader = new QuicReader([0x01, 0x00, 0x00, 0x00]);
+        var reader = new SpanReader([0x01, 0x00, 0x00, 0x00]);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, RetireConnectionIdFrame.TryRead(ref reader, out _));
     }

@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -9,13 +10,13 @@ public class StreamFrameTests
     [Fact]
     public void Write_RandomFields_ReadsBackEqualAndLengthMatches()
     {
-        var offsets = Gen.OneOf(Gen.Const(0UL), Gen.ULong[1, QuicVarint.MaxValue - 2000]);
+        var offsets = Gen.OneOf(Gen.Const(0UL), Gen.ULong[1, VarInt.MaxValue - 2000]);
         Gen.Select(WireGen.Varint, offsets, WireGen.Bytes(0, 1200), Gen.Bool, Gen.Bool).Sample((streamId, offset, data, fin, hasLength) =>
         {
             var frame = new StreamFrame(streamId, offset, data, fin, hasLength);
             byte[] encoded = WireAssert.Encode(frame);
 
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, StreamFrame.TryRead(ref reader, out StreamFrame read));
             Assert.Equal(streamId, read.StreamId);
             Assert.Equal(offset, read.Offset);
@@ -45,13 +46,13 @@ public class StreamFrameTests
     public void TryRead_OffsetPlusLengthBeyond2Pow62_ReturnsFrameEncodingError()
     {
         var buffer = new byte[32];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
         writer.WriteByte(0x0e);
         writer.WriteVarint(0);
-        writer.WriteVarint(QuicVarint.MaxValue);
+        writer.WriteVarint(VarInt.MaxValue);
         writer.WriteVarint(1);
         writer.WriteByte(0xAA);
-        var reader = new QuicReader(writer.Written);
+        var reader = new SpanReader(writer.Written);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, StreamFrame.TryRead(ref reader, out _));
     }
@@ -59,10 +60,10 @@ public class StreamFrameTests
     [Fact]
     public void TryRead_OffsetAtLimitWithNoData_IsAccepted()
     {
-        var frame = new StreamFrame(0, QuicVarint.MaxValue, [], fin: true);
+        var frame = new StreamFrame(0, VarInt.MaxValue, [], fin: true);
         byte[] encoded = WireAssert.Encode(frame);
 
-        WireAssert.ReadsCompletely(encoded, (ref QuicReader r) => StreamFrame.TryRead(ref r, out _));
+        WireAssert.ReadsCompletely(encoded, (ref SpanReader r) => StreamFrame.TryRead(ref r, out _));
     }
 
     [Fact]
@@ -71,6 +72,6 @@ public class StreamFrameTests
         var frame = new StreamFrame(8, 70_000, [1, 2, 3], fin: true);
         byte[] encoded = WireAssert.Encode(frame);
 
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => StreamFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => StreamFrame.TryRead(ref r, out _));
     }
 }

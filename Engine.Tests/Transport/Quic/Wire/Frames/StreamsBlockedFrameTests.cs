@@ -1,4 +1,5 @@
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -15,7 +16,7 @@ public class StreamsBlockedFrameTests
             byte[] encoded = WireAssert.Encode(frame);
 
             Assert.Equal(bidirectional ? 0x16 : 0x17, encoded[0]);
-            var reader = new QuicReader(encoded);
+            var reader = new SpanReader(encoded);
             Assert.Equal(QuicTransportErrorCode.NoError, StreamsBlockedFrame.TryRead(ref reader, out StreamsBlockedFrame read));
             Assert.Equal(frame, read);
             Assert.Equal(0, reader.Remaining);
@@ -27,8 +28,8 @@ public class StreamsBlockedFrameTests
     {
         byte[] encoded = new byte[9];
         encoded[0] = 0x16;
-        QuicVarint.Write(encoded.AsSpan(1), (1UL << 60) + 1);
-        var reader = new QuicReader(encoded);
+        VarInt.Write(encoded.AsSpan(1), (1UL << 60) + 1);
+        var reader = new SpanReader(encoded);
 
         Assert.Equal(QuicTransportErrorCode.FrameEncodingError, StreamsBlockedFrame.TryRead(ref reader, out _));
     }
@@ -41,7 +42,7 @@ public class StreamsBlockedFrameTests
 
         Assert.Throws<InvalidOperationException>(() =>
         {
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             frame.Write(ref writer);
         });
     }
@@ -52,6 +53,6 @@ public class StreamsBlockedFrameTests
         var frame = new StreamsBlockedFrame(false, 100_000);
         byte[] encoded = WireAssert.Encode(frame);
 
-        WireAssert.AllTruncationsRejected(encoded, (ref QuicReader r) => StreamsBlockedFrame.TryRead(ref r, out _));
+        WireAssert.AllTruncationsRejected(encoded, (ref SpanReader r) => StreamsBlockedFrame.TryRead(ref r, out _));
     }
 }

@@ -1,14 +1,16 @@
+using Engine.Tests.Transport.Quic.Wire;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
-namespace Engine.Tests.Transport.Quic.Wire;
+namespace Engine.Tests.Transport.Coding;
 
-public class QuicWriterTests
+public class SpanWriterTests
 {
     [Fact]
     public void Write_MixedFields_ProducesBigEndianBytes()
     {
         var buffer = new byte[16];
-        var writer = new QuicWriter(buffer);
+        var writer = new SpanWriter(buffer);
 
         writer.WriteByte(0xAB);
         writer.WriteUInt16(0x0102);
@@ -30,7 +32,7 @@ public class QuicWriterTests
 
         var error = Assert.Throws<InvalidOperationException>(() =>
         {
-            var writer = new QuicWriter(buffer);
+            var writer = new SpanWriter(buffer);
             writer.WriteUInt16(1);
             writer.WriteUInt32(2);
         });
@@ -43,7 +45,7 @@ public class QuicWriterTests
     public void WriteVarint_OutOfSpace_Throws() =>
         Assert.Throws<InvalidOperationException>(() =>
         {
-            var writer = new QuicWriter(new byte[1]);
+            var writer = new SpanWriter(new byte[1]);
             writer.WriteVarint(16_384);
         });
 }

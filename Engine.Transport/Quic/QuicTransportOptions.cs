@@ -8,7 +8,7 @@ namespace Engine.Transport.Quic;
 /// 1200-byte datagrams (the QUIC minimum, safe on every path), DATAGRAM frames up to 65536
 /// bytes accepted, 64-slot datagram queues that drop the oldest when full.
 /// </summary>
-internal sealed record QuicConnectionOptions
+internal sealed record QuicTransportOptions
 {
     /// <summary>Close after this long without receiving anything; the peer's smaller value wins. Zero disables.</summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
@@ -112,11 +112,11 @@ internal sealed record QuicConnectionOptions
 }
 
 /// <summary>A server connection's settings: TLS (certificate, ALPN) plus transport.</summary>
-internal sealed record QuicServerConnectionOptions
+internal sealed record QuicServerOptions
 {
     public required TlsServerOptions Tls { get; init; }
 
-    public QuicConnectionOptions Transport { get; init; } = new();
+    public QuicTransportOptions Transport { get; init; } = new();
 
     public void Validate()
     {
@@ -132,11 +132,11 @@ internal sealed record QuicServerConnectionOptions
 }
 
 /// <summary>A client connection's settings: TLS (server name, ALPN, trust) plus transport.</summary>
-internal sealed record QuicClientConnectionOptions
+internal sealed record QuicClientOptions
 {
     public required TlsClientOptions Tls { get; init; }
 
-    public QuicConnectionOptions Transport { get; init; } = new();
+    public QuicTransportOptions Transport { get; init; } = new();
 
     public void Validate()
     {

@@ -1,9 +1,11 @@
+using Engine.Tests.Transport.Quic.Wire;
 using CsCheck;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
-namespace Engine.Tests.Transport.Quic.Wire;
+namespace Engine.Tests.Transport.Coding;
 
-public class QuicVarintTests
+public class VarIntTests
 {
     // RFC 9000 Appendix A.1 / §16 sample encodings.
     [Theory]
@@ -15,7 +17,7 @@ public class QuicVarintTests
     {
         byte[] encoded = Convert.FromHexString(hex);
 
-        Assert.True(QuicVarint.TryRead(encoded, out ulong value, out int consumed));
+        Assert.True(VarInt.TryRead(encoded, out ulong value, out int consumed));
 
         Assert.Equal(expected, value);
         Assert.Equal(encoded.Length, consumed);
@@ -30,10 +32,10 @@ public class QuicVarintTests
     {
         var buffer = new byte[8];
 
-        int written = QuicVarint.Write(buffer, value);
+        int written = VarInt.Write(buffer, value);
 
         Assert.Equal(hex, Convert.ToHexString(buffer, 0, written));
-        Assert.Equal(written, QuicVarint.GetLength(value));
+        Assert.Equal(written, VarInt.GetLength(value));
     }
 
     [Theory]
@@ -42,7 +44,7 @@ public class QuicVarintTests
     [InlineData("C000000000000025")]
     public void TryRead_NonMinimalEncoding_IsAccepted(string hex)
     {
-        Assert.True(QuicVarint.TryRead(Convert.FromHexString(hex), out ulong value, out int consumed));
+        Assert.True(VarInt.TryRead(Convert.FromHexString(hex), out ulong value, out int consumed));
 
         Assert.Equal(37UL, value);
         Assert.Equal(hex.Length / 2, consumed);
@@ -56,28 +58,28 @@ public class QuicVarintTests
     [InlineData(16_384UL, 4)]
     [InlineData((1UL << 30) - 1, 4)]
     [InlineData(1UL << 30, 8)]
-    [InlineData(QuicVarint.MaxValue, 8)]
+    [InlineData(VarInt.MaxValue, 8)]
     public void GetLength_Boundaries_ReturnTheShortestLength(ulong value, int expected) =>
-        Assert.Equal(expected, QuicVarint.GetLength(value));
+        Assert.Equal(expected, VarInt.GetLength(value));
 
     [Fact]
     public void GetLengthAndWrite_Above2Pow62_Throw()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => QuicVarint.GetLength(QuicVarint.MaxValue + 1));
-        Assert.Throws<ArgumentOutOfRangeException>(() => QuicVarint.Write(new byte[8], ulong.MaxValue));
+        Assert.Throws<ArgumentOutOfRangeException>(() => VarInt.GetLength(VarInt.MaxValue + 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => VarInt.Write(new byte[8], ulong.MaxValue));
     }
 
     [Fact]
     public void WriteWithLength_ValueTooLargeForLength_Throws() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => QuicVarint.WriteWithLength(new byte[8], 64, 1));
+        Assert.Throws<ArgumentOutOfRangeException>(() => VarInt.WriteWithLength(new byte[8], 64, 1));
 
     [Fact]
     public void TryRead_Truncated_ReturnsFalse()
     {
-        Assert.False(QuicVarint.TryRead([], out _, out _));
-        Assert.False(QuicVarint.TryRead([0x40], out _, out _));
-        Assert.False(QuicVarint.TryRead([0x80, 0, 0], out _, out _));
-        Assert.False(QuicVarint.TryRead([0xC0, 0, 0, 0, 0, 0, 0], out _, out _));
+        Assert.False(VarInt.TryRead([], out _, out _));
+        Assert.False(VarInt.TryRead([0x40], out _, out _));
+        Assert.False(VarInt.TryRead([0x80, 0, 0], out _, out _));
+        Assert.False(VarInt.TryRead([0xC0, 0, 0, 0, 0, 0, 0], out _, out _));
     }
 
     [Fact]
@@ -86,15 +88,15 @@ public class QuicVarintTests
         Gen.Select(WireGen.Varint, Gen.Int[0, 3]).Sample((value, lengthChoice) =>
         {
             var buffer = new byte[8];
-            int written = QuicVarint.Write(buffer, value);
-            Assert.True(QuicVarint.TryRead(buffer, out ulong read, out int consumed));
+            int written = VarInt.Write(buffer, value);
+            Assert.True(VarInt.TryRead(buffer, out ulong read, out int consumed));
             Assert.Equal(value, read);
             Assert.Equal(written, consumed);
 
             // Any length at least the minimal one decodes to the same value.
             int length = Math.Max(1 << lengthChoice, written);
-            QuicVarint.WriteWithLength(buffer, value, length);
-            Assert.True(QuicVarint.TryRead(buffer, out read, out consumed));
+            VarInt.WriteWithLength(buffer, value, length);
+            Assert.True(VarInt.TryRead(buffer, out read, out consumed));
             Assert.Equal(value, read);
             Assert.Equal(length, consumed);
         });

@@ -1,18 +1,18 @@
 using System.Buffers.Binary;
 using System.Runtime.CompilerServices;
 
-namespace Engine.Transport.Quic.Wire;
+namespace Engine.Transport.Coding;
 
 /// <summary>
 /// A forward-only, allocation-free cursor over received bytes. Every read is a Try: on failure
 /// the position is unchanged and the caller reports a protocol error instead of throwing.
 /// </summary>
-internal ref struct QuicReader
+internal ref struct SpanReader
 {
     private readonly ReadOnlySpan<byte> _buffer;
     private int _position;
 
-    public QuicReader(ReadOnlySpan<byte> buffer)
+    public SpanReader(ReadOnlySpan<byte> buffer)
     {
         _buffer = buffer;
         _position = 0;
@@ -33,7 +33,7 @@ internal ref struct QuicReader
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryReadVarint(out ulong value)
     {
-        if (!QuicVarint.TryRead(_buffer[_position..], out value, out int consumed))
+        if (!VarInt.TryRead(_buffer[_position..], out value, out int consumed))
         {
             return false;
         }

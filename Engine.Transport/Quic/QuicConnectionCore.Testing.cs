@@ -1,9 +1,10 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     /// <summary>
     /// Seals arbitrary frame bytes into one packet of <paramref name="spaceId"/> with this
@@ -22,7 +23,7 @@ internal sealed partial class QuicConnection
         long packetNumber = _recovery.NextPacketNumber(spaceId);
         const int packetNumberLength = 4;
         int payloadLength = Math.Max(frames.Length, 4);
-        var writer = new QuicWriter(destination);
+        var writer = new SpanWriter(destination);
         int packetNumberOffset = spaceId == QuicPacketSpace.ApplicationData
             ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packetNumber, packetNumberLength, keyPhase: _keyPhase)
             : QuicPacketHeaderWriter.WriteLongHeader(

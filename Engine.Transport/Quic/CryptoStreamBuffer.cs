@@ -1,6 +1,6 @@
 using Engine.Transport.Quic.Wire;
 
-namespace Engine.Transport.Tls;
+namespace Engine.Transport.Quic;
 
 /// <summary>
 /// Reassembles one packet space's crypto stream from CRYPTO frames (RFC 9000 §19.6, §7.5):

@@ -5,9 +5,9 @@ namespace Engine.Transport.Quic.Streams;
 /// buffers, the flow-control limits in each direction, and flags for queued frames and events
 /// (each kind at most once, so queues stay bounded by the number of streams).
 /// </summary>
-internal sealed class QuicStream
+internal sealed class StreamRecord
 {
-    public QuicStream(ulong id, bool isServer, int sendCapacity, ulong receiveWindow, ulong peerMaxStreamData)
+    public StreamRecord(ulong id, bool isServer, int sendCapacity, ulong receiveWindow, ulong peerMaxStreamData)
     {
         Id = id;
         if (StreamId.CanSend(id, isServer))

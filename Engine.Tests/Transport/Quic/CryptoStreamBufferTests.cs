@@ -1,8 +1,9 @@
 using CsCheck;
+using Engine.Transport.Quic;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
-namespace Engine.Tests.Transport.Tls;
+namespace Engine.Tests.Transport.Quic;
 
 public class CryptoStreamBufferTests
 {

@@ -1,6 +1,6 @@
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     /// <summary>
     /// The endpoint that schedules this connection, told whenever an application command may have

@@ -2,13 +2,13 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace Engine.Transport.Quic.Wire;
+namespace Engine.Transport.Coding;
 
 /// <summary>
 /// QUIC variable-length integers (RFC 9000 §16): the two high bits of the first byte give the
 /// length (1, 2, 4 or 8 bytes), the remaining bits hold the value big-endian.
 /// </summary>
-internal static class QuicVarint
+internal static class VarInt
 {
     /// <summary>The largest encodable value, 2^62 − 1.</summary>
     public const ulong MaxValue = (1UL << 62) - 1;

@@ -5,7 +5,7 @@ using Engine.Transport.Tls;
 
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     /// <summary>Exponent we use to encode ACK Delay (the RFC default).</summary>
     private const int AckDelayExponent = 3;

@@ -5,7 +5,7 @@ using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     /// <summary>
     /// Processes one received UDP payload (possibly several coalesced packets). Never throws for

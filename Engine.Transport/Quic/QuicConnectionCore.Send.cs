@@ -1,3 +1,4 @@
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Wire;
@@ -5,7 +6,7 @@ using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     private const int TagLength = QuicCipherSuites.TagLength;
 
@@ -161,7 +162,7 @@ internal sealed partial class QuicConnection
 
         List<SentFrame> frames = _frameScratch;
         frames.Clear();
-        var writer = new QuicWriter(room.Slice(headerLength, maxPayload));
+        var writer = new SpanWriter(room.Slice(headerLength, maxPayload));
         bool ackEliciting = false;
         bool haveAck = space.Received.HasRanges && (ackDue || wantsData || probe || closing);
         int ackLength = haveAck ? space.Received.GetAckFrameLength(now, AckDelayExponent) : 0;
@@ -231,7 +232,7 @@ internal sealed partial class QuicConnection
         return true;
     }
 
-    private static void WriteAck(PacketSpaceState space, ref QuicWriter writer, List<SentFrame> frames, TimeSpan now)
+    private static void WriteAck(PacketSpaceState space, ref SpanWriter writer, List<SentFrame> frames, TimeSpan now)
     {
         space.Received.WriteAckFrame(ref writer, now, AckDelayExponent);
         frames.Add(SentFrame.WithValue(SentFrameKind.Ack, (ulong)space.Received.LargestAcknowledgedInLastAck));
@@ -253,7 +254,7 @@ internal sealed partial class QuicConnection
     }
 
     /// <summary>Writes CRYPTO, control, DATAGRAM and STREAM frames, leaving <paramref name="ackReserve"/> bytes for an ACK (datagrams may use it: they cannot be split).</summary>
-    private bool WriteAckElicitingFrames(PacketSpaceState space, ref QuicWriter writer, List<SentFrame> frames, bool congestionBlocked, int ackReserve)
+    private bool WriteAckElicitingFrames(PacketSpaceState space, ref SpanWriter writer, List<SentFrame> frames, bool congestionBlocked, int ackReserve)
     {
         int start = writer.Position;
         while (writer.Remaining - ackReserve > 8 && space.CryptoSend.TryTakeChunk(writer.Remaining - ackReserve - 8, out ulong offset, out ReadOnlySpan<byte> data))
@@ -289,7 +290,7 @@ internal sealed partial class QuicConnection
             int streamRoom = writer.Remaining - ackReserve;
             if (streamRoom > 0)
             {
-                var streamWriter = new QuicWriter(writer.Buffer.Slice(writer.Position, streamRoom));
+                var streamWriter = new SpanWriter(writer.Buffer.Slice(writer.Position, streamRoom));
                 _streams.WriteFrames(ref streamWriter, frames);
                 writer.Advance(streamWriter.Position);
             }
@@ -298,7 +299,7 @@ internal sealed partial class QuicConnection
         return writer.Position > start;
     }
 
-    private void WriteDatagramFrames(ref QuicWriter writer, List<SentFrame> frames)
+    private void WriteDatagramFrames(ref SpanWriter writer, List<SentFrame> frames)
     {
         while (_datagramsToSend.TryPeek(out ReadOnlySpan<byte> payload))
         {
@@ -323,7 +324,7 @@ internal sealed partial class QuicConnection
     private void SealPacket(Span<byte> datagram, ref PendingPacket packet, TimeSpan now)
     {
         Span<byte> bytes = datagram.Slice(packet.Start, packet.Length);
-        var writer = new QuicWriter(bytes);
+        var writer = new SpanWriter(bytes);
         int packetNumberOffset = packet.Space == QuicPacketSpace.ApplicationData
             ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packet.PacketNumber, packet.PacketNumberLength, keyPhase: _keyPhase)
             : QuicPacketHeaderWriter.WriteLongHeader(

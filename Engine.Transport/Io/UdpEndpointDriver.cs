@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Engine.Transport.Quic;
 
-namespace Engine.Transport.Driver;
+namespace Engine.Transport.Io;
 
 /// <summary>
 /// Runs a sans-IO <see cref="QuicEndpoint"/> on a UDP socket: one dedicated thread waits for a

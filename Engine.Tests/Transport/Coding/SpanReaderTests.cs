@@ -1,13 +1,15 @@
+using Engine.Tests.Transport.Quic.Wire;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 
-namespace Engine.Tests.Transport.Quic.Wire;
+namespace Engine.Tests.Transport.Coding;
 
-public class QuicReaderTests
+public class SpanReaderTests
 {
     [Fact]
     public void TryReadFixedWidths_BigEndian_ReadInOrder()
     {
-        var reader = new QuicReader(Convert.FromHexString("AB0102030405060708090A25"));
+        var reader = new SpanReader(Convert.FromHexString("AB0102030405060708090A25"));
 
         Assert.True(reader.TryReadByte(out byte b));
         Assert.True(reader.TryReadUInt16(out ushort u16));
@@ -29,14 +31,14 @@ public class QuicReaderTests
     [Fact]
     public void TryRead_NotEnoughBytes_ReturnsFalseAndKeepsPosition()
     {
-        var reader = new QuicReader([0x01, 0x02]);
+        var reader = new SpanReader([0x01, 0x02]);
 
         Assert.False(reader.TryReadUInt24(out _));
         Assert.False(reader.TryReadUInt32(out _));
         Assert.False(reader.TryReadBytes(3, out _));
         Assert.False(reader.TryReadBytes(-1, out _));
         Assert.False(reader.TryReadBytes(ulong.MaxValue, out _));
-        Assert.False(new QuicReader([0x40]).TryReadVarint(out _));
+        Assert.False(new SpanReader([0x40]).TryReadVarint(out _));
 
         Assert.Equal(0, reader.Position);
         Assert.True(reader.TryReadUInt16(out _));
@@ -48,7 +50,7 @@ public class QuicReaderTests
     public void TryReadBytes_ReturnsASliceOfTheInput()
     {
         byte[] input = [1, 2, 3, 4];
-        var reader = new QuicReader(input);
+        var reader = new SpanReader(input);
 
         reader.TryReadBytes(2, out ReadOnlySpan<byte> slice);
 

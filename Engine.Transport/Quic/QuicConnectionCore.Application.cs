@@ -3,7 +3,7 @@ using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     /// <summary>
     /// Largest datagram payload <see cref="TrySendDatagram"/> accepts now: what fits one packet

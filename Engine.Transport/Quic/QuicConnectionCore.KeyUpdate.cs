@@ -2,7 +2,7 @@ using Engine.Transport.Quic.Crypto;
 
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     private bool _keyPhase;
     private PacketProtection? _previousReadKeys;

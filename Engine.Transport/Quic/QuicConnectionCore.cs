@@ -16,12 +16,12 @@ namespace Engine.Transport.Quic;
 /// reports what happened. No socket, thread, timer or clock inside: <c>now</c> is whatever the
 /// driver's clock says (a virtual one in tests). Not thread-safe: one driver owns it.
 /// </summary>
-internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
+internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
 {
     /// <summary>Smallest datagram carrying a client Initial (RFC 9000 §14.1).</summary>
     public const int MinInitialDatagramSize = 1200;
 
-    private readonly QuicConnectionOptions _options;
+    private readonly QuicTransportOptions _options;
     private readonly TlsHandshake _tls;
     private readonly PacketSpaceState[] _spaces;
     private readonly LossRecovery _recovery;
@@ -35,9 +35,9 @@ internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
     private ConnectionState _state = ConnectionState.Handshaking;
     private bool _datagramEventPending;
 
-    private QuicConnection(
+    private QuicConnectionCore(
         bool isServer,
-        QuicConnectionOptions options,
+        QuicTransportOptions options,
         IPEndPoint remoteAddress,
         byte[] localConnectionId,
         byte[] remoteConnectionId,
@@ -125,8 +125,8 @@ internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
     public QuicConnectionStatistics Statistics { get; } = new();
 
     /// <summary>Creates the server side of a connection for a client's first Initial packet.</summary>
-    public static QuicConnection CreateServer(
-        QuicServerConnectionOptions options,
+    public static QuicConnectionCore CreateServer(
+        QuicServerOptions options,
         IPEndPoint remoteAddress,
         ReadOnlySpan<byte> originalDestinationConnectionId,
         ReadOnlySpan<byte> clientSourceConnectionId,
@@ -136,7 +136,7 @@ internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         byte[] local = localConnectionId ?? RandomNumberGenerator.GetBytes(options.Transport.ConnectionIdLength);
-        return new QuicConnection(
+        return new QuicConnectionCore(
             isServer: true,
             options.Transport,
             remoteAddress,
@@ -148,13 +148,13 @@ internal sealed partial class QuicConnection : IDisposable, ISentFrameOwner
     }
 
     /// <summary>Creates a client connection; its first Initial is ready from <see cref="PollTransmit"/>.</summary>
-    public static QuicConnection CreateClient(QuicClientConnectionOptions options, IPEndPoint remoteAddress, TimeSpan now)
+    public static QuicConnectionCore CreateClient(QuicClientOptions options, IPEndPoint remoteAddress, TimeSpan now)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         byte[] local = RandomNumberGenerator.GetBytes(options.Transport.ConnectionIdLength);
         byte[] initialDestination = RandomNumberGenerator.GetBytes(8);
-        var connection = new QuicConnection(
+        var connection = new QuicConnectionCore(
             isServer: false,
             options.Transport,
             remoteAddress,

@@ -2,19 +2,19 @@ using System.Buffers.Binary;
 using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 
-namespace Engine.Transport.Quic.Wire;
+namespace Engine.Transport.Coding;
 
 /// <summary>
 /// A forward-only, allocation-free cursor that fills a caller's buffer. Running out of space is
 /// a caller bug (sizes are computed with GetLength first), so it throws
 /// <see cref="InvalidOperationException"/> naming how much was needed.
 /// </summary>
-internal ref struct QuicWriter
+internal ref struct SpanWriter
 {
     private readonly Span<byte> _buffer;
     private int _position;
 
-    public QuicWriter(Span<byte> buffer)
+    public SpanWriter(Span<byte> buffer)
     {
         _buffer = buffer;
         _position = 0;
@@ -35,9 +35,9 @@ internal ref struct QuicWriter
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void WriteVarint(ulong value)
     {
-        int length = QuicVarint.GetLength(value);
+        int length = VarInt.GetLength(value);
         EnsureSpace(length);
-        QuicVarint.WriteWithLength(_buffer[_position..], value, length);
+        VarInt.WriteWithLength(_buffer[_position..], value, length);
         _position += length;
     }
 
@@ -45,7 +45,7 @@ internal ref struct QuicWriter
     public void WriteVarint(ulong value, int length)
     {
         EnsureSpace(length);
-        QuicVarint.WriteWithLength(_buffer[_position..], value, length);
+        VarInt.WriteWithLength(_buffer[_position..], value, length);
         _position += length;
     }
 
@@ -120,5 +120,5 @@ internal ref struct QuicWriter
     [DoesNotReturn]
     private readonly void ThrowOutOfSpace(int count) =>
         throw new InvalidOperationException(
-            $"QuicWriter is out of space: writing {count} byte(s) at position {_position} of a {_buffer.Length}-byte buffer.");
+            $"SpanWriter is out of space: writing {count} byte(s) at position {_position} of a {_buffer.Length}-byte buffer.");
 }

@@ -3,10 +3,10 @@ using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     /// <summary>Routes each frame of one authenticated packet to its owner (frame-type checks per packet type were done by the parser).</summary>
-    private struct FrameDispatcher(QuicConnection connection, QuicPacketSpace space, TimeSpan now) : IQuicFrameVisitor
+    private struct FrameDispatcher(QuicConnectionCore connection, QuicPacketSpace space, TimeSpan now) : IQuicFrameVisitor
     {
         /// <summary>A reason to put in CONNECTION_CLOSE when a handler returned an error.</summary>
         public string? ErrorReason { get; private set; }
@@ -59,7 +59,7 @@ internal sealed partial class QuicConnection
             Fail(connection.OnNewConnectionId(frame), "NEW_CONNECTION_ID rejected");
 
         public QuicTransportErrorCode OnRetireConnectionId(in RetireConnectionIdFrame frame) =>
-            Fail(QuicConnection.OnRetireConnectionId(frame.SequenceNumber), "RETIRE_CONNECTION_ID for a connection ID never issued");
+            Fail(QuicConnectionCore.OnRetireConnectionId(frame.SequenceNumber), "RETIRE_CONNECTION_ID for a connection ID never issued");
 
         public readonly QuicTransportErrorCode OnPathChallenge(in PathChallengeFrame frame)
         {

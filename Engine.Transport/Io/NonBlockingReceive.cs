@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Engine.Transport.Driver;
+namespace Engine.Transport.Io;
 
 /// <summary>
 /// Linux <c>recvfrom(…, MSG_DONTWAIT, …)</c> on a socket's descriptor: one system call per

@@ -1,9 +1,9 @@
 using System.Net;
-using Engine.Transport.Driver;
+using Engine.Transport.Http3;
 using Engine.Transport.Quic;
 using Microsoft.Extensions.Logging;
 
-namespace Engine.Transport.Http3;
+namespace Engine.Transport.Io;
 
 /// <summary>
 /// HTTP/3 on one UDP socket: a <see cref="QuicEndpoint"/> on a <see cref="UdpEndpointDriver"/>,
@@ -20,7 +20,7 @@ internal sealed class Http3Server : IDisposable
 
     /// <summary>Binds <paramref name="listen"/> and starts serving. ALPN must include "h3".</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port could not be bound.</exception>
-    public Http3Server(IPEndPoint listen, QuicServerConnectionOptions quic, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null, bool segmentationOffload = true)
+    public Http3Server(IPEndPoint listen, QuicServerOptions quic, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null, bool segmentationOffload = true)
     {
         ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(quic);
@@ -98,7 +98,7 @@ internal sealed class Http3Server : IDisposable
 
     private void OnIteration(QuicEndpoint endpoint, TimeSpan now)
     {
-        while (endpoint.TryAccept(out QuicConnection accepted))
+        while (endpoint.TryAccept(out QuicConnectionCore accepted))
         {
             var connection = new Http3ServerConnection(accepted, _handler, _options);
             _connections.Add(connection);

@@ -1,10 +1,11 @@
 using System.Text;
+using Engine.Transport.Coding;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
 
-internal sealed partial class QuicConnection
+internal sealed partial class QuicConnectionCore
 {
     /// <summary>Longest reason phrase we put in CONNECTION_CLOSE.</summary>
     private const int MaxReasonBytes = 256;
@@ -109,7 +110,7 @@ internal sealed partial class QuicConnection
     /// </summary>
     public void Close(ulong applicationErrorCode, string reason, TimeSpan now)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(applicationErrorCode, QuicVarint.MaxValue);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(applicationErrorCode, VarInt.MaxValue);
         ArgumentNullException.ThrowIfNull(reason);
         if (_state >= ConnectionState.Closing)
         {
@@ -176,7 +177,7 @@ internal sealed partial class QuicConnection
         Emit(QuicConnectionEventKind.Closed);
     }
 
-    private void WriteConnectionClose(ref QuicWriter writer, QuicPacketSpace space)
+    private void WriteConnectionClose(ref SpanWriter writer, QuicPacketSpace space)
     {
         // An application close must not reveal application state before the handshake is
         // confirmed, so outside 1-RTT it becomes APPLICATION_ERROR (RFC 9000 §10.2.3).
