@@ -11,7 +11,7 @@ namespace Engine.Transport.Common;
 /// that signals (a game tick) never ends up running the waiter's work. The instance queues itself
 /// as the work item, which avoids the per-wake allocation of a delegate-based queue.
 /// </remarks>
-internal sealed class AsyncAutoResetSignal : IValueTaskSource, IThreadPoolWorkItem
+public sealed class AsyncAutoResetSignal : IValueTaskSource, IThreadPoolWorkItem
 {
     private const int Idle = 0;
     private const int Signaled = 1;

@@ -4,7 +4,7 @@ namespace Engine.Transport.Http3;
 /// HTTP/3 application error codes (RFC 9114 §8.1), carried in CONNECTION_CLOSE (0x1d),
 /// RESET_STREAM and STOP_SENDING. <see cref="NoError"/> doubles as "success" for the parsers here.
 /// </summary>
-internal enum Http3ErrorCode : ulong
+public enum Http3ErrorCode : ulong
 {
     /// <summary>H3_NO_ERROR: no error; also what the parsers return on success.</summary>
     NoError = 0x100,

@@ -1,26 +1,44 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic;
+using Engine.Transport.Tls;
 using Microsoft.Extensions.Logging;
 
 namespace Engine.Transport.Io;
 
 /// <summary>
-/// HTTP/3 on one UDP socket: a <see cref="QuicEndpoint"/> on a <see cref="UdpEndpointDriver"/>,
-/// an <see cref="Http3ServerConnection"/> per accepted connection, all processed on the driver's
-/// thread. Handlers that answer later call back through <see cref="Invoke"/>.
+/// HTTP/3 on one UDP socket: a <see cref="QuicEndpointHost"/> with an
+/// <see cref="Http3ServerConnection"/> per accepted connection, all run on the host's driver
+/// thread. Only connections with events waiting are visited after a loop turn. Handlers that
+/// answer later call back through <see cref="Invoke"/>.
 /// </summary>
-internal sealed class Http3Server : IDisposable
+/// <example>
+/// <code>
+/// using var server = new Http3Server(new IPEndPoint(IPAddress.Loopback, 4433), certificate, handler);
+/// // ... later
+/// await server.ShutdownAsync(TimeSpan.FromSeconds(5));
+/// </code>
+/// </example>
+public sealed class Http3Server : IDisposable
 {
-    private readonly List<Http3ServerConnection> _connections = [];
+    private readonly HashSet<Http3ServerConnection> _connections = [];
     private readonly IHttp3RequestHandler _handler;
     private readonly Http3ServerOptions _options;
+    private readonly QuicEndpointHost _host;
     private bool _shuttingDown;
     private long _requestsServedByClosedConnections;
 
-    /// <summary>Binds <paramref name="listen"/> and starts serving. ALPN must include "h3".</summary>
+    /// <summary>Binds <paramref name="listen"/> and serves HTTP/3 ("h3") with <paramref name="certificate"/> (ECDSA P-256 or RSA, with its private key).</summary>
+    /// <exception cref="ArgumentException">The certificate cannot be used by Engine's TLS 1.3, or an option is invalid.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port could not be bound.</exception>
-    public Http3Server(IPEndPoint listen, QuicServerOptions quic, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null, bool segmentationOffload = true)
+    public Http3Server(IPEndPoint listen, X509Certificate2 certificate, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null)
+        : this(listen, ServerSettings(certificate), handler, options, logger)
+    {
+    }
+
+    /// <summary>Binds <paramref name="listen"/> with full QUIC settings. ALPN must include "h3".</summary>
+    internal Http3Server(IPEndPoint listen, QuicServerOptions quic, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null, bool segmentationOffload = true)
     {
         ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(quic);
@@ -32,12 +50,13 @@ internal sealed class Http3Server : IDisposable
         _handler = handler ?? throw new ArgumentNullException(nameof(handler));
         _options = options ?? new Http3ServerOptions();
         _options.Validate();
-        Driver = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions { Server = quic }, logger), listen, segmentationOffload);
-        Driver.AfterIteration = OnIteration;
+        _host = new QuicEndpointHost(new QuicEndpoint(new QuicEndpointOptions { Server = quic }, logger), listen, segmentationOffload)
+        {
+            Accept = OnAccepted,
+        };
     }
 
-    public UdpEndpointDriver Driver { get; }
-
+    /// <summary>The bound UDP address (the port resolved when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint => Driver.LocalEndPoint;
 
     /// <summary>Open HTTP/3 connections (read it through <see cref="Invoke"/> for an exact value).</summary>
@@ -46,20 +65,39 @@ internal sealed class Http3Server : IDisposable
     /// <summary>Requests handed to the handler so far (read it through <see cref="Invoke"/> for an exact value).</summary>
     public long RequestsServed => _requestsServedByClosedConnections + _connections.Sum(c => (long)c.RequestsServed);
 
+    internal UdpEndpointDriver Driver => _host.Driver;
+
+    internal QuicEndpointHost Host => _host;
+
     /// <summary>Runs <paramref name="action"/> on the driver's thread (under its lock), then sends what it made sendable.</summary>
     public void Invoke(Action action)
     {
         ArgumentNullException.ThrowIfNull(action);
-        Driver.Invoke((_, _) =>
+        _host.Invoke(_ =>
         {
             action();
             return true;
         });
     }
 
+    /// <summary>
+    /// Presents <paramref name="certificate"/> in handshakes from now on (a renewed certificate);
+    /// open connections keep theirs.
+    /// </summary>
+    /// <exception cref="ArgumentException">The certificate cannot be used by Engine's TLS 1.3.</exception>
+    public void UpdateCertificate(X509Certificate2 certificate)
+    {
+        QuicServerOptions settings = ServerSettings(certificate);
+        _host.Invoke(_ =>
+        {
+            _host.Endpoint.UpdateServerOptions(settings);
+            return true;
+        });
+    }
+
     /// <summary>Sends GOAWAY on every connection (and on new ones); each closes once its requests are answered.</summary>
     public void BeginShutdown() =>
-        Driver.Invoke((_, now) =>
+        _host.Invoke(now =>
         {
             _shuttingDown = true;
             foreach (Http3ServerConnection connection in _connections)
@@ -75,12 +113,12 @@ internal sealed class Http3Server : IDisposable
     {
         BeginShutdown();
         DateTime deadline = DateTime.UtcNow + timeout;
-        while (Driver.Invoke((_, _) => _connections.Count) > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+        while (_host.Invoke(_ => _connections.Count) > 0 && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
         {
             await Task.Delay(20, CancellationToken.None).ConfigureAwait(false);
         }
 
-        Driver.Invoke((_, now) =>
+        _host.Invoke(now =>
         {
             foreach (Http3ServerConnection connection in _connections)
             {
@@ -94,29 +132,37 @@ internal sealed class Http3Server : IDisposable
         });
     }
 
-    public void Dispose() => Driver.Dispose();
+    public void Dispose() => _host.Dispose();
 
-    private void OnIteration(QuicEndpoint endpoint, TimeSpan now)
+    private static QuicServerOptions ServerSettings(X509Certificate2 certificate)
     {
-        while (endpoint.TryAccept(out QuicConnectionCore accepted))
+        ArgumentNullException.ThrowIfNull(certificate);
+        var settings = new QuicServerOptions { Tls = new TlsServerOptions { Certificate = certificate, ApplicationProtocols = ["h3"] } };
+        settings.Validate();
+        return settings;
+    }
+
+    private Served OnAccepted(QuicConnectionCore accepted, TimeSpan now)
+    {
+        var connection = new Http3ServerConnection(accepted, _handler, _options);
+        _connections.Add(connection);
+        if (_shuttingDown)
         {
-            var connection = new Http3ServerConnection(accepted, _handler, _options);
-            _connections.Add(connection);
-            if (_shuttingDown)
-            {
-                connection.BeginShutdown(now);
-            }
+            connection.BeginShutdown(now);
         }
 
-        for (int i = _connections.Count - 1; i >= 0; i--)
+        return new Served(this, connection);
+    }
+
+    /// <summary>Receives one connection's events from the host and forgets the connection once it closed.</summary>
+    private sealed class Served(Http3Server server, Http3ServerConnection connection) : IQuicConnectionOwner
+    {
+        public void OnConnectionEvents(TimeSpan now)
         {
-            Http3ServerConnection connection = _connections[i];
             connection.Process(now);
-            if (connection.Connection.IsClosed)
+            if (connection.Connection.IsClosed && server._connections.Remove(connection))
             {
-                _requestsServedByClosedConnections += connection.RequestsServed;
-                _connections[i] = _connections[^1];
-                _connections.RemoveAt(_connections.Count - 1);
+                server._requestsServedByClosedConnections += connection.RequestsServed;
             }
         }
     }

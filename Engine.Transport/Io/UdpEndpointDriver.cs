@@ -104,7 +104,11 @@ internal sealed class UdpEndpointDriver : IDisposable
     /// <summary>Time accumulated per activity while <see cref="MeasureTimings"/> is on.</summary>
     public UdpDriverTimings Timings { get; } = new();
 
-    /// <summary>Called under the lock after every loop iteration, so an owner can drain connection events.</summary>
+    /// <summary>
+    /// Called under the lock after every loop iteration and after every <see cref="Invoke{T}"/>, so
+    /// an owner can dispatch connection events (the endpoint's event-ready list); what it makes
+    /// sendable is sent right after.
+    /// </summary>
     public Action<QuicEndpoint, TimeSpan>? AfterIteration { get; set; }
 
     /// <summary>Runs <paramref name="action"/> on the endpoint under the driver's lock, then sends what became sendable.</summary>
@@ -115,6 +119,7 @@ internal sealed class UdpEndpointDriver : IDisposable
         {
             T result = action(Endpoint, Now);
             Flush();
+            Dispatch();
             return result;
         }
     }
@@ -146,12 +151,7 @@ internal sealed class UdpEndpointDriver : IDisposable
                     }
 
                     Flush();
-                    long started = MeasureTimings ? Stopwatch.GetTimestamp() : 0;
-                    AfterIteration?.Invoke(Endpoint, Now);
-                    if (MeasureTimings)
-                    {
-                        Timings.Application += Stopwatch.GetTimestamp() - started;
-                    }
+                    Dispatch();
 
                     wait = Endpoint.PollTimeout() is { } next ? next - Now : TimeSpan.FromMilliseconds(50);
                 }
@@ -176,6 +176,31 @@ internal sealed class UdpEndpointDriver : IDisposable
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             Failure = exception;
+        }
+    }
+
+    /// <summary>
+    /// Lets the owner act on what the last steps produced (<see cref="AfterIteration"/>), then sends
+    /// what that made sendable, so an answer written while handling events leaves at once instead
+    /// of waiting for the next datagram or timer.
+    /// </summary>
+    private void Dispatch()
+    {
+        if (AfterIteration is not { } afterIteration)
+        {
+            return;
+        }
+
+        long started = MeasureTimings ? Stopwatch.GetTimestamp() : 0;
+        afterIteration(Endpoint, Now);
+        if (MeasureTimings)
+        {
+            Timings.Application += Stopwatch.GetTimestamp() - started;
+        }
+
+        if (Endpoint.ActiveConnectionCount > 0)
+        {
+            Flush();
         }
     }
 

@@ -16,7 +16,7 @@ namespace Engine.Transport.Net;
 /// MaxInbound*Streams limits; received datagrams wait in the core's 64-slot queue, which drops
 /// the oldest when full.
 /// </summary>
-public sealed class QuicConnection : IAsyncDisposable
+public sealed class QuicConnection : IAsyncDisposable, IQuicConnectionOwner
 {
     private readonly QuicEndpointHost _host;
     private readonly bool _ownsHost;
@@ -83,8 +83,9 @@ public sealed class QuicConnection : IAsyncDisposable
         var host = new QuicEndpointHost(new QuicEndpoint(new QuicEndpointOptions { ConnectionIdLength = 0 }), new IPEndPoint(any, 0));
         QuicConnection connection = host.Invoke(now =>
         {
-            var created = new QuicConnection(host, host.Driver.Endpoint.Connect(core, remote, now), ownsHost: true);
-            host.Add(created);
+            CoreConnection started = host.Endpoint.Connect(core, remote, now);
+            var created = new QuicConnection(host, started, ownsHost: true);
+            host.Attach(started, created, now);
             return created;
         });
         try
@@ -265,6 +266,9 @@ public sealed class QuicConnection : IAsyncDisposable
                 case QuicConnectionEventKind.DatagramReceived:
                     _datagrams.Pulse();
                     break;
+                case QuicConnectionEventKind.StreamsAvailable:
+                    _streamCredit.Pulse();
+                    break;
                 case QuicConnectionEventKind.Closed:
                     // Stream events queued before the close may still follow it: apply them first.
                     closed = true;
@@ -272,15 +276,14 @@ public sealed class QuicConnection : IAsyncDisposable
             }
         }
 
-        if (closed)
+        if (closed || Core.IsClosed)
         {
             OnClosed();
-            return;
         }
-
-        // MAX_STREAMS carries no event: let blocked openers retry after each turn.
-        _streamCredit.Pulse();
     }
+
+    /// <summary>The host dispatches this connection's events here (driver thread).</summary>
+    void IQuicConnectionOwner.OnConnectionEvents(TimeSpan now) => ProcessEvents();
 
     internal T Invoke<T>(Func<TimeSpan, T> action)
     {

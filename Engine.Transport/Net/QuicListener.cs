@@ -52,7 +52,7 @@ public sealed class QuicListener : IAsyncDisposable
     {
         _host = host;
         _ready = Channel.CreateBounded<QuicConnection>(new BoundedChannelOptions(backlog) { SingleWriter = true, FullMode = BoundedChannelFullMode.Wait });
-        host.Accepted = OnAccepted;
+        host.Accept = OnAccepted;
     }
 
     public IPEndPoint LocalEndPoint => _host.Driver.LocalEndPoint;
@@ -103,7 +103,7 @@ public sealed class QuicListener : IAsyncDisposable
     }
 
     /// <summary>Driver thread: track a new connection and queue it once its handshake completes.</summary>
-    private void OnAccepted(CoreConnection core, TimeSpan now)
+    private QuicConnection OnAccepted(CoreConnection core, TimeSpan now)
     {
         var connection = new QuicConnection(_host, core, ownsHost: false)
         {
@@ -115,7 +115,6 @@ public sealed class QuicListener : IAsyncDisposable
                 }
             },
         };
-        _host.Add(connection);
-        connection.ProcessEvents();
+        return connection;
     }
 }

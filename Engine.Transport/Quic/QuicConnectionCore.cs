@@ -190,6 +190,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
                 StreamEventKind.Writable => QuicConnectionEventKind.StreamWritable,
                 StreamEventKind.PeerReset => QuicConnectionEventKind.StreamPeerReset,
                 StreamEventKind.PeerStopSending => QuicConnectionEventKind.StreamPeerStopSending,
+                StreamEventKind.StreamsAvailable => QuicConnectionEventKind.StreamsAvailable,
                 _ => QuicConnectionEventKind.StreamFinished,
             };
             connectionEvent = new QuicConnectionEvent(kind, streamEvent.StreamId, streamEvent.ErrorCode);

@@ -27,6 +27,9 @@ internal enum QuicConnectionEventKind
     /// <summary>DATAGRAM frames arrived (one event until it is taken); drain them with <see cref="QuicConnectionCore.TryReceiveDatagram"/>.</summary>
     DatagramReceived,
 
+    /// <summary>The peer raised the number of streams we may open; openers waiting for credit can retry.</summary>
+    StreamsAvailable,
+
     /// <summary>The connection closed or started closing; <see cref="QuicConnectionCore.CloseInfo"/> says why.</summary>
     Closed,
 }

@@ -18,6 +18,33 @@ internal sealed partial class QuicEndpoint
     private readonly Queue<QuicConnectionCore> _active = new();
     private readonly PriorityQueue<QuicConnectionCore, TimeSpan> _timers = new();
     private readonly List<QuicConnectionCore> _due = [];
+    private readonly Queue<QuicConnectionCore> _eventReady = new();
+
+    /// <summary>
+    /// When true the endpoint keeps an event-ready list: every connection that has events waiting
+    /// (or finished closing) after the endpoint ran it is queued once for <see cref="TryTakeEventReady"/>,
+    /// so a host dispatches only connections with something to say instead of visiting them all.
+    /// Off for callers that poll connections themselves (tests), so the list cannot grow unread.
+    /// </summary>
+    public bool TracksEventReadyConnections { get; set; }
+
+    /// <summary>Connections queued for <see cref="TryTakeEventReady"/>.</summary>
+    public int EventReadyCount => _eventReady.Count;
+
+    /// <summary>
+    /// Takes the next connection with events waiting or that finished closing (it may already be
+    /// forgotten by the endpoint; its events and <see cref="QuicConnectionCore.IsClosed"/> stay readable).
+    /// </summary>
+    public bool TryTakeEventReady(out QuicConnectionCore connection)
+    {
+        if (_eventReady.TryDequeue(out connection!))
+        {
+            connection.IsEventReady = false;
+            return true;
+        }
+
+        return false;
+    }
 
     /// <summary>Connections in the active queue (polled for transmits); the rest wait on their timers.</summary>
     public int ActiveConnectionCount => _active.Count;
@@ -55,6 +82,7 @@ internal sealed partial class QuicEndpoint
                 continue;
             }
 
+            MarkIfEventReady(connection);
             if (length > 0)
             {
                 _active.Enqueue(connection);
@@ -125,6 +153,7 @@ internal sealed partial class QuicEndpoint
             }
 
             LogIfNewlyClosed(connection, wasClosing);
+            MarkIfEventReady(connection);
             Activate(connection);
             RemoveIfClosed(connection);
         }
@@ -142,6 +171,16 @@ internal sealed partial class QuicEndpoint
 
         connection.IsActive = true;
         _active.Enqueue(connection);
+    }
+
+    /// <summary>Queues <paramref name="connection"/> on the event-ready list if it has events (or is closed) and is not queued yet.</summary>
+    private void MarkIfEventReady(QuicConnectionCore connection)
+    {
+        if (TracksEventReadyConnections && connection.Scheduler == this && !connection.IsEventReady && (connection.HasPendingEvents || connection.IsClosed))
+        {
+            connection.IsEventReady = true;
+            _eventReady.Enqueue(connection);
+        }
     }
 
     private void Adopt(QuicConnectionCore connection)

@@ -162,6 +162,7 @@ internal sealed partial class QuicEndpoint : IDisposable
         _routes.Clear();
         _active.Clear();
         _timers.Clear();
+        _eventReady.Clear();
     }
 
     private void Guarded(QuicConnectionCore connection, ReadOnlySpan<byte> datagram, TimeSpan now)
@@ -177,6 +178,7 @@ internal sealed partial class QuicEndpoint : IDisposable
         }
 
         LogIfNewlyClosed(connection, wasClosing);
+        MarkIfEventReady(connection);
     }
 
     private void OnInternalError(QuicConnectionCore connection, Exception exception, TimeSpan now)
@@ -227,6 +229,8 @@ internal sealed partial class QuicEndpoint : IDisposable
         {
             return;
         }
+
+        MarkIfEventReady(connection); // its owner learns it is gone
 
         _connections.Remove(connection);
         connection.Scheduler = null;

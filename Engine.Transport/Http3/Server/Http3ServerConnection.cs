@@ -15,6 +15,8 @@ namespace Engine.Transport.Http3;
 /// </summary>
 internal sealed partial class Http3ServerConnection
 {
+    private static long s_lastId;
+
     private readonly QuicConnectionCore _connection;
     private readonly IHttp3RequestHandler _handler;
     private readonly Http3ServerOptions _options;
@@ -40,6 +42,9 @@ internal sealed partial class Http3ServerConnection
     }
 
     public QuicConnectionCore Connection => _connection;
+
+    /// <summary>A number unique to this connection within the process (for logs and connection IDs).</summary>
+    public long Id { get; } = Interlocked.Increment(ref s_lastId);
 
     /// <summary>Requests handed to the handler.</summary>
     public int RequestsServed { get; private set; }

@@ -1,7 +1,7 @@
 namespace Engine.Transport.Http3;
 
 /// <summary>Limits of the HTTP/3 server side. The defaults suit serving a game's web content and small API calls.</summary>
-internal sealed record Http3ServerOptions
+public sealed record Http3ServerOptions
 {
     /// <summary>Largest decoded request field section (advertised as SETTINGS_MAX_FIELD_SECTION_SIZE); larger heads get 431. Default 16 KiB.</summary>
     public int MaxFieldSectionSize { get; init; } = 16 * 1024;
@@ -25,7 +25,7 @@ internal sealed record Http3ServerOptions
 }
 
 /// <summary>Serves requests of an <see cref="Http3ServerConnection"/>. Called on the connection's thread (the driver's, under its lock).</summary>
-internal interface IHttp3RequestHandler
+public interface IHttp3RequestHandler
 {
     /// <summary>
     /// A complete request (head and body, its stream ended) arrived. Respond now or later through
@@ -39,7 +39,7 @@ internal interface IHttp3RequestHandler
 internal sealed record Http3Request(long StreamId, string Method, string Scheme, string Authority, string Path);
 
 /// <summary>A whole response: status, headers (lowercase names) and body.</summary>
-internal sealed record Http3Response(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, ReadOnlyMemory<byte> Body);
+public sealed record Http3Response(int Status, IReadOnlyList<KeyValuePair<string, string>> Headers, ReadOnlyMemory<byte> Body);
 
 /// <summary>Adapts a function from request head to whole response.</summary>
 internal sealed class Http3WholeResponseHandler(Func<Http3Request, Http3Response> respond) : IHttp3RequestHandler

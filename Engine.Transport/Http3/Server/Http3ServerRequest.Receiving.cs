@@ -4,7 +4,7 @@ using Engine.Transport.Http3.QPack;
 namespace Engine.Transport.Http3;
 
 /// <summary>The request side: frames parsed incrementally as stream bytes arrive (RFC 9114 §4.1).</summary>
-internal sealed partial class Http3ServerRequest
+public sealed partial class Http3ServerRequest
 {
     private readonly byte[] _frameHeader = new byte[16];
     private int _frameHeaderLength;

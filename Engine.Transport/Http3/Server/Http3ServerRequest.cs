@@ -13,7 +13,7 @@ namespace Engine.Transport.Http3;
 /// under its lock). Writes are non-blocking: <see cref="WriteBody"/> takes what the stream's send
 /// buffer holds, and <see cref="Writable"/> says when to offer the rest.
 /// </summary>
-internal sealed partial class Http3ServerRequest
+public sealed partial class Http3ServerRequest
 {
     /// <summary>DATA frames written by <see cref="WriteBody"/> carry at most this much.</summary>
     public const int MaxDataFrameLength = 64 * 1024;
@@ -34,7 +34,10 @@ internal sealed partial class Http3ServerRequest
         StreamId = streamId;
     }
 
-    public Http3ServerConnection Connection => _owner;
+    internal Http3ServerConnection Connection => _owner;
+
+    /// <summary>A number unique to the request's connection within the process (requests of one connection share it).</summary>
+    public long ConnectionId => _owner.Id;
 
     public long StreamId { get; }
 

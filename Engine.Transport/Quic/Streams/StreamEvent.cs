@@ -20,6 +20,9 @@ internal enum StreamEventKind : byte
 
     /// <summary>All our data, including FIN, was acknowledged.</summary>
     Finished,
+
+    /// <summary>The peer raised a limit on the streams we may open (MAX_STREAMS or its transport parameters); <see cref="StreamEvent.StreamId"/> is -1.</summary>
+    StreamsAvailable,
 }
 
 /// <summary>One stream state change; <see cref="ErrorCode"/> is the application error code for resets.</summary>

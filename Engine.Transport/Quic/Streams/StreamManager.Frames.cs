@@ -169,8 +169,7 @@ internal sealed partial class StreamManager
             return QuicTransportErrorCode.FrameEncodingError;
         }
 
-        int type = LocalType(bidirectional);
-        _streamLimit[type] = Math.Max(_streamLimit[type], maximum);
+        RaiseStreamLimit(LocalType(bidirectional), maximum);
         return QuicTransportErrorCode.NoError;
     }
 

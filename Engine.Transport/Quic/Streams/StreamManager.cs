@@ -30,6 +30,8 @@ internal sealed partial class StreamManager
     private readonly Dictionary<ulong, StreamRecord> _streams = [];
     private readonly ConnectionFlowControl _flow;
     private readonly Queue<StreamEvent> _events = new();
+    private bool _streamsAvailableQueued;
+    private readonly bool[] _openRefused = new bool[4]; // per stream type: an open was refused since the limit last rose
     private readonly Queue<StreamRecord> _controlQueue = new();
     private readonly Queue<StreamRecord> _retransmitQueue = new();
     private readonly Queue<StreamRecord> _sendQueue = new();
@@ -59,6 +61,9 @@ internal sealed partial class StreamManager
         _streamLimit[PeerType(bidirectional: false)] = options.MaxStreamsUni;
     }
 
+    /// <summary>Whether an event is queued (it may still turn out stale when taken).</summary>
+    public bool HasPendingEvents => _events.Count > 0;
+
     /// <summary>Streams held (opened and not yet released).</summary>
     public int OpenStreamCount => _streams.Count;
 
@@ -72,8 +77,8 @@ internal sealed partial class StreamManager
         _peerInitialUni = peer.InitialMaxStreamDataUni;
         int bidi = LocalType(bidirectional: true);
         int uni = LocalType(bidirectional: false);
-        _streamLimit[bidi] = Math.Max(_streamLimit[bidi], Math.Min(peer.InitialMaxStreamsBidi, QuicFrameReading.MaxStreamCount));
-        _streamLimit[uni] = Math.Max(_streamLimit[uni], Math.Min(peer.InitialMaxStreamsUni, QuicFrameReading.MaxStreamCount));
+        RaiseStreamLimit(bidi, Math.Min(peer.InitialMaxStreamsBidi, QuicFrameReading.MaxStreamCount));
+        RaiseStreamLimit(uni, Math.Min(peer.InitialMaxStreamsUni, QuicFrameReading.MaxStreamCount));
         foreach (StreamRecord stream in _streams.Values)
         {
             if (stream.Send is not null)
@@ -99,6 +104,7 @@ internal sealed partial class StreamManager
                 _pendingStreamsFrame[type] = true;
             }
 
+            _openRefused[type] = true;
             streamId = -1;
             return false;
         }
@@ -258,6 +264,9 @@ internal sealed partial class StreamManager
                     }
 
                     return true;
+                case StreamEventKind.StreamsAvailable:
+                    _streamsAvailableQueued = false;
+                    return true;
                 case StreamEventKind.PeerReset:
                     if (stream is not null && stream.ReceiveState == ReceiveStreamState.ResetRecvd)
                     {
@@ -395,6 +404,27 @@ internal sealed partial class StreamManager
         {
             stream.WritableQueued = true;
             _events.Enqueue(new StreamEvent(StreamEventKind.Writable, (long)stream.Id, 0));
+        }
+    }
+
+    /// <summary>
+    /// Raises the limit on streams we may open of <paramref name="type"/>. When an open of that
+    /// type was refused meanwhile, one StreamsAvailable event is queued (until taken), so a waiting
+    /// opener learns of the credit without anyone polling.
+    /// </summary>
+    private void RaiseStreamLimit(int type, ulong maximum)
+    {
+        if (maximum <= _streamLimit[type])
+        {
+            return;
+        }
+
+        _streamLimit[type] = maximum;
+        if (_openRefused[type] && !_streamsAvailableQueued)
+        {
+            _openRefused[type] = false;
+            _streamsAvailableQueued = true;
+            _events.Enqueue(new StreamEvent(StreamEventKind.StreamsAvailable, -1, 0));
         }
     }
 

@@ -1,10 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using Engine.Telemetry;
 using Engine.Transport.Http3;
 using Engine.Transport.Io;
-using Engine.Transport.Quic;
-using Engine.Transport.Tls;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -22,7 +21,7 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
     private readonly ILogger _logger = loggers.CreateLogger("Engine.Http3");
     private readonly List<Http3Server> _servers = [];
     private ITimer? _certificateWatch;
-    private System.Security.Cryptography.X509Certificates.X509Certificate2? _quicCertificate;
+    private X509Certificate2? _quicCertificate;
 
     /// <summary>The UDP port serving HTTP/3, once started (null when HTTP/3 is off).</summary>
     public int? Http3Port { get; private set; }
@@ -45,27 +44,22 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
         }
 
         int port = BoundPort();
-        QuicServerOptions quic;
-        try
-        {
-            quic = new QuicServerOptions { Tls = new TlsServerOptions { Certificate = certificates.Current, ApplicationProtocols = ["h3"] } };
-            quic.Validate();
-        }
-        catch (ArgumentException exception)
-        {
-            Log.Http3Disabled(_logger, "the certificate cannot be used by Engine's TLS 1.3 (" + exception.Message + ")");
-            return;
-        }
-
+        X509Certificate2 certificate = certificates.Current;
         try
         {
             foreach (IPAddress address in ListenAddresses())
             {
                 var bridge = new Http3ApplicationBridge<TContext>(application, _logger);
-                var server = new Http3Server(new IPEndPoint(address, port), quic, bridge, new Http3ServerOptions(), loggers.CreateLogger<QuicEndpoint>());
+                var server = new Http3Server(new IPEndPoint(address, port), certificate, bridge, new Http3ServerOptions(), loggers.CreateLogger("Engine.Transport.Quic"));
                 bridge.Server = server;
                 _servers.Add(server);
             }
+        }
+        catch (ArgumentException exception)
+        {
+            DisposeHttp3();
+            Log.Http3Disabled(_logger, "the certificate cannot be used by Engine's TLS 1.3 (" + exception.Message + ")");
+            return;
         }
         catch (SocketException exception)
         {
@@ -75,7 +69,7 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
 
         Http3Port = port;
         AltSvc = $"h3=\":{port}\"; ma=86400";
-        _quicCertificate = quic.Tls.Certificate;
+        _quicCertificate = certificate;
 
         // The development certificate renews itself before it expires; new QUIC handshakes follow it.
         _certificateWatch = TimeProvider.System.CreateTimer(_ => FollowCertificate(), null, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
@@ -107,10 +101,9 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
             return;
         }
 
-        var quic = new QuicServerOptions { Tls = new TlsServerOptions { Certificate = current, ApplicationProtocols = ["h3"] } };
         foreach (Http3Server server in _servers)
         {
-            server.Invoke(() => server.Driver.Endpoint.UpdateServerOptions(quic));
+            server.UpdateCertificate(current);
         }
 
         _quicCertificate = current;

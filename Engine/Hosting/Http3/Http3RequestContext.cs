@@ -47,7 +47,7 @@ internal sealed class Http3RequestContext : IHttpRequestFeature, IHttpResponseFe
         RemotePort = request.RemoteAddress.Port;
         LocalIpAddress = server.LocalEndPoint.Address;
         LocalPort = server.LocalEndPoint.Port;
-        ConnectionId = "h3-" + request.Connection.Connection.GetHashCode().ToString("x8", System.Globalization.CultureInfo.InvariantCulture);
+        ConnectionId = "h3-" + request.ConnectionId.ToString("x", System.Globalization.CultureInfo.InvariantCulture);
         ResponseBody = new StreamResponseBodyFeature(_body);
 
         // Runs on the driver's thread: wake writers and cancel RequestAborted off that thread.

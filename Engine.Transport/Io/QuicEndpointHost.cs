@@ -1,0 +1,127 @@
+using System.Net;
+using Engine.Transport.Quic;
+
+namespace Engine.Transport.Io;
+
+/// <summary>
+/// The one place a sans-IO <see cref="QuicEndpoint"/> meets a socket and the layers above it:
+/// a <see cref="UdpEndpointDriver"/> runs the endpoint, and after every loop turn and every
+/// <see cref="Invoke{T}"/> the host hands new connections to <see cref="Accept"/> and dispatches
+/// the endpoint's event-ready list to each connection's <see cref="IQuicConnectionOwner"/>.
+/// Only connections that have events waiting (or just finished closing) are visited, so the cost
+/// of a turn does not grow with the number of idle connections. The public QUIC API
+/// (<c>Net/</c>) and <see cref="Http3Server"/> both run on it.
+/// </summary>
+internal sealed class QuicEndpointHost : IDisposable
+{
+    private bool _dispatching;
+
+    /// <summary>Binds <paramref name="localEndPoint"/> and starts the driver; the host owns <paramref name="endpoint"/>.</summary>
+    /// <exception cref="System.Net.Sockets.SocketException">The address could not be bound.</exception>
+    public QuicEndpointHost(QuicEndpoint endpoint, IPEndPoint localEndPoint, bool segmentationOffload = true)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        endpoint.TracksEventReadyConnections = true;
+        Driver = new UdpEndpointDriver(endpoint, localEndPoint, segmentationOffload)
+        {
+            AfterIteration = OnIteration,
+        };
+    }
+
+    public UdpEndpointDriver Driver { get; }
+
+    public QuicEndpoint Endpoint => Driver.Endpoint;
+
+    /// <summary>
+    /// Driver thread: called for each connection a client opened (still handshaking). Returns the
+    /// owner that will receive its events, or null to refuse it (closed with application code 0).
+    /// </summary>
+    public Func<QuicConnectionCore, TimeSpan, IQuicConnectionOwner?>? Accept { get; set; }
+
+    /// <summary>Connections dispatched to their owners so far (a diagnostic for the ready-list bench and tests).</summary>
+    public long Dispatches { get; private set; }
+
+    /// <summary>Runs <paramref name="action"/> under the driver's lock, then dispatches events and sends what became sendable.</summary>
+    public T Invoke<T>(Func<TimeSpan, T> action)
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        return Driver.Invoke((_, now) => action(now));
+    }
+
+    /// <summary>Gives <paramref name="connection"/> an owner and lets it see the events already queued (driver thread or under <see cref="Invoke{T}"/>).</summary>
+    public void Attach(QuicConnectionCore connection, IQuicConnectionOwner owner, TimeSpan now)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        if (connection.Scheduler != Endpoint)
+        {
+            throw new ArgumentException("The connection does not belong to this host's endpoint.", nameof(connection));
+        }
+
+        connection.Owner = owner ?? throw new ArgumentNullException(nameof(owner));
+        owner.OnConnectionEvents(now);
+    }
+
+    /// <summary>Closes every connection on this socket with application code 0 and lets the owners see it (before the socket goes away).</summary>
+    public void CloseAll(string reason) =>
+        Invoke(now =>
+        {
+            foreach (QuicConnectionCore connection in Endpoint.Connections)
+            {
+                if (!connection.IsClosing)
+                {
+                    connection.Close(0, reason, now);
+                }
+            }
+
+            return 0;
+        });
+
+    public void Dispose() => Driver.Dispose();
+
+    private void OnIteration(QuicEndpoint endpoint, TimeSpan now)
+    {
+        if (_dispatching)
+        {
+            return; // an owner called Invoke while handling events: the outer loop carries on with the list
+        }
+
+        _dispatching = true;
+        try
+        {
+            while (endpoint.TryAccept(out QuicConnectionCore accepted))
+            {
+                if (Accept?.Invoke(accepted, now) is { } owner)
+                {
+                    Attach(accepted, owner, now);
+                }
+                else
+                {
+                    accepted.Close(0, "not accepting connections", now);
+                }
+            }
+
+            while (endpoint.TryTakeEventReady(out QuicConnectionCore connection))
+            {
+                if (connection.Owner is IQuicConnectionOwner owner)
+                {
+                    Dispatches++;
+                    owner.OnConnectionEvents(now);
+                }
+            }
+        }
+        finally
+        {
+            _dispatching = false;
+        }
+    }
+}
+
+/// <summary>
+/// What consumes one connection's events on the driver's thread: called when the connection has
+/// events waiting in <see cref="QuicConnectionCore.TryPollEvent"/> or has just finished closing
+/// (<see cref="QuicConnectionCore.IsClosed"/>). Implementations drain the events and never throw.
+/// </summary>
+internal interface IQuicConnectionOwner
+{
+    void OnConnectionEvents(TimeSpan now);
+}
