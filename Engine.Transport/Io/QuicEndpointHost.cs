@@ -14,7 +14,7 @@ namespace Engine.Transport.Io;
 /// </summary>
 internal sealed class QuicEndpointHost : IDisposable
 {
-    private bool _dispatching;
+    private readonly ConnectionEventDispatcher _dispatcher = new();
 
     /// <summary>Binds <paramref name="localEndPoint"/> and starts the driver; the host owns <paramref name="endpoint"/>.</summary>
     /// <exception cref="System.Net.Sockets.SocketException">The address could not be bound.</exception>
@@ -24,7 +24,7 @@ internal sealed class QuicEndpointHost : IDisposable
         endpoint.TracksEventReadyConnections = true;
         Driver = new UdpEndpointDriver(endpoint, localEndPoint, segmentationOffload)
         {
-            AfterIteration = OnIteration,
+            AfterIteration = _dispatcher.Dispatch,
         };
     }
 
@@ -36,10 +36,14 @@ internal sealed class QuicEndpointHost : IDisposable
     /// Driver thread: called for each connection a client opened (still handshaking). Returns the
     /// owner that will receive its events, or null to refuse it (closed with application code 0).
     /// </summary>
-    public Func<QuicConnectionCore, TimeSpan, IQuicConnectionOwner?>? Accept { get; set; }
+    public Func<QuicConnectionCore, TimeSpan, IQuicConnectionOwner?>? Accept
+    {
+        get => _dispatcher.Accept;
+        set => _dispatcher.Accept = value;
+    }
 
-    /// <summary>Connections dispatched to their owners so far (a diagnostic for the ready-list bench and tests).</summary>
-    public long Dispatches { get; private set; }
+    /// <summary>Connections dispatched to their owners so far (a diagnostic).</summary>
+    public long Dispatches => _dispatcher.Dispatches;
 
     /// <summary>Runs <paramref name="action"/> under the driver's lock, then dispatches events and sends what became sendable.</summary>
     public T Invoke<T>(Func<TimeSpan, T> action)
@@ -57,8 +61,7 @@ internal sealed class QuicEndpointHost : IDisposable
             throw new ArgumentException("The connection does not belong to this host's endpoint.", nameof(connection));
         }
 
-        connection.Owner = owner ?? throw new ArgumentNullException(nameof(owner));
-        owner.OnConnectionEvents(now);
+        ConnectionEventDispatcher.Attach(connection, owner, now);
     }
 
     /// <summary>Closes every connection on this socket with application code 0 and lets the owners see it (before the socket goes away).</summary>
@@ -77,8 +80,32 @@ internal sealed class QuicEndpointHost : IDisposable
         });
 
     public void Dispose() => Driver.Dispose();
+}
 
-    private void OnIteration(QuicEndpoint endpoint, TimeSpan now)
+/// <summary>
+/// The host's turn after the driver's: hands new connections to <see cref="Accept"/> and each
+/// connection on the endpoint's event-ready list to its owner. Socket-free, so the bench can run
+/// it on an in-memory endpoint.
+/// </summary>
+internal sealed class ConnectionEventDispatcher
+{
+    private bool _dispatching;
+
+    /// <summary>Returns the owner for a connection a client opened, or null to refuse it (closed with application code 0).</summary>
+    public Func<QuicConnectionCore, TimeSpan, IQuicConnectionOwner?>? Accept { get; set; }
+
+    /// <summary>Owners called so far.</summary>
+    public long Dispatches { get; private set; }
+
+    /// <summary>Gives <paramref name="connection"/> its owner and lets the owner see the events already queued.</summary>
+    public static void Attach(QuicConnectionCore connection, IQuicConnectionOwner owner, TimeSpan now)
+    {
+        connection.Owner = owner ?? throw new ArgumentNullException(nameof(owner));
+        owner.OnConnectionEvents(now);
+    }
+
+    /// <summary>Runs under the driver's lock. Visits only accepted and event-ready connections.</summary>
+    public void Dispatch(QuicEndpoint endpoint, TimeSpan now)
     {
         if (_dispatching)
         {
