@@ -62,9 +62,6 @@ internal abstract class TlsHandshake : IDisposable
     /// <summary>Why the handshake failed, for logs; null while it has not.</summary>
     public string? FailureReason { get; private set; }
 
-    /// <summary>Why the handshake failed: <see cref="TlsError.None"/> while it has not.</summary>
-    public TlsError Failure => failure;
-
     /// <summary>Our quic_transport_parameters extension body.</summary>
     protected ReadOnlyMemory<byte> LocalTransportParameters { get; }
 
