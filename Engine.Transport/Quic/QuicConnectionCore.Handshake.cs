@@ -31,7 +31,7 @@ internal sealed partial class QuicConnectionCore
     {
         while (_tls.TryDequeue(out TlsOutput output))
         {
-            PacketSpaceState space = Space(output.Level);
+            PacketSpaceState space = Space(TlsAdapter.ToSpace(output.Level));
             switch (output.Kind)
             {
                 case TlsOutputKind.HandshakeData:
@@ -44,14 +44,14 @@ internal sealed partial class QuicConnectionCore
                     break;
                 case TlsOutputKind.ReadSecret:
                     space.ReadKeys?.Dispose();
-                    space.ReadKeys = PacketProtection.FromSecret(output.CipherSuite, output.Data);
+                    space.ReadKeys = PacketProtection.FromSecret(TlsAdapter.ToPacketSuite(output.CipherSuite), output.Data);
                     CryptographicOperations.ZeroMemory(output.Data); // TLS hands over a copy; keys keep their own
                     break;
                 case TlsOutputKind.WriteSecret:
                     space.WriteKeys?.Dispose();
-                    space.WriteKeys = PacketProtection.FromSecret(output.CipherSuite, output.Data);
+                    space.WriteKeys = PacketProtection.FromSecret(TlsAdapter.ToPacketSuite(output.CipherSuite), output.Data);
                     CryptographicOperations.ZeroMemory(output.Data);
-                    if (output.Level == QuicPacketSpace.Handshake)
+                    if (output.Level == TlsEncryptionLevel.Handshake)
                     {
                         _recovery.HasHandshakeKeys = true;
                     }

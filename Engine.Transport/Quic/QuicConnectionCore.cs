@@ -22,7 +22,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     public const int MinInitialDatagramSize = 1200;
 
     private readonly QuicTransportOptions _options;
-    private readonly TlsHandshake _tls;
+    private readonly TlsAdapter _tls;
     private readonly PacketSpaceState[] _spaces;
     private readonly LossRecovery _recovery;
     private readonly StreamManager _streams;
@@ -42,7 +42,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
         byte[] localConnectionId,
         byte[] remoteConnectionId,
         byte[] originalDestinationConnectionId,
-        Func<TransportParameters, TlsHandshake> createTls,
+        Func<TransportParameters, TlsAdapter> createTls,
         TimeSpan now)
     {
         IsServer = isServer;
@@ -118,7 +118,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     public TransportParameters? PeerTransportParameters => _tls.PeerTransportParameters;
 
     /// <summary>The TLS state machine, for diagnostics and tests (negotiated group, suite).</summary>
-    internal TlsHandshake Tls => _tls;
+    internal TlsHandshake Tls => _tls.Handshake;
 
     internal LossRecovery Recovery => _recovery;
 
@@ -143,7 +143,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
             local,
             clientSourceConnectionId.ToArray(),
             originalDestinationConnectionId.ToArray(),
-            parameters => new TlsServerHandshake(options.Tls, parameters),
+            parameters => new TlsAdapter(options.Tls, parameters),
             now);
     }
 
@@ -161,9 +161,9 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
             local,
             initialDestination,
             initialDestination,
-            parameters => new TlsClientHandshake(options.Tls, parameters),
+            parameters => new TlsAdapter(options.Tls, parameters),
             now);
-        ((TlsClientHandshake)connection._tls).Start();
+        connection._tls.Start();
         connection.DrainTlsOutput(now);
         return connection;
     }

@@ -1,5 +1,4 @@
 using Engine.Transport.Coding;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -35,7 +34,7 @@ internal static class CertificateMessages
     /// or empty (§4.4.2.4); illegal_parameter for a non-empty request context; bad_certificate for
     /// more than <see cref="MaxCertificates"/> entries.
     /// </summary>
-    public static QuicTransportErrorCode TryParseCertificate(ReadOnlySpan<byte> body, out List<byte[]> certificates, out string reason)
+    public static TlsError TryParseCertificate(ReadOnlySpan<byte> body, out List<byte[]> certificates, out string reason)
     {
         certificates = [];
         var reader = new SpanReader(body);
@@ -89,7 +88,7 @@ internal static class CertificateMessages
     }
 
     /// <summary>Parses a CertificateVerify body; decode_error when malformed.</summary>
-    public static QuicTransportErrorCode TryParseCertificateVerify(ReadOnlySpan<byte> body, out ushort scheme, out byte[] signature, out string reason)
+    public static TlsError TryParseCertificateVerify(ReadOnlySpan<byte> body, out ushort scheme, out byte[] signature, out string reason)
     {
         signature = [];
         var reader = new SpanReader(body);

@@ -1,7 +1,5 @@
 using System.Text;
 using Engine.Transport.Coding;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -44,40 +42,43 @@ internal sealed class ClientHello
     /// <summary>The host_name of server_name (RFC 6066), or null when absent.</summary>
     public string? ServerName { get; private set; }
 
-    /// <summary>quic_transport_parameters (RFC 9001 §8.2), or null when absent.</summary>
-    public TransportParameters? TransportParameters { get; private set; }
+    /// <summary>The body of quic_transport_parameters (RFC 9001 §8.2), unparsed, or null when absent.</summary>
+    public byte[]? TransportParametersExtension { get; private set; }
 
     /// <summary>
-    /// Parses a whole handshake message (4-byte header and body). Errors: a wrong type or a
-    /// length not matching the input is decode_error (CRYPTO_ERROR 0x132); see <see cref="TryParseBody"/>.
+    /// Parses a whole handshake message (4-byte header and body). Errors: a length not matching
+    /// the input is decode_error, another message type unexpected_message; see <see cref="TryParseBody"/>.
     /// </summary>
-    public static QuicTransportErrorCode TryParse(ReadOnlySpan<byte> message, out ClientHello? hello, out string reason)
+    public static TlsError TryParse(
+        ReadOnlySpan<byte> message, out ClientHello? hello, out string reason, TlsTransportParametersCheck? checkTransportParameters = null)
     {
         hello = null;
         if (!TlsHandshakeFraming.TrySplitMessage(message, out TlsHandshakeType type, out ReadOnlySpan<byte> body, out int length)
             || length != message.Length)
         {
             reason = "handshake message truncated or followed by extra bytes";
-            return TlsConstants.ToQuicError(TlsAlert.DecodeError);
+            return TlsError.FromAlert(TlsAlert.DecodeError);
         }
 
         if (type != TlsHandshakeType.ClientHello)
         {
             reason = $"handshake type {(byte)type} is not ClientHello";
-            return TlsConstants.ToQuicError(TlsAlert.UnexpectedMessage);
+            return TlsError.FromAlert(TlsAlert.UnexpectedMessage);
         }
 
-        return TryParseBody(body, out hello, out reason);
+        return TryParseBody(body, out hello, out reason, checkTransportParameters);
     }
 
     /// <summary>
-    /// Parses a ClientHello body. Returns NoError, or: decode_error (0x132) for malformed
-    /// vectors; illegal_parameter (0x12f) for a repeated extension or compression other than
-    /// null; protocol_version (0x146) when supported_versions lacks TLS 1.3 or is missing;
-    /// missing_extension (0x16d) without quic_transport_parameters; TRANSPORT_PARAMETER_ERROR
-    /// for invalid transport parameters. Never throws on peer bytes.
+    /// Parses a ClientHello body. Returns <see cref="TlsError.None"/>, or: decode_error for
+    /// malformed vectors; illegal_parameter for a repeated extension or compression other than
+    /// null; protocol_version when supported_versions lacks TLS 1.3 or is missing;
+    /// missing_extension without quic_transport_parameters; TransportParametersRejected when
+    /// <paramref name="checkTransportParameters"/> refuses that extension's body, which it sees as
+    /// soon as it is read. Never throws on peer bytes.
     /// </summary>
-    public static QuicTransportErrorCode TryParseBody(ReadOnlySpan<byte> body, out ClientHello? hello, out string reason)
+    public static TlsError TryParseBody(
+        ReadOnlySpan<byte> body, out ClientHello? hello, out string reason, TlsTransportParametersCheck? checkTransportParameters = null)
     {
         hello = null;
         var reader = new SpanReader(body);
@@ -95,13 +96,13 @@ internal sealed class ClientHello
             || reader.Remaining != 0)
         {
             reason = "malformed ClientHello fields";
-            return TlsConstants.ToQuicError(TlsAlert.DecodeError);
+            return TlsError.FromAlert(TlsAlert.DecodeError);
         }
 
         if (compression.Length != 1 || compression[0] != 0)
         {
             reason = "legacy_compression_methods is not [null]";
-            return TlsConstants.ToQuicError(TlsAlert.IllegalParameter);
+            return TlsError.FromAlert(TlsAlert.IllegalParameter);
         }
 
         var extensionTypes = new List<ushort>();
@@ -121,18 +122,18 @@ internal sealed class ClientHello
                 || !TlsVectors.TryReadVector16(ref extensionReader, out ReadOnlySpan<byte> data))
             {
                 reason = "truncated extension";
-                return TlsConstants.ToQuicError(TlsAlert.DecodeError);
+                return TlsError.FromAlert(TlsAlert.DecodeError);
             }
 
             if (extensionTypes.Contains(extensionType))
             {
                 reason = $"extension {extensionType} repeated";
-                return TlsConstants.ToQuicError(TlsAlert.IllegalParameter);
+                return TlsError.FromAlert(TlsAlert.IllegalParameter);
             }
 
             extensionTypes.Add(extensionType);
-            QuicTransportErrorCode error = result.ReadExtension((TlsExtensionType)extensionType, data, out reason);
-            if (error != QuicTransportErrorCode.NoError)
+            TlsError error = result.ReadExtension((TlsExtensionType)extensionType, data, checkTransportParameters, out reason);
+            if (error != TlsError.None)
             {
                 return error;
             }
@@ -141,13 +142,13 @@ internal sealed class ClientHello
         if (Array.IndexOf(result.SupportedVersions, TlsConstants.Tls13) < 0)
         {
             reason = "supported_versions missing or without TLS 1.3";
-            return TlsConstants.ToQuicError(TlsAlert.ProtocolVersion);
+            return TlsError.FromAlert(TlsAlert.ProtocolVersion);
         }
 
-        if (result.TransportParameters is null)
+        if (result.TransportParametersExtension is null)
         {
             reason = "quic_transport_parameters missing";
-            return TlsConstants.ToQuicError(TlsAlert.MissingExtension);
+            return TlsError.FromAlert(TlsAlert.MissingExtension);
         }
 
         hello = new ClientHello
@@ -164,12 +165,12 @@ internal sealed class ClientHello
             SignatureAlgorithms = result.SignatureAlgorithms,
             ApplicationProtocols = result.ApplicationProtocols,
             ServerName = result.ServerName,
-            TransportParameters = result.TransportParameters,
+            TransportParametersExtension = result.TransportParametersExtension,
         };
         return TlsAlerts.Accept(out reason);
     }
 
-    private QuicTransportErrorCode ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, out string reason)
+    private TlsError ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, TlsTransportParametersCheck? checkTransportParameters, out string reason)
     {
         reason = string.Empty;
         var reader = new SpanReader(data);
@@ -209,22 +210,21 @@ internal sealed class ClientHello
             case TlsExtensionType.ServerName:
                 return ReadServerName(ref reader, out reason);
             case TlsExtensionType.QuicTransportParameters:
-                if (!TransportParameters.TryParse(data, fromServer: false, out TransportParameters parameters, out string error))
+                if (checkTransportParameters is not null && !checkTransportParameters(data, out reason))
                 {
-                    reason = "quic_transport_parameters: " + error;
-                    return QuicTransportErrorCode.TransportParameterError;
+                    return TlsError.TransportParametersRejected;
                 }
 
-                TransportParameters = parameters;
+                TransportParametersExtension = data.ToArray();
                 break;
             default:
                 break; // unknown or not needed here (GREASE, ECH, PSK modes, ...)
         }
 
-        return QuicTransportErrorCode.NoError;
+        return TlsError.None;
     }
 
-    private QuicTransportErrorCode ReadKeyShares(ref SpanReader reader, out string reason)
+    private TlsError ReadKeyShares(ref SpanReader reader, out string reason)
     {
         if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> shares) || reader.Remaining != 0)
         {
@@ -247,7 +247,7 @@ internal sealed class ClientHello
                 if (entry.Group == group)
                 {
                     reason = $"key_share repeats group 0x{group:x4}";
-                    return TlsConstants.ToQuicError(TlsAlert.IllegalParameter);
+                    return TlsError.FromAlert(TlsAlert.IllegalParameter);
                 }
             }
 
@@ -258,7 +258,7 @@ internal sealed class ClientHello
         return TlsAlerts.Accept(out reason);
     }
 
-    private QuicTransportErrorCode ReadAlpn(ref SpanReader reader, out string reason)
+    private TlsError ReadAlpn(ref SpanReader reader, out string reason)
     {
         if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> protocols) || protocols.IsEmpty || reader.Remaining != 0)
         {
@@ -283,7 +283,7 @@ internal sealed class ClientHello
         return TlsAlerts.Accept(out reason);
     }
 
-    private QuicTransportErrorCode ReadServerName(ref SpanReader reader, out string reason)
+    private TlsError ReadServerName(ref SpanReader reader, out string reason)
     {
         if (!TlsVectors.TryReadVector16(ref reader, out ReadOnlySpan<byte> names) || names.IsEmpty || reader.Remaining != 0)
         {
@@ -305,7 +305,7 @@ internal sealed class ClientHello
                 if (ServerName is not null)
                 {
                     reason = "server_name repeats host_name";
-                    return TlsConstants.ToQuicError(TlsAlert.IllegalParameter);
+                    return TlsError.FromAlert(TlsAlert.IllegalParameter);
                 }
 
                 ServerName = Encoding.ASCII.GetString(name);
@@ -315,10 +315,10 @@ internal sealed class ClientHello
         return TlsAlerts.Accept(out reason);
     }
 
-    private static QuicTransportErrorCode Malformed(string what, out string reason)
+    private static TlsError Malformed(string what, out string reason)
     {
         reason = "malformed " + what;
-        return TlsConstants.ToQuicError(TlsAlert.DecodeError);
+        return TlsError.FromAlert(TlsAlert.DecodeError);
     }
 
     private static ushort[] ReadUInt16s(ReadOnlySpan<byte> list)

@@ -1,7 +1,5 @@
 using System.Text;
 using Engine.Transport.Coding;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -11,7 +9,7 @@ namespace Engine.Transport.Tls;
 /// </summary>
 internal static class ClientHelloWriter
 {
-    /// <summary>A whole ClientHello message.</summary>
+    /// <summary>A whole ClientHello message; <paramref name="transportParameters"/> is the quic_transport_parameters body as is.</summary>
     public static byte[] Write(
         ReadOnlySpan<byte> random,
         IReadOnlyList<ushort> cipherSuites,
@@ -20,7 +18,7 @@ internal static class ClientHelloWriter
         IReadOnlyList<ushort> signatureAlgorithms,
         IReadOnlyList<string> applicationProtocols,
         string? serverName,
-        TransportParameters transportParameters,
+        ReadOnlySpan<byte> transportParameters,
         byte[]? cookie)
     {
         var builder = new TlsMessageBuilder();
@@ -83,11 +81,8 @@ internal static class ClientHelloWriter
             builder.EndVector(cookieExtension);
         }
 
-        var parameters = new byte[transportParameters.GetLength()];
-        var writer = new SpanWriter(parameters);
-        transportParameters.Write(ref writer);
         int quic = BeginExtension(builder, TlsExtensionType.QuicTransportParameters);
-        builder.WriteBytes(parameters);
+        builder.WriteBytes(transportParameters);
         builder.EndVector(quic);
 
         builder.EndVector(extensions);

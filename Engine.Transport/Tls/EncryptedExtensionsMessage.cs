@@ -1,7 +1,5 @@
 using System.Text;
 using Engine.Transport.Coding;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -13,10 +11,11 @@ internal sealed class EncryptedExtensionsMessage
 {
     public string? ApplicationProtocol { get; private set; }
 
-    public TransportParameters? TransportParameters { get; private set; }
+    /// <summary>The body of quic_transport_parameters (RFC 9001 §8.2), unparsed.</summary>
+    public byte[]? TransportParametersExtension { get; private set; }
 
-    /// <summary>A whole EncryptedExtensions message.</summary>
-    public static byte[] Write(string applicationProtocol, TransportParameters transportParameters)
+    /// <summary>A whole EncryptedExtensions message; <paramref name="transportParameters"/> is the extension body as is.</summary>
+    public static byte[] Write(string applicationProtocol, ReadOnlySpan<byte> transportParameters)
     {
         var builder = new TlsMessageBuilder();
         int message = builder.BeginMessage(TlsHandshakeType.EncryptedExtensions);
@@ -30,10 +29,7 @@ internal sealed class EncryptedExtensionsMessage
         builder.EndVector(alpn);
 
         builder.WriteUInt16((ushort)TlsExtensionType.QuicTransportParameters);
-        var parameters = new byte[transportParameters.GetLength()];
-        var writer = new SpanWriter(parameters);
-        transportParameters.Write(ref writer);
-        builder.WriteVector(2, parameters);
+        builder.WriteVector(2, transportParameters);
 
         builder.EndVector(extensions);
         builder.EndVector(message);
@@ -44,9 +40,11 @@ internal sealed class EncryptedExtensionsMessage
     /// Parses an EncryptedExtensions body. Errors: decode_error when malformed; illegal_parameter
     /// for a repeated extension or an ALPN list that is not exactly one name; unsupported_extension
     /// for an extension we did not offer; missing_extension without quic_transport_parameters;
-    /// TRANSPORT_PARAMETER_ERROR when those do not parse (RFC 9001 §8.2).
+    /// TransportParametersRejected when <paramref name="checkTransportParameters"/> refuses that
+    /// extension's body, which it sees as soon as it is read (RFC 9001 §8.2).
     /// </summary>
-    public static QuicTransportErrorCode TryParse(ReadOnlySpan<byte> body, out EncryptedExtensionsMessage? message, out string reason)
+    public static TlsError TryParse(
+        ReadOnlySpan<byte> body, out EncryptedExtensionsMessage? message, out string reason, TlsTransportParametersCheck? checkTransportParameters = null)
     {
         message = null;
         var reader = new SpanReader(body);
@@ -70,14 +68,14 @@ internal sealed class EncryptedExtensionsMessage
                 return TlsAlerts.Reject(TlsAlert.IllegalParameter, $"EncryptedExtensions repeats extension {type}", out reason);
             }
 
-            QuicTransportErrorCode error = result.ReadExtension((TlsExtensionType)type, data, out reason);
-            if (error != QuicTransportErrorCode.NoError)
+            TlsError error = result.ReadExtension((TlsExtensionType)type, data, checkTransportParameters, out reason);
+            if (error != TlsError.None)
             {
                 return error;
             }
         }
 
-        if (result.TransportParameters is null)
+        if (result.TransportParametersExtension is null)
         {
             return TlsAlerts.Reject(TlsAlert.MissingExtension, "EncryptedExtensions lacks quic_transport_parameters", out reason);
         }
@@ -86,7 +84,7 @@ internal sealed class EncryptedExtensionsMessage
         return TlsAlerts.Accept(out reason);
     }
 
-    private QuicTransportErrorCode ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, out string reason)
+    private TlsError ReadExtension(TlsExtensionType type, ReadOnlySpan<byte> data, TlsTransportParametersCheck? checkTransportParameters, out string reason)
     {
         var reader = new SpanReader(data);
         switch (type)
@@ -106,13 +104,12 @@ internal sealed class EncryptedExtensionsMessage
                 ApplicationProtocol = Encoding.ASCII.GetString(name);
                 break;
             case TlsExtensionType.QuicTransportParameters:
-                if (!TransportParameters.TryParse(data, fromServer: true, out TransportParameters parameters, out string error))
+                if (checkTransportParameters is not null && !checkTransportParameters(data, out reason))
                 {
-                    reason = "quic_transport_parameters: " + error;
-                    return QuicTransportErrorCode.TransportParameterError;
+                    return TlsError.TransportParametersRejected;
                 }
 
-                TransportParameters = parameters;
+                TransportParametersExtension = data.ToArray();
                 break;
             case TlsExtensionType.ServerName:
                 if (!data.IsEmpty)

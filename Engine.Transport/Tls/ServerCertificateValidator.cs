@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -23,7 +22,7 @@ internal static class ServerCertificateValidator
     /// <paramref name="leafScheme"/> is its <see cref="TlsSignatures.SchemeFor"/>, computed once by the caller.
     /// Returns NoError, or the alert's error with <paramref name="reason"/> set.
     /// </summary>
-    public static QuicTransportErrorCode Validate(
+    public static TlsError Validate(
         TlsClientOptions options, X509Certificate2 leaf, ushort? leafScheme, IReadOnlyList<X509Certificate2> intermediates, out string reason)
     {
         DateTimeOffset now = options.TimeProvider.GetUtcNow();
@@ -40,10 +39,10 @@ internal static class ServerCertificateValidator
     }
 
     /// <summary>The answer to an exception thrown while judging the peer's certificate: bad_certificate.</summary>
-    internal static QuicTransportErrorCode RejectFault(Exception exception, out string reason) =>
+    internal static TlsError RejectFault(Exception exception, out string reason) =>
         TlsAlerts.Reject(TlsAlert.BadCertificate, $"certificate could not be checked ({exception.GetType().Name}: {exception.Message})", out reason);
 
-    private static QuicTransportErrorCode ValidatePinned(TlsClientOptions options, X509Certificate2 leaf, ushort? leafScheme, DateTimeOffset now, out string reason)
+    private static TlsError ValidatePinned(TlsClientOptions options, X509Certificate2 leaf, ushort? leafScheme, DateTimeOffset now, out string reason)
     {
         byte[] hash = SHA256.HashData(leaf.RawData);
         if (!options.ServerCertificateHashes.Any(pinned => CryptographicOperations.FixedTimeEquals(pinned, hash)))
@@ -71,7 +70,7 @@ internal static class ServerCertificateValidator
         return TlsAlerts.Accept(out reason);
     }
 
-    private static QuicTransportErrorCode ValidateChain(
+    private static TlsError ValidateChain(
         TlsClientOptions options, X509Certificate2 leaf, IReadOnlyList<X509Certificate2> intermediates, DateTimeOffset now, out string reason)
     {
         using var chain = new X509Chain();

@@ -1,5 +1,4 @@
 using Engine.Transport.Coding;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -40,7 +39,7 @@ internal sealed class ServerHelloMessage
     /// a HelloRetryRequest that changes nothing; unsupported_extension for anything we never
     /// offered; missing_extension for a ServerHello without key_share.
     /// </summary>
-    public static QuicTransportErrorCode TryParse(ReadOnlySpan<byte> body, out ServerHelloMessage? hello, out string reason)
+    public static TlsError TryParse(ReadOnlySpan<byte> body, out ServerHelloMessage? hello, out string reason)
     {
         hello = null;
         var reader = new SpanReader(body);
@@ -73,14 +72,14 @@ internal sealed class ServerHelloMessage
             CipherSuite = cipherSuite,
         };
 
-        QuicTransportErrorCode error = result.ReadExtensions(extensions, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        TlsError error = result.ReadExtensions(extensions, out reason);
+        if (error != TlsError.None)
         {
             return error;
         }
 
         hello = result;
-        return QuicTransportErrorCode.NoError;
+        return TlsError.None;
     }
 
     /// <summary>A whole ServerHello message selecting TLS 1.3, <paramref name="cipherSuite"/> and <paramref name="keyShare"/>.</summary>
@@ -135,7 +134,7 @@ internal sealed class ServerHelloMessage
         return builder.ToArray();
     }
 
-    private QuicTransportErrorCode ReadExtensions(ReadOnlySpan<byte> extensions, out string reason)
+    private TlsError ReadExtensions(ReadOnlySpan<byte> extensions, out string reason)
     {
         var seen = new HashSet<ushort>();
         bool hasVersion = false;

@@ -1,8 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Crypto;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -19,7 +16,6 @@ internal sealed class TlsClientHandshake : TlsHandshake
     private static readonly ushort[] OfferedGroups = [TlsConstants.X25519, TlsConstants.Secp256r1];
 
     private readonly TlsClientOptions options;
-    private readonly TransportParameters localTransportParameters;
     private readonly byte[] random = RandomNumberGenerator.GetBytes(32);
     private readonly List<TlsKeyExchange> keyExchanges = [];
     private State state = State.NotStarted;
@@ -32,14 +28,18 @@ internal sealed class TlsClientHandshake : TlsHandshake
     private ushort? leafScheme;
     private readonly List<X509Certificate2> intermediates = [];
 
-    /// <summary>Validates <paramref name="options"/> (throwing <see cref="ArgumentException"/>); call <see cref="Start"/> next.</summary>
-    public TlsClientHandshake(TlsClientOptions options, TransportParameters localTransportParameters)
+    /// <summary>
+    /// Validates <paramref name="options"/> (throwing <see cref="ArgumentException"/>); call
+    /// <see cref="Start"/> next. <paramref name="localTransportParameters"/> goes in the ClientHello
+    /// as given; the server's are put to <paramref name="checkPeerTransportParameters"/> when read.
+    /// </summary>
+    public TlsClientHandshake(
+        TlsClientOptions options, ReadOnlyMemory<byte> localTransportParameters, TlsTransportParametersCheck? checkPeerTransportParameters = null)
+        : base(localTransportParameters, checkPeerTransportParameters)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(localTransportParameters);
         options.Validate();
         this.options = options;
-        this.localTransportParameters = localTransportParameters;
     }
 
     private enum State
@@ -69,27 +69,27 @@ internal sealed class TlsClientHandshake : TlsHandshake
 
         clientHello1 = WriteClientHello(cookie: null);
         state = State.WaitServerHello;
-        EmitHandshakeData(QuicPacketSpace.Initial, clientHello1);
+        EmitHandshakeData(TlsEncryptionLevel.Initial, clientHello1);
     }
 
-    protected override QuicTransportErrorCode HandleMessage(
-        QuicPacketSpace level, TlsHandshakeType type, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    protected override TlsError HandleMessage(
+        TlsEncryptionLevel level, TlsHandshakeType type, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
         return (state, level, type) switch
         {
-            (State.WaitServerHello or State.WaitServerHelloAfterRetry, QuicPacketSpace.Initial, TlsHandshakeType.ServerHello)
+            (State.WaitServerHello or State.WaitServerHelloAfterRetry, TlsEncryptionLevel.Initial, TlsHandshakeType.ServerHello)
                 => OnServerHello(message, body, out reason),
-            (State.WaitEncryptedExtensions, QuicPacketSpace.Handshake, TlsHandshakeType.EncryptedExtensions)
+            (State.WaitEncryptedExtensions, TlsEncryptionLevel.Handshake, TlsHandshakeType.EncryptedExtensions)
                 => OnEncryptedExtensions(message, body, out reason),
-            (State.WaitCertificate, QuicPacketSpace.Handshake, TlsHandshakeType.Certificate)
+            (State.WaitCertificate, TlsEncryptionLevel.Handshake, TlsHandshakeType.Certificate)
                 => OnCertificate(message, body, out reason),
-            (State.WaitCertificateVerify, QuicPacketSpace.Handshake, TlsHandshakeType.CertificateVerify)
+            (State.WaitCertificateVerify, TlsEncryptionLevel.Handshake, TlsHandshakeType.CertificateVerify)
                 => OnCertificateVerify(message, body, out reason),
-            (State.WaitFinished, QuicPacketSpace.Handshake, TlsHandshakeType.Finished)
+            (State.WaitFinished, TlsEncryptionLevel.Handshake, TlsHandshakeType.Finished)
                 => OnServerFinished(message, body, out reason),
 
             // Servers may send tickets after the handshake; we never resume, so they are dropped.
-            (State.Complete, QuicPacketSpace.ApplicationData, TlsHandshakeType.NewSessionTicket)
+            (State.Complete, TlsEncryptionLevel.Application, TlsHandshakeType.NewSessionTicket)
                 => Accept(out reason),
             _ => Reject(TlsAlert.UnexpectedMessage, $"unexpected {type} at {level} while in {state}", out reason),
         };
@@ -132,13 +132,13 @@ internal sealed class TlsClientHandshake : TlsHandshake
         TlsSignatures.Supported,
         options.ApplicationProtocols,
         options.SendsServerName ? options.ServerName : null,
-        localTransportParameters,
+        LocalTransportParameters.Span,
         cookie);
 
-    private QuicTransportErrorCode OnServerHello(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    private TlsError OnServerHello(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
-        QuicTransportErrorCode error = ServerHelloMessage.TryParse(body, out ServerHelloMessage? hello, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        TlsError error = ServerHelloMessage.TryParse(body, out ServerHelloMessage? hello, out reason);
+        if (error != TlsError.None)
         {
             return error;
         }
@@ -183,9 +183,9 @@ internal sealed class TlsClientHandshake : TlsHandshake
         }
 
         keyExchanges.Clear();
-        CipherSuite = (QuicCipherSuite)hello.CipherSuite;
+        CipherSuite = (TlsCipherSuite)hello.CipherSuite;
         NegotiatedGroup = serverShare.Group;
-        HashAlgorithmName hash = QuicCipherSuites.Hash(CipherSuite.Value);
+        HashAlgorithmName hash = TlsCipherSuites.Hash(CipherSuite.Value);
         if (transcript is null)
         {
             transcript = new TlsTranscript(hash);
@@ -206,13 +206,13 @@ internal sealed class TlsClientHandshake : TlsHandshake
         byte[] helloHash = transcript.GetCurrentHash();
         serverHandshakeSecret = keySchedule.ServerHandshakeTrafficSecret(helloHash);
         clientHandshakeSecret = keySchedule.ClientHandshakeTrafficSecret(helloHash);
-        EmitReadSecret(QuicPacketSpace.Handshake, serverHandshakeSecret);
-        EmitWriteSecret(QuicPacketSpace.Handshake, clientHandshakeSecret);
+        EmitReadSecret(TlsEncryptionLevel.Handshake, serverHandshakeSecret);
+        EmitWriteSecret(TlsEncryptionLevel.Handshake, clientHandshakeSecret);
         state = State.WaitEncryptedExtensions;
         return Accept(out reason);
     }
 
-    private QuicTransportErrorCode OnHelloRetryRequest(ReadOnlySpan<byte> message, ServerHelloMessage retry, out string reason)
+    private TlsError OnHelloRetryRequest(ReadOnlySpan<byte> message, ServerHelloMessage retry, out string reason)
     {
         if (retry.SelectedGroup is ushort group)
         {
@@ -230,23 +230,23 @@ internal sealed class TlsClientHandshake : TlsHandshake
             keyExchanges.Add(TlsKeyExchange.Create(group));
         }
 
-        CipherSuite = (QuicCipherSuite)retry.CipherSuite;
+        CipherSuite = (TlsCipherSuite)retry.CipherSuite;
         UsedHelloRetryRequest = true;
-        transcript = new TlsTranscript(QuicCipherSuites.Hash(CipherSuite.Value));
+        transcript = new TlsTranscript(TlsCipherSuites.Hash(CipherSuite.Value));
         transcript.Append(clientHello1);
         transcript.ReplaceClientHello1WithMessageHash();
         transcript.Append(message);
         byte[] clientHello2 = WriteClientHello(retry.Cookie);
         transcript.Append(clientHello2);
         state = State.WaitServerHelloAfterRetry;
-        EmitHandshakeData(QuicPacketSpace.Initial, clientHello2);
+        EmitHandshakeData(TlsEncryptionLevel.Initial, clientHello2);
         return Accept(out reason);
     }
 
-    private QuicTransportErrorCode OnEncryptedExtensions(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    private TlsError OnEncryptedExtensions(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
-        QuicTransportErrorCode error = EncryptedExtensionsMessage.TryParse(body, out EncryptedExtensionsMessage? extensions, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        TlsError error = EncryptedExtensionsMessage.TryParse(body, out EncryptedExtensionsMessage? extensions, out reason, CheckPeerTransportParameters);
+        if (error != TlsError.None)
         {
             return error;
         }
@@ -263,16 +263,16 @@ internal sealed class TlsClientHandshake : TlsHandshake
         }
 
         NegotiatedApplicationProtocol = protocol;
-        PeerTransportParameters = extensions.TransportParameters;
+        PeerTransportParametersExtension = extensions.TransportParametersExtension;
         transcript!.Append(message);
         state = State.WaitCertificate;
         return Accept(out reason);
     }
 
-    private QuicTransportErrorCode OnCertificate(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    private TlsError OnCertificate(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
-        QuicTransportErrorCode error = CertificateMessages.TryParseCertificate(body, out List<byte[]> certificates, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        TlsError error = CertificateMessages.TryParseCertificate(body, out List<byte[]> certificates, out reason);
+        if (error != TlsError.None)
         {
             return error;
         }
@@ -292,7 +292,7 @@ internal sealed class TlsClientHandshake : TlsHandshake
 
         leafScheme = TlsSignatures.SchemeFor(leaf);
         error = ServerCertificateValidator.Validate(options, leaf, leafScheme, intermediates, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        if (error != TlsError.None)
         {
             return error;
         }
@@ -302,10 +302,10 @@ internal sealed class TlsClientHandshake : TlsHandshake
         return Accept(out reason);
     }
 
-    private QuicTransportErrorCode OnCertificateVerify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    private TlsError OnCertificateVerify(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
-        QuicTransportErrorCode error = CertificateMessages.TryParseCertificateVerify(body, out ushort scheme, out byte[] signature, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        TlsError error = CertificateMessages.TryParseCertificateVerify(body, out ushort scheme, out byte[] signature, out reason);
+        if (error != TlsError.None)
         {
             return error;
         }
@@ -326,11 +326,11 @@ internal sealed class TlsClientHandshake : TlsHandshake
         return Accept(out reason);
     }
 
-    private QuicTransportErrorCode OnServerFinished(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    private TlsError OnServerFinished(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
         TlsTranscript transcript = this.transcript!;
-        QuicTransportErrorCode verified = VerifyPeerFinished(transcript, serverHandshakeSecret, message, body, "server", out reason);
-        if (verified != QuicTransportErrorCode.NoError)
+        TlsError verified = VerifyPeerFinished(transcript, serverHandshakeSecret, message, body, "server", out reason);
+        if (verified != TlsError.None)
         {
             return verified;
         }
@@ -338,11 +338,11 @@ internal sealed class TlsClientHandshake : TlsHandshake
         byte[] serverFinishedHash = transcript.GetCurrentHash();
         byte[] finished = WriteFinished(TlsKeySchedule.ComputeFinishedVerifyData(transcript.Algorithm, clientHandshakeSecret, serverFinishedHash));
         transcript.Append(finished);
-        EmitHandshakeData(QuicPacketSpace.Handshake, finished);
+        EmitHandshakeData(TlsEncryptionLevel.Handshake, finished);
         byte[] clientApplicationSecret = keySchedule!.ClientApplicationTrafficSecret(serverFinishedHash);
         byte[] serverApplicationSecret = keySchedule.ServerApplicationTrafficSecret(serverFinishedHash);
-        EmitWriteSecret(QuicPacketSpace.ApplicationData, clientApplicationSecret);
-        EmitReadSecret(QuicPacketSpace.ApplicationData, serverApplicationSecret);
+        EmitWriteSecret(TlsEncryptionLevel.Application, clientApplicationSecret);
+        EmitReadSecret(TlsEncryptionLevel.Application, serverApplicationSecret);
         CryptographicOperations.ZeroMemory(clientApplicationSecret);
         CryptographicOperations.ZeroMemory(serverApplicationSecret);
         ZeroSecrets(); // the handshake secrets and the schedule are no longer needed

@@ -1,42 +1,57 @@
 using System.Security.Cryptography;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Crypto;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
 /// <summary>
-/// A TLS 1.3 handshake driven by QUIC (RFC 9001 §4): crypto-stream bytes go in per encryption
-/// level, handshake data and traffic secrets come out in order. Message framing, per-level
-/// buffering and error latching live here; <see cref="TlsServerHandshake"/> and
+/// A TLS 1.3 handshake without a record layer, as QUIC drives it (RFC 9001 §4): handshake bytes
+/// go in per encryption level, handshake data and traffic secrets come out in order. The
+/// quic_transport_parameters extension (RFC 9001 §8.2) travels as opaque bytes: ours are given at
+/// construction, the peer's are handed to a <see cref="TlsTransportParametersCheck"/> and exposed
+/// as <see cref="PeerTransportParametersExtension"/>, never parsed here. Message framing,
+/// per-level buffering and error latching live here; <see cref="TlsServerHandshake"/> and
 /// <see cref="TlsClientHandshake"/> hold the state machines. Not thread-safe.
 /// </summary>
 internal abstract class TlsHandshake : IDisposable
 {
     /// <summary>
     /// Bound on unprocessed bytes per level (a partial message plus anything after it). Beyond it,
-    /// or for a message declaring a longer body, the handshake fails with CRYPTO_BUFFER_EXCEEDED
-    /// (0xd, RFC 9000 §7.5) — a transport error rather than an alert, since it is a resource limit.
+    /// or for a message declaring a longer body, the handshake fails with
+    /// <see cref="TlsErrorKind.BufferLimitExceeded"/> rather than an alert, since it is a resource
+    /// limit (QUIC reports it as CRYPTO_BUFFER_EXCEEDED, RFC 9000 §7.5).
     /// </summary>
     public const int MaxBufferedBytesPerLevel = 64 * 1024;
 
     private readonly Queue<TlsOutput> outputs = new();
     private readonly byte[][] pending = [[], [], []];
     private readonly int[] pendingLength = new int[3];
-    private QuicTransportErrorCode failure;
+    private TlsError failure;
     private bool disposed;
+
+    /// <summary>
+    /// Takes our quic_transport_parameters extension body, sent as given, and the check the peer's
+    /// body must pass (null accepts any). The peer must send the extension: without it the
+    /// handshake fails with missing_extension (RFC 9001 §8.2).
+    /// </summary>
+    protected TlsHandshake(ReadOnlyMemory<byte> localTransportParameters, TlsTransportParametersCheck? checkPeerTransportParameters)
+    {
+        LocalTransportParameters = localTransportParameters;
+        CheckPeerTransportParameters = checkPeerTransportParameters;
+    }
 
     /// <summary>True once our Finished is sent and the peer's Finished verified.</summary>
     public bool IsHandshakeComplete { get; protected set; }
 
-    /// <summary>The peer's transport parameters, once received.</summary>
-    public TransportParameters? PeerTransportParameters { get; protected set; }
+    /// <summary>
+    /// The body of the peer's quic_transport_parameters extension, unparsed, once the message
+    /// carrying it is accepted (the second ClientHello after a HelloRetryRequest).
+    /// </summary>
+    public byte[]? PeerTransportParametersExtension { get; protected set; }
 
     /// <summary>The ALPN protocol both sides agreed on.</summary>
     public string? NegotiatedApplicationProtocol { get; protected set; }
 
     /// <summary>The cipher suite, once selected.</summary>
-    public QuicCipherSuite? CipherSuite { get; protected set; }
+    public TlsCipherSuite? CipherSuite { get; protected set; }
 
     /// <summary>The key exchange group used (x25519 0x001d or secp256r1 0x0017).</summary>
     public ushort? NegotiatedGroup { get; protected set; }
@@ -47,16 +62,22 @@ internal abstract class TlsHandshake : IDisposable
     /// <summary>Why the handshake failed, for logs; null while it has not.</summary>
     public string? FailureReason { get; private set; }
 
+    /// <summary>Our quic_transport_parameters extension body.</summary>
+    protected ReadOnlyMemory<byte> LocalTransportParameters { get; }
+
+    /// <summary>The check for the peer's quic_transport_parameters body; null accepts any.</summary>
+    protected TlsTransportParametersCheck? CheckPeerTransportParameters { get; }
+
     /// <summary>
-    /// Takes the next contiguous crypto-stream bytes at <paramref name="level"/> and processes every
-    /// complete message. Returns NoError, or the error to close the connection with: CRYPTO_ERROR
-    /// (0x100 + alert), TRANSPORT_PARAMETER_ERROR, or CRYPTO_BUFFER_EXCEEDED. After an error every
+    /// Takes the next contiguous handshake bytes at <paramref name="level"/> and processes every
+    /// complete message. Returns <see cref="TlsError.None"/>, or why the handshake stopped: an
+    /// alert, the buffer limit, or the peer's transport parameters refused. After a failure every
     /// call returns it again. Never throws on peer bytes.
     /// </summary>
-    public QuicTransportErrorCode ReceiveHandshakeData(QuicPacketSpace level, ReadOnlySpan<byte> data)
+    public TlsError ReceiveHandshakeData(TlsEncryptionLevel level, ReadOnlySpan<byte> data)
     {
         ObjectDisposedException.ThrowIf(disposed, this);
-        if (failure != QuicTransportErrorCode.NoError)
+        if (failure.Kind != TlsErrorKind.None)
         {
             return failure;
         }
@@ -69,7 +90,7 @@ internal abstract class TlsHandshake : IDisposable
 
         if (!Append(index, data))
         {
-            return Fail(QuicTransportErrorCode.CryptoBufferExceeded, $"more than {MaxBufferedBytesPerLevel} unprocessed handshake bytes at {level}");
+            return Fail(TlsError.BufferLimitExceeded, $"more than {MaxBufferedBytesPerLevel} unprocessed handshake bytes at {level}");
         }
 
         int consumed = 0;
@@ -81,7 +102,7 @@ internal abstract class TlsHandshake : IDisposable
                 if (TlsHandshakeFraming.TryReadHeader(rest, out _, out int bodyLength)
                     && bodyLength > MaxBufferedBytesPerLevel - TlsConstants.HandshakeHeaderLength)
                 {
-                    return Fail(QuicTransportErrorCode.CryptoBufferExceeded, $"a {bodyLength}-byte handshake message at {level} is too long");
+                    return Fail(TlsError.BufferLimitExceeded, $"a {bodyLength}-byte handshake message at {level} is too long");
                 }
 
                 if (!TlsHandshakeFraming.TrySplitMessage(rest, out TlsHandshakeType type, out ReadOnlySpan<byte> body, out int messageLength))
@@ -89,8 +110,8 @@ internal abstract class TlsHandshake : IDisposable
                     break;
                 }
 
-                QuicTransportErrorCode error = HandleMessage(level, type, rest[..messageLength], body, out string reason);
-                if (error != QuicTransportErrorCode.NoError)
+                TlsError error = HandleMessage(level, type, rest[..messageLength], body, out string reason);
+                if (error.Kind != TlsErrorKind.None)
                 {
                     return Fail(error, reason);
                 }
@@ -105,10 +126,10 @@ internal abstract class TlsHandshake : IDisposable
         }
 
         Consume(index, consumed);
-        return QuicTransportErrorCode.NoError;
+        return TlsError.None;
     }
 
-    /// <summary>The next output for the QUIC layer; drain after every call.</summary>
+    /// <summary>The next output for the carrier (QUIC); drain after every call.</summary>
     public bool TryDequeue(out TlsOutput output) => outputs.TryDequeue(out output);
 
     public void Dispose()
@@ -124,10 +145,10 @@ internal abstract class TlsHandshake : IDisposable
 
     /// <summary>
     /// Handles one whole message (<paramref name="message"/> includes the header, for the
-    /// transcript). Returns NoError or the error with <paramref name="reason"/> set.
+    /// transcript). Returns <see cref="TlsError.None"/> or the failure with <paramref name="reason"/> set.
     /// </summary>
-    protected abstract QuicTransportErrorCode HandleMessage(
-        QuicPacketSpace level, TlsHandshakeType type, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason);
+    protected abstract TlsError HandleMessage(
+        TlsEncryptionLevel level, TlsHandshakeType type, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason);
 
     protected virtual void Dispose(bool disposing)
     {
@@ -156,31 +177,31 @@ internal abstract class TlsHandshake : IDisposable
         keySchedule = null;
     }
 
-    protected void EmitHandshakeData(QuicPacketSpace level, byte[] data) =>
+    protected void EmitHandshakeData(TlsEncryptionLevel level, byte[] data) =>
         outputs.Enqueue(new TlsOutput(TlsOutputKind.HandshakeData, level, data, CipherSuite.GetValueOrDefault()));
 
-    // Secrets are handed over as copies, so the QUIC layer may wipe them once its keys are installed.
-    protected void EmitReadSecret(QuicPacketSpace level, byte[] secret) =>
+    // Secrets are handed over as copies, so the carrier may wipe them once its keys are installed.
+    protected void EmitReadSecret(TlsEncryptionLevel level, byte[] secret) =>
         outputs.Enqueue(new TlsOutput(TlsOutputKind.ReadSecret, level, (byte[])secret.Clone(), CipherSuite!.Value));
 
-    protected void EmitWriteSecret(QuicPacketSpace level, byte[] secret) =>
+    protected void EmitWriteSecret(TlsEncryptionLevel level, byte[] secret) =>
         outputs.Enqueue(new TlsOutput(TlsOutputKind.WriteSecret, level, (byte[])secret.Clone(), CipherSuite!.Value));
 
     /// <summary>Latches <paramref name="alert"/> as the failure, outside message handling.</summary>
-    protected QuicTransportErrorCode Fail(TlsAlert alert, string reason) => Fail(TlsConstants.ToQuicError(alert), reason);
+    protected TlsError Fail(TlsAlert alert, string reason) => Fail(TlsError.FromAlert(alert), reason);
 
-    /// <summary>A helper for handlers: sets <paramref name="reason"/> and returns the alert's error.</summary>
-    protected static QuicTransportErrorCode Reject(TlsAlert alert, string message, out string reason) =>
+    /// <summary>A helper for handlers: sets <paramref name="reason"/> and returns the failure with <paramref name="alert"/>.</summary>
+    protected static TlsError Reject(TlsAlert alert, string message, out string reason) =>
         TlsAlerts.Reject(alert, message, out reason);
 
     /// <summary>A helper for handlers: the message was accepted (no error, empty reason).</summary>
-    protected static QuicTransportErrorCode Accept(out string reason) => TlsAlerts.Accept(out reason);
+    protected static TlsError Accept(out string reason) => TlsAlerts.Accept(out reason);
 
     /// <summary>
     /// Checks the peer's Finished (RFC 8446 §4.4.4) against the transcript so far, keyed by the
     /// peer's handshake traffic secret; on success appends the message to the transcript.
     /// </summary>
-    protected static QuicTransportErrorCode VerifyPeerFinished(
+    protected static TlsError VerifyPeerFinished(
         TlsTranscript transcript, ReadOnlySpan<byte> peerHandshakeSecret, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, string peer, out string reason)
     {
         if (body.Length != transcript.HashLength)
@@ -207,7 +228,7 @@ internal abstract class TlsHandshake : IDisposable
         return builder.ToArray();
     }
 
-    private QuicTransportErrorCode Fail(QuicTransportErrorCode error, string reason)
+    private TlsError Fail(TlsError error, string reason)
     {
         ZeroSecrets();
         failure = error;

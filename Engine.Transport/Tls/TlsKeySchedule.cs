@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using Engine.Transport.Quic.Crypto;
 
 namespace Engine.Transport.Tls;
 
@@ -70,7 +69,7 @@ internal sealed class TlsKeySchedule
     public static byte[] DeriveSecret(HashAlgorithmName hash, ReadOnlySpan<byte> secret, ReadOnlySpan<byte> label, ReadOnlySpan<byte> transcriptHash)
     {
         var output = new byte[GetHashLength(hash)];
-        HkdfLabel.Expand(hash, secret, label, transcriptHash, output);
+        TlsHkdf.ExpandLabel(hash, secret, label, transcriptHash, output);
         return output;
     }
 
@@ -138,7 +137,7 @@ internal sealed class TlsKeySchedule
     public static byte[] FinishedKey(HashAlgorithmName hash, ReadOnlySpan<byte> baseKey)
     {
         var output = new byte[GetHashLength(hash)];
-        HkdfLabel.Expand(hash, baseKey, "finished"u8, [], output);
+        TlsHkdf.ExpandLabel(hash, baseKey, "finished"u8, [], output);
         return output;
     }
 

@@ -1,9 +1,7 @@
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Crypto;
 
 namespace Engine.Transport.Tls;
 
-/// <summary>What a <see cref="TlsHandshake"/> hands to the QUIC layer.</summary>
+/// <summary>What a <see cref="TlsHandshake"/> hands to the protocol carrying it (QUIC).</summary>
 internal enum TlsOutputKind
 {
     /// <summary>Bytes to send in CRYPTO frames at the output's level.</summary>
@@ -19,9 +17,9 @@ internal enum TlsOutputKind
 /// <summary>
 /// One ordered output of the handshake. For <see cref="TlsOutputKind.HandshakeData"/>,
 /// <paramref name="Data"/> is crypto-stream bytes for <paramref name="Level"/>; for the secret
-/// kinds it is the traffic secret for <paramref name="Level"/> (Handshake or ApplicationData)
+/// kinds it is the traffic secret for <paramref name="Level"/> (Handshake or Application)
 /// under <paramref name="CipherSuite"/>. Keys must be installed in the order given. Secret
 /// arrays belong to the receiver (they may be wiped after use). For handshake data
 /// <paramref name="CipherSuite"/> is the suite if already chosen, else default (0) — as for the ClientHello.
 /// </summary>
-internal readonly record struct TlsOutput(TlsOutputKind Kind, QuicPacketSpace Level, byte[] Data, QuicCipherSuite CipherSuite);
+internal readonly record struct TlsOutput(TlsOutputKind Kind, TlsEncryptionLevel Level, byte[] Data, TlsCipherSuite CipherSuite);

@@ -1,5 +1,4 @@
 using Engine.Transport.Coding;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -19,7 +18,7 @@ internal enum TlsHandshakeType : byte
     MessageHash = 254,
 }
 
-/// <summary>TLS alert descriptions used here (RFC 8446 §6.2); in QUIC each becomes CRYPTO_ERROR 0x100 + alert.</summary>
+/// <summary>TLS alert descriptions used here (RFC 8446 §6.2); a carrier reports them its own way (QUIC: CRYPTO_ERROR 0x100 + alert).</summary>
 internal enum TlsAlert : byte
 {
     UnexpectedMessage = 10,
@@ -70,26 +69,23 @@ internal static class TlsConstants
 
     /// <summary>The 4-byte handshake header: type and 24-bit length (RFC 8446 §4).</summary>
     public const int HandshakeHeaderLength = 4;
-
-    /// <summary>The QUIC error carrying <paramref name="alert"/>.</summary>
-    public static QuicTransportErrorCode ToQuicError(TlsAlert alert) => QuicTransportErrors.CryptoError((byte)alert);
 }
 
 /// <summary>The one helper every parser and handshake step uses to refuse with an alert.</summary>
 internal static class TlsAlerts
 {
-    /// <summary>Sets <paramref name="reason"/> to <paramref name="message"/> and returns the QUIC error carrying <paramref name="alert"/>.</summary>
-    public static QuicTransportErrorCode Reject(TlsAlert alert, string message, out string reason)
+    /// <summary>Sets <paramref name="reason"/> to <paramref name="message"/> and returns the failure with <paramref name="alert"/>.</summary>
+    public static TlsError Reject(TlsAlert alert, string message, out string reason)
     {
         reason = message;
-        return TlsConstants.ToQuicError(alert);
+        return TlsError.FromAlert(alert);
     }
 
-    /// <summary>Clears <paramref name="reason"/> and returns <see cref="QuicTransportErrorCode.NoError"/>.</summary>
-    public static QuicTransportErrorCode Accept(out string reason)
+    /// <summary>Clears <paramref name="reason"/> and returns <see cref="TlsError.None"/>.</summary>
+    public static TlsError Accept(out string reason)
     {
         reason = string.Empty;
-        return QuicTransportErrorCode.NoError;
+        return TlsError.None;
     }
 }
 

@@ -1,8 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Crypto;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 
@@ -16,7 +13,6 @@ namespace Engine.Transport.Tls;
 internal sealed class TlsServerHandshake : TlsHandshake
 {
     private readonly TlsServerOptions options;
-    private readonly TransportParameters localTransportParameters;
     private readonly ushort signatureScheme;
     private State state = State.WaitClientHello;
     private TlsTranscript? transcript;
@@ -25,14 +21,18 @@ internal sealed class TlsServerHandshake : TlsHandshake
     private byte[]? clientHandshakeSecret;
     private byte[]? clientApplicationSecret;
 
-    /// <summary>Validates <paramref name="options"/> (throwing <see cref="ArgumentException"/>) and waits for a ClientHello.</summary>
-    public TlsServerHandshake(TlsServerOptions options, TransportParameters localTransportParameters)
+    /// <summary>
+    /// Validates <paramref name="options"/> (throwing <see cref="ArgumentException"/>) and waits for a
+    /// ClientHello. <paramref name="localTransportParameters"/> goes in EncryptedExtensions as given;
+    /// the client's are put to <paramref name="checkPeerTransportParameters"/> when read.
+    /// </summary>
+    public TlsServerHandshake(
+        TlsServerOptions options, ReadOnlyMemory<byte> localTransportParameters, TlsTransportParametersCheck? checkPeerTransportParameters = null)
+        : base(localTransportParameters, checkPeerTransportParameters)
     {
         ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(localTransportParameters);
         options.Validate();
         this.options = options;
-        this.localTransportParameters = localTransportParameters;
         signatureScheme = TlsSignatures.SchemeFor(options.Certificate)!.Value;
     }
 
@@ -44,15 +44,15 @@ internal sealed class TlsServerHandshake : TlsHandshake
         Complete,
     }
 
-    protected override QuicTransportErrorCode HandleMessage(
-        QuicPacketSpace level, TlsHandshakeType type, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    protected override TlsError HandleMessage(
+        TlsEncryptionLevel level, TlsHandshakeType type, ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
         switch (state)
         {
             case State.WaitClientHello or State.WaitSecondClientHello
-                when level == QuicPacketSpace.Initial && type == TlsHandshakeType.ClientHello:
+                when level == TlsEncryptionLevel.Initial && type == TlsHandshakeType.ClientHello:
                 return OnClientHello(message, body, out reason);
-            case State.WaitClientFinished when level == QuicPacketSpace.Handshake && type == TlsHandshakeType.Finished:
+            case State.WaitClientFinished when level == TlsEncryptionLevel.Handshake && type == TlsHandshakeType.Finished:
                 return OnClientFinished(message, body, out reason);
             default:
                 return Reject(TlsAlert.UnexpectedMessage, $"unexpected {type} at {level} while in {state}", out reason);
@@ -78,17 +78,17 @@ internal sealed class TlsServerHandshake : TlsHandshake
         ZeroSecret(ref clientApplicationSecret);
     }
 
-    private QuicTransportErrorCode OnClientHello(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    private TlsError OnClientHello(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
-        QuicTransportErrorCode error = ClientHello.TryParseBody(body, out ClientHello? hello, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        TlsError error = ClientHello.TryParseBody(body, out ClientHello? hello, out reason, CheckPeerTransportParameters);
+        if (error != TlsError.None)
         {
             return error;
         }
 
         bool second = state == State.WaitSecondClientHello;
         error = SelectCipherSuite(hello!, second, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        if (error != TlsError.None)
         {
             return error;
         }
@@ -108,7 +108,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
         }
 
         error = SelectKeyShare(hello, second, out TlsKeyShare? share, out ushort retryGroup, out reason);
-        if (error != QuicTransportErrorCode.NoError)
+        if (error != TlsError.None)
         {
             return error;
         }
@@ -116,22 +116,22 @@ internal sealed class TlsServerHandshake : TlsHandshake
         if (share is null)
         {
             SendHelloRetryRequest(message, hello, retryGroup);
-            return QuicTransportErrorCode.NoError;
+            return TlsError.None;
         }
 
         if (!second)
         {
-            transcript = new TlsTranscript(QuicCipherSuites.Hash(CipherSuite!.Value));
+            transcript = new TlsTranscript(TlsCipherSuites.Hash(CipherSuite!.Value));
         }
 
         transcript!.Append(message);
-        PeerTransportParameters = hello.TransportParameters;
+        PeerTransportParametersExtension = hello.TransportParametersExtension;
         NegotiatedApplicationProtocol = protocol;
         return SendServerFlight(hello, share.Value, out reason);
     }
 
     /// <summary>Server preference among the client's suites; after a HelloRetryRequest the suite must still be offered.</summary>
-    private QuicTransportErrorCode SelectCipherSuite(ClientHello hello, bool second, out string reason)
+    private TlsError SelectCipherSuite(ClientHello hello, bool second, out string reason)
     {
         if (second)
         {
@@ -140,7 +140,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
                 : Reject(TlsAlert.IllegalParameter, "second ClientHello drops the cipher suite chosen in HelloRetryRequest", out reason);
         }
 
-        foreach (QuicCipherSuite suite in options.CipherSuites)
+        foreach (TlsCipherSuite suite in options.CipherSuites)
         {
             if (Array.IndexOf(hello.CipherSuites, (ushort)suite) >= 0)
             {
@@ -169,7 +169,7 @@ internal sealed class TlsServerHandshake : TlsHandshake
     /// The share to use, or (null, retry group) when a HelloRetryRequest should ask for one.
     /// After a HelloRetryRequest the client must send the requested share (illegal_parameter).
     /// </summary>
-    private QuicTransportErrorCode SelectKeyShare(ClientHello hello, bool second, out TlsKeyShare? share, out ushort retryGroup, out string reason)
+    private TlsError SelectKeyShare(ClientHello hello, bool second, out TlsKeyShare? share, out ushort retryGroup, out string reason)
     {
         share = null;
         retryGroup = 0;
@@ -219,18 +219,18 @@ internal sealed class TlsServerHandshake : TlsHandshake
     {
         ushort suite = (ushort)CipherSuite!.Value;
         byte[] retry = ServerHelloMessage.WriteHelloRetryRequest(hello.LegacySessionId, suite, group);
-        transcript = new TlsTranscript(QuicCipherSuites.Hash(CipherSuite.Value));
+        transcript = new TlsTranscript(TlsCipherSuites.Hash(CipherSuite.Value));
         transcript.Append(clientHello1);
         transcript.ReplaceClientHello1WithMessageHash();
         transcript.Append(retry);
         helloRetryGroup = group;
         UsedHelloRetryRequest = true;
         state = State.WaitSecondClientHello;
-        EmitHandshakeData(QuicPacketSpace.Initial, retry);
+        EmitHandshakeData(TlsEncryptionLevel.Initial, retry);
     }
 
     /// <summary>ServerHello, then the Handshake flight and the 1-RTT write secret.</summary>
-    private QuicTransportErrorCode SendServerFlight(ClientHello hello, TlsKeyShare clientShare, out string reason)
+    private TlsError SendServerFlight(ClientHello hello, TlsKeyShare clientShare, out string reason)
     {
         using TlsKeyExchange exchange = TlsKeyExchange.Create(clientShare.Group);
         if (!exchange.TryDeriveSharedSecret(clientShare.KeyExchange, out byte[] sharedSecret))
@@ -239,12 +239,12 @@ internal sealed class TlsServerHandshake : TlsHandshake
         }
 
         NegotiatedGroup = clientShare.Group;
-        QuicCipherSuite suite = CipherSuite!.Value;
-        HashAlgorithmName hash = QuicCipherSuites.Hash(suite);
+        TlsCipherSuite suite = CipherSuite!.Value;
+        HashAlgorithmName hash = TlsCipherSuites.Hash(suite);
         byte[] serverHello = ServerHelloMessage.WriteServerHello(
             RandomNumberGenerator.GetBytes(ServerHelloMessage.RandomLength), hello.LegacySessionId, (ushort)suite,
             new TlsKeyShare(exchange.Group, exchange.PublicKey));
-        EmitHandshakeData(QuicPacketSpace.Initial, serverHello);
+        EmitHandshakeData(TlsEncryptionLevel.Initial, serverHello);
 
         TlsTranscript transcript = this.transcript!;
         transcript.Append(serverHello);
@@ -261,10 +261,10 @@ internal sealed class TlsServerHandshake : TlsHandshake
         byte[] helloHash = transcript.GetCurrentHash();
         byte[] serverHandshakeSecret = keySchedule.ServerHandshakeTrafficSecret(helloHash);
         clientHandshakeSecret = keySchedule.ClientHandshakeTrafficSecret(helloHash);
-        EmitWriteSecret(QuicPacketSpace.Handshake, serverHandshakeSecret);
-        EmitReadSecret(QuicPacketSpace.Handshake, clientHandshakeSecret);
+        EmitWriteSecret(TlsEncryptionLevel.Handshake, serverHandshakeSecret);
+        EmitReadSecret(TlsEncryptionLevel.Handshake, clientHandshakeSecret);
 
-        byte[] encryptedExtensions = EncryptedExtensionsMessage.Write(NegotiatedApplicationProtocol!, localTransportParameters);
+        byte[] encryptedExtensions = EncryptedExtensionsMessage.Write(NegotiatedApplicationProtocol!, LocalTransportParameters.Span);
         transcript.Append(encryptedExtensions);
         byte[] certificate = CertificateMessages.WriteCertificate(
             options.Chain.Prepend(options.Certificate).Select(c => c.RawData));
@@ -275,11 +275,11 @@ internal sealed class TlsServerHandshake : TlsHandshake
         byte[] finished = WriteFinished(TlsKeySchedule.ComputeFinishedVerifyData(hash, serverHandshakeSecret, transcript.GetCurrentHash()));
         CryptographicOperations.ZeroMemory(serverHandshakeSecret);
         transcript.Append(finished);
-        EmitHandshakeData(QuicPacketSpace.Handshake, [.. encryptedExtensions, .. certificate, .. certificateVerify, .. finished]);
+        EmitHandshakeData(TlsEncryptionLevel.Handshake, [.. encryptedExtensions, .. certificate, .. certificateVerify, .. finished]);
 
         byte[] serverFinishedHash = transcript.GetCurrentHash();
         byte[] serverApplicationSecret = keySchedule.ServerApplicationTrafficSecret(serverFinishedHash);
-        EmitWriteSecret(QuicPacketSpace.ApplicationData, serverApplicationSecret);
+        EmitWriteSecret(TlsEncryptionLevel.Application, serverApplicationSecret);
         CryptographicOperations.ZeroMemory(serverApplicationSecret);
         clientApplicationSecret = keySchedule.ClientApplicationTrafficSecret(serverFinishedHash);
         ZeroSecret(ref keySchedule); // both application secrets are derived: the schedule is done
@@ -287,16 +287,16 @@ internal sealed class TlsServerHandshake : TlsHandshake
         return Accept(out reason);
     }
 
-    private QuicTransportErrorCode OnClientFinished(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
+    private TlsError OnClientFinished(ReadOnlySpan<byte> message, ReadOnlySpan<byte> body, out string reason)
     {
         TlsTranscript transcript = this.transcript!;
-        QuicTransportErrorCode verified = VerifyPeerFinished(transcript, clientHandshakeSecret, message, body, "client", out reason);
-        if (verified != QuicTransportErrorCode.NoError)
+        TlsError verified = VerifyPeerFinished(transcript, clientHandshakeSecret, message, body, "client", out reason);
+        if (verified != TlsError.None)
         {
             return verified;
         }
 
-        EmitReadSecret(QuicPacketSpace.ApplicationData, clientApplicationSecret!);
+        EmitReadSecret(TlsEncryptionLevel.Application, clientApplicationSecret!);
         ZeroSecrets();
         state = State.Complete;
         IsHandshakeComplete = true;

@@ -1,5 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic.Crypto;
 
 namespace Engine.Transport.Tls;
 
@@ -22,7 +21,7 @@ internal sealed record TlsServerOptions
     public IReadOnlyList<ushort> KeyExchangeGroups { get; init; } = [TlsConstants.X25519, TlsConstants.Secp256r1];
 
     /// <summary>Cipher suites in server preference order; the first the client also offers is used.</summary>
-    public IReadOnlyList<QuicCipherSuite> CipherSuites { get; init; } = [QuicCipherSuite.Aes128GcmSha256, QuicCipherSuite.Aes256GcmSha384];
+    public IReadOnlyList<TlsCipherSuite> CipherSuites { get; init; } = [TlsCipherSuite.Aes128GcmSha256, TlsCipherSuite.Aes256GcmSha384];
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first problem.</summary>
     public void Validate()
@@ -47,9 +46,9 @@ internal sealed record TlsServerOptions
             throw new ArgumentException("At least one cipher suite is needed.", nameof(CipherSuites));
         }
 
-        foreach (QuicCipherSuite suite in CipherSuites)
+        foreach (TlsCipherSuite suite in CipherSuites)
         {
-            if (!QuicCipherSuites.IsSupported(suite))
+            if (!TlsCipherSuites.IsSupported(suite))
             {
                 throw new ArgumentException($"Cipher suite {suite} is not supported.", nameof(CipherSuites));
             }

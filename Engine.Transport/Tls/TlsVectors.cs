@@ -1,5 +1,4 @@
 using Engine.Transport.Coding;
-using Engine.Transport.Quic.Wire;
 
 namespace Engine.Transport.Tls;
 

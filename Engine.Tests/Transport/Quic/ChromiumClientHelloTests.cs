@@ -29,8 +29,8 @@ public class ChromiumClientHelloTests
         Assert.Equal(handshakeLength, body.Length);
         Assert.Equal(stream.Length, messageLength);
 
-        QuicTransportErrorCode error = ClientHello.TryParse(stream, out ClientHello? hello, out string reason);
-        Assert.True(error == QuicTransportErrorCode.NoError, reason);
+        TlsError error = ClientHello.TryParse(stream, out ClientHello? hello, out string reason);
+        Assert.True(error == TlsError.None, reason);
         Assert.NotNull(hello);
 
         Assert.Equal(TlsConstants.Tls12, hello.LegacyVersion);
@@ -49,7 +49,7 @@ public class ChromiumClientHelloTests
         Assert.NotEmpty(hello.SignatureAlgorithms);
         Assert.Equal([0], hello.LegacyCompressionMethods);
 
-        TransportParameters parameters = hello.TransportParameters!;
+        TransportParameters parameters = ParseClientParameters(hello.TransportParametersExtension);
         Assert.Equal(65536UL, parameters.MaxDatagramFrameSize);
         Assert.Equal(Array.Empty<byte>(), parameters.InitialSourceConnectionId);
     }
@@ -62,8 +62,8 @@ public class ChromiumClientHelloTests
         Feed(datagrams[0], buffer);
         Feed(datagrams[1], buffer);
 
-        Assert.Equal(QuicTransportErrorCode.NoError, ClientHello.TryParse(buffer.Contiguous, out ClientHello? hello, out string reason));
-        TransportParameters parameters = hello!.TransportParameters!;
+        Assert.Equal(TlsError.None, ClientHello.TryParse(buffer.Contiguous, out ClientHello? hello, out string reason));
+        TransportParameters parameters = ParseClientParameters(hello!.TransportParametersExtension);
         Assert.True(reason.Length == 0, reason);
 
         Assert.Equal(30000UL, parameters.MaxIdleTimeout);
@@ -98,6 +98,24 @@ public class ChromiumClientHelloTests
 
         Assert.Equal(received, buffer.BytesReceived);
         Assert.Equal(stream, buffer.Contiguous.ToArray());
+    }
+
+    /// <summary>The ClientHello message Chromium's first two datagrams in <paramref name="fileName"/> carry.</summary>
+    internal static byte[] ClientHelloBytes(string fileName)
+    {
+        byte[][] datagrams = ReadDatagrams(fileName);
+        var buffer = new CryptoStreamBuffer();
+        Feed(datagrams[0], buffer);
+        Feed(datagrams[1], buffer);
+        return buffer.Contiguous.ToArray();
+    }
+
+    /// <summary>TLS hands over quic_transport_parameters unparsed; QUIC parses them (as <see cref="TlsAdapter"/> does).</summary>
+    private static TransportParameters ParseClientParameters(byte[]? extension)
+    {
+        Assert.NotNull(extension);
+        Assert.True(TransportParameters.TryParse(extension, fromServer: false, out TransportParameters parameters, out string error), error);
+        return parameters;
     }
 
     /// <summary>Unprotects each Initial packet in the datagram and feeds its CRYPTO frames; returns new bytes.</summary>

@@ -1,8 +1,5 @@
 using System.Security.Cryptography.X509Certificates;
 using Engine.Tests.Transport.Quic;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Crypto;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
@@ -21,17 +18,17 @@ public sealed class ChromiumServerHandshakeTests : IDisposable
     {
         using var server = new TlsServerHandshake(Options(), TlsHandshakePair.ServerTransportParameters());
 
-        QuicTransportErrorCode error = server.ReceiveHandshakeData(QuicPacketSpace.Initial, ChromiumClientHello(fileName));
+        TlsError error = server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, ChromiumClientHello(fileName));
 
-        Assert.True(error == QuicTransportErrorCode.NoError, server.FailureReason);
+        Assert.True(error == TlsError.None, server.FailureReason);
         List<TlsOutput> outputs = Drain(server);
         Assert.Equal(
             [
-                (TlsOutputKind.HandshakeData, QuicPacketSpace.Initial),
-                (TlsOutputKind.WriteSecret, QuicPacketSpace.Handshake),
-                (TlsOutputKind.ReadSecret, QuicPacketSpace.Handshake),
-                (TlsOutputKind.HandshakeData, QuicPacketSpace.Handshake),
-                (TlsOutputKind.WriteSecret, QuicPacketSpace.ApplicationData),
+                (TlsOutputKind.HandshakeData, TlsEncryptionLevel.Initial),
+                (TlsOutputKind.WriteSecret, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.ReadSecret, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.HandshakeData, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.WriteSecret, TlsEncryptionLevel.Application),
             ],
             outputs.Select(o => (o.Kind, o.Level)));
 
@@ -41,9 +38,9 @@ public sealed class ChromiumServerHandshakeTests : IDisposable
         Assert.Equal(32, hello.KeyShare.Value.KeyExchange.Length);
         Assert.Equal(TlsConstants.TlsAes128GcmSha256, hello.CipherSuite);
         Assert.Equal(TlsConstants.X25519, server.NegotiatedGroup);
-        Assert.Equal(QuicCipherSuite.Aes128GcmSha256, server.CipherSuite);
+        Assert.Equal(TlsCipherSuite.Aes128GcmSha256, server.CipherSuite);
         Assert.Equal("h3", server.NegotiatedApplicationProtocol);
-        Assert.Equal(65536UL, server.PeerTransportParameters!.MaxDatagramFrameSize);
+        Assert.NotEmpty(server.PeerTransportParametersExtension!);
         Assert.All(outputs.Where(o => o.Kind != TlsOutputKind.HandshakeData), o => Assert.Equal(32, o.Data.Length));
 
         Assert.Equal(
@@ -57,10 +54,10 @@ public sealed class ChromiumServerHandshakeTests : IDisposable
     {
         using var server = new TlsServerHandshake(Options() with { KeyExchangeGroups = [TlsConstants.Secp256r1] }, TlsHandshakePair.ServerTransportParameters());
 
-        Assert.Equal(QuicTransportErrorCode.NoError, server.ReceiveHandshakeData(QuicPacketSpace.Initial, ChromiumClientHello("webtransport-initials.hex")));
+        Assert.Equal(TlsError.None, server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, ChromiumClientHello("webtransport-initials.hex")));
 
         TlsOutput output = Assert.Single(Drain(server));
-        Assert.Equal(QuicPacketSpace.Initial, output.Level);
+        Assert.Equal(TlsEncryptionLevel.Initial, output.Level);
         ServerHelloMessage retry = ParseServerHello(output.Data);
         Assert.True(retry.IsHelloRetryRequest);
         Assert.Equal(TlsConstants.Secp256r1, retry.SelectedGroup);
@@ -75,7 +72,7 @@ public sealed class ChromiumServerHandshakeTests : IDisposable
 
         foreach (byte value in hello)
         {
-            Assert.Equal(QuicTransportErrorCode.NoError, server.ReceiveHandshakeData(QuicPacketSpace.Initial, [value]));
+            Assert.Equal(TlsError.None, server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, [value]));
         }
 
         Assert.Equal(5, Drain(server).Count);
@@ -91,8 +88,8 @@ public sealed class ChromiumServerHandshakeTests : IDisposable
             byte[] mutated = (byte[])hello.Clone();
             mutated[i] ^= 0x5a;
             using var server = new TlsServerHandshake(Options(), TlsHandshakePair.ServerTransportParameters());
-            QuicTransportErrorCode error = server.ReceiveHandshakeData(QuicPacketSpace.Initial, mutated);
-            if (error == QuicTransportErrorCode.NoError)
+            TlsError error = server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, mutated);
+            if (error == TlsError.None)
             {
                 accepted++;
             }
@@ -105,14 +102,8 @@ public sealed class ChromiumServerHandshakeTests : IDisposable
         Assert.InRange(accepted, 1, hello.Length - 1);
     }
 
-    internal static byte[] ChromiumClientHello(string fileName)
-    {
-        byte[][] datagrams = ChromiumClientHelloTests.ReadDatagrams(fileName);
-        var buffer = new CryptoStreamBuffer();
-        ChromiumClientHelloTests.Feed(datagrams[0], buffer);
-        ChromiumClientHelloTests.Feed(datagrams[1], buffer);
-        return buffer.Contiguous.ToArray();
-    }
+    /// <summary>Chromium's ClientHello, taken out of its QUIC Initials by the QUIC tests.</summary>
+    internal static byte[] ChromiumClientHello(string fileName) => ChromiumClientHelloTests.ClientHelloBytes(fileName);
 
     private static List<TlsOutput> Drain(TlsHandshake handshake)
     {
@@ -130,7 +121,7 @@ public sealed class ChromiumServerHandshakeTests : IDisposable
         Assert.True(TlsHandshakeFraming.TrySplitMessage(message, out TlsHandshakeType type, out ReadOnlySpan<byte> body, out int length));
         Assert.Equal(TlsHandshakeType.ServerHello, type);
         Assert.Equal(message.Length, length);
-        Assert.Equal(QuicTransportErrorCode.NoError, ServerHelloMessage.TryParse(body, out ServerHelloMessage? hello, out string reason));
+        Assert.Equal(TlsError.None, ServerHelloMessage.TryParse(body, out ServerHelloMessage? hello, out string reason));
         Assert.True(reason.Length == 0, reason);
         return hello!;
     }

@@ -1,28 +1,19 @@
 using CsCheck;
-using Engine.Transport.Coding;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
 
 public class ClientHelloTests
 {
-    private static readonly QuicTransportErrorCode DecodeError = QuicTransportErrors.CryptoError(50);
-    private static readonly QuicTransportErrorCode IllegalParameter = QuicTransportErrors.CryptoError(47);
+    private static readonly TlsError DecodeError = TlsError.FromAlert(TlsAlert.DecodeError);
+    private static readonly TlsError IllegalParameter = TlsError.FromAlert(TlsAlert.IllegalParameter);
 
     private static byte[] U16(int value) => [(byte)(value >> 8), (byte)value];
 
     private static byte[] Extension(int type, byte[] data) => [.. U16(type), .. U16(data.Length), .. data];
 
-    private static byte[] TransportParameterBytes()
-    {
-        var parameters = new TransportParameters { InitialMaxData = 1000, InitialSourceConnectionId = [] };
-        var bytes = new byte[parameters.GetLength()];
-        var writer = new SpanWriter(bytes);
-        parameters.Write(ref writer);
-        return bytes;
-    }
+    /// <summary>A quic_transport_parameters body: TLS carries it without looking inside.</summary>
+    private static byte[] TransportParameterBytes() => [0x04, 0x02, 0x43, 0xe8, 0x0f, 0x00];
 
     private static List<byte[]> DefaultExtensions() =>
     [
@@ -49,7 +40,7 @@ public class ClientHelloTests
     [Fact]
     public void TryParse_WellFormed_ExtractsEveryField()
     {
-        Assert.Equal(QuicTransportErrorCode.NoError, ClientHello.TryParse(Message(DefaultExtensions()), out ClientHello? hello, out string reason));
+        Assert.Equal(TlsError.None, ClientHello.TryParse(Message(DefaultExtensions()), out ClientHello? hello, out string reason));
         Assert.NotNull(hello);
         Assert.Empty(reason);
         Assert.Equal(0x0303, hello.LegacyVersion);
@@ -62,7 +53,7 @@ public class ClientHelloTests
         Assert.Equal(["h3"], hello.ApplicationProtocols);
         Assert.Equal(new ushort[] { 0x0304 }, hello.SupportedVersions);
         Assert.Equal(0x001d, Assert.Single(hello.KeyShares).Group);
-        Assert.Equal(1000UL, hello.TransportParameters!.InitialMaxData);
+        Assert.Equal(TransportParameterBytes(), hello.TransportParametersExtension);
         Assert.Equal(new ushort[] { 0, 10, 13, 16, 43, 51, 57 }, hello.ExtensionTypes);
     }
 
@@ -72,7 +63,7 @@ public class ClientHelloTests
         List<byte[]> extensions = DefaultExtensions();
         extensions.Add(Extension(10, [.. U16(2), .. U16(0x0017)]));
         Assert.Equal(IllegalParameter, ClientHello.TryParse(Message(extensions), out _, out _));
-        Assert.Equal((QuicTransportErrorCode)0x12f, IllegalParameter);
+        Assert.Equal(47, (int)IllegalParameter.Alert);
     }
 
     [Fact]
@@ -82,13 +73,13 @@ public class ClientHelloTests
         byte[] body = message[4..];
         for (int length = 0; length < body.Length; length++)
         {
-            QuicTransportErrorCode error = ClientHello.TryParseBody(body.AsSpan(0, length), out ClientHello? hello, out _);
-            Assert.NotEqual(QuicTransportErrorCode.NoError, error);
+            TlsError error = ClientHello.TryParseBody(body.AsSpan(0, length), out ClientHello? hello, out _);
+            Assert.NotEqual(TlsError.None, error);
             Assert.Null(hello);
         }
 
         Assert.Equal(DecodeError, ClientHello.TryParse(message.AsSpan(0, message.Length - 1), out _, out _));
-        Assert.Equal((QuicTransportErrorCode)0x132, DecodeError);
+        Assert.Equal(50, (int)DecodeError.Alert);
     }
 
     [Fact]
@@ -96,7 +87,7 @@ public class ClientHelloTests
     {
         List<byte[]> extensions = DefaultExtensions();
         extensions[4] = Extension(43, [2, .. U16(0x0303)]);
-        Assert.Equal(QuicTransportErrors.CryptoError(70), ClientHello.TryParse(Message(extensions), out _, out _));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.ProtocolVersion), ClientHello.TryParse(Message(extensions), out _, out _));
     }
 
     [Fact]
@@ -104,16 +95,43 @@ public class ClientHelloTests
     {
         List<byte[]> extensions = DefaultExtensions();
         extensions.RemoveAt(6);
-        Assert.Equal(QuicTransportErrors.CryptoError(109), ClientHello.TryParse(Message(extensions), out _, out _));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.MissingExtension), ClientHello.TryParse(Message(extensions), out _, out _));
     }
 
     [Fact]
-    public void TryParse_InvalidTransportParameters_ReturnsTransportParameterError()
+    public void TryParse_CheckRefusesTransportParameters_ReturnsTransportParametersRejectedWithItsReason()
     {
+        byte[]? seen = null;
+        TlsError error = ClientHello.TryParse(Message(DefaultExtensions()), out ClientHello? hello, out string reason, (ReadOnlySpan<byte> body, out string why) =>
+        {
+            seen = body.ToArray();
+            why = "server-only parameter";
+            return false;
+        });
+
+        Assert.Equal(TlsError.TransportParametersRejected, error);
+        Assert.Equal("server-only parameter", reason);
+        Assert.Equal(TransportParameterBytes(), seen);
+        Assert.Null(hello);
+    }
+
+    [Fact]
+    public void TryParse_RefusedTransportParametersBeforeAMalformedExtension_ReportsTheRefusal()
+    {
+        // The check runs when the extension is read, so extension order decides which error wins.
         List<byte[]> extensions = DefaultExtensions();
-        extensions[6] = Extension(57, [0x02, 16, .. new byte[16]]); // stateless_reset_token from a client
-        Assert.Equal(QuicTransportErrorCode.TransportParameterError, ClientHello.TryParse(Message(extensions), out _, out string reason));
-        Assert.Contains("server-only", reason, StringComparison.Ordinal);
+        extensions.Insert(0, extensions[6]);
+        extensions.RemoveAt(7);
+        extensions[2] = Extension(10, [.. U16(3), 0, 0, 0]); // odd group list, after quic_transport_parameters
+
+        Assert.Equal(TlsError.TransportParametersRejected, ClientHello.TryParse(Message(extensions), out _, out _, Refuse));
+        Assert.Equal(DecodeError, ClientHello.TryParse(Message(DefaultExtensions().Select((e, i) => i == 1 ? Extension(10, [.. U16(3), 0, 0, 0]) : e)), out _, out _, Refuse));
+    }
+
+    private static bool Refuse(ReadOnlySpan<byte> body, out string reason)
+    {
+        reason = "refused";
+        return false;
     }
 
     [Fact]
@@ -129,7 +147,7 @@ public class ClientHelloTests
     {
         byte[] message = Message(DefaultExtensions());
         message[0] = 2;
-        Assert.Equal(QuicTransportErrors.CryptoError(10), ClientHello.TryParse(message, out _, out _));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.UnexpectedMessage), ClientHello.TryParse(message, out _, out _));
     }
 
     [Fact]

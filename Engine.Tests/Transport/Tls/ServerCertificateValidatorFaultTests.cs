@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
@@ -8,7 +7,7 @@ namespace Engine.Tests.Transport.Tls;
 /// <summary>Certificates that make chain building or host-name matching throw must be refused with bad_certificate.</summary>
 public sealed class ServerCertificateValidatorFaultTests
 {
-    private static readonly QuicTransportErrorCode BadCertificate = (QuicTransportErrorCode)(0x100 + 42);
+    private static readonly TlsError BadCertificate = TlsError.FromAlert(TlsAlert.BadCertificate);
 
     [Fact]
     public void Validate_IpAddressEntryOfFiveBytes_FailsWithBadCertificate()
@@ -18,7 +17,7 @@ public sealed class ServerCertificateValidatorFaultTests
         using X509Certificate2 root = X509CertificateLoader.LoadCertificate(certificate.RawData);
         var options = new TlsClientOptions { ApplicationProtocols = ["h3"], ServerName = TlsTestCertificates.HostName, TrustedRoots = [root] };
 
-        QuicTransportErrorCode error = ServerCertificateValidator.Validate(options, certificate, TlsSignatures.SchemeFor(certificate), [], out string reason);
+        TlsError error = ServerCertificateValidator.Validate(options, certificate, TlsSignatures.SchemeFor(certificate), [], out string reason);
 
         Assert.Equal(BadCertificate, error);
         Assert.Contains("CryptographicException", reason, StringComparison.Ordinal);
@@ -50,7 +49,7 @@ public sealed class ServerCertificateValidatorFaultTests
     {
         var exception = (Exception)Activator.CreateInstance(exceptionType, "broken")!;
 
-        QuicTransportErrorCode error = ServerCertificateValidator.RejectFault(exception, out string reason);
+        TlsError error = ServerCertificateValidator.RejectFault(exception, out string reason);
 
         Assert.Equal(BadCertificate, error);
         Assert.Contains("broken", reason, StringComparison.Ordinal);

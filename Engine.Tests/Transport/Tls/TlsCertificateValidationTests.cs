@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
@@ -8,11 +7,11 @@ namespace Engine.Tests.Transport.Tls;
 /// <summary>How the client judges the server's certificate: pinned hashes or an X.509 chain.</summary>
 public class TlsCertificateValidationTests
 {
-    private static readonly QuicTransportErrorCode BadCertificate = (QuicTransportErrorCode)(0x100 + 42);
-    private static readonly QuicTransportErrorCode UnsupportedCertificate = (QuicTransportErrorCode)(0x100 + 43);
-    private static readonly QuicTransportErrorCode CertificateExpired = (QuicTransportErrorCode)(0x100 + 45);
-    private static readonly QuicTransportErrorCode CertificateUnknown = (QuicTransportErrorCode)(0x100 + 46);
-    private static readonly QuicTransportErrorCode UnknownCa = (QuicTransportErrorCode)(0x100 + 48);
+    private static readonly TlsError BadCertificate = TlsError.FromAlert(TlsAlert.BadCertificate);
+    private static readonly TlsError UnsupportedCertificate = TlsError.FromAlert(TlsAlert.UnsupportedCertificate);
+    private static readonly TlsError CertificateExpired = TlsError.FromAlert(TlsAlert.CertificateExpired);
+    private static readonly TlsError CertificateUnknown = TlsError.FromAlert(TlsAlert.CertificateUnknown);
+    private static readonly TlsError UnknownCa = TlsError.FromAlert(TlsAlert.UnknownCa);
 
     [Fact]
     public void Run_PinnedHashMatches_Completes()
@@ -165,7 +164,7 @@ public class TlsCertificateValidationTests
         using var pair = Pair(certificate, new TlsClientOptions { ApplicationProtocols = ["h3"], ServerName = TlsTestCertificates.HostName });
         pair.Run();
 
-        Assert.True(QuicTransportErrors.IsCryptoError(pair.ClientError), pair.ClientError.ToString());
+        Assert.True(pair.ClientError.Kind == TlsErrorKind.Alert, pair.ClientError.ToString());
         Assert.False(pair.Client.IsHandshakeComplete);
     }
 

@@ -1,6 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
@@ -22,7 +20,7 @@ public sealed class TlsHandshakeFailureTests : IDisposable
         };
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 40), pair.ServerError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.HandshakeFailure), pair.ServerError);
     }
 
     [Fact]
@@ -32,9 +30,9 @@ public sealed class TlsHandshakeFailureTests : IDisposable
         pair.Client.Start();
         Assert.True(pair.Client.TryDequeue(out TlsOutput hello));
 
-        Assert.Equal(QuicTransportErrorCode.NoError, pair.Server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data));
+        Assert.Equal(TlsError.None, pair.Server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, hello.Data));
         Assert.True(pair.Server.UsedHelloRetryRequest);
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 47), pair.Server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.IllegalParameter), pair.Server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, hello.Data));
     }
 
     [Fact]
@@ -43,11 +41,11 @@ public sealed class TlsHandshakeFailureTests : IDisposable
         using var pair = new TlsHandshakePair(PinnedClient(), Server() with { KeyExchangeGroups = [TlsConstants.Secp256r1] });
         pair.Client.Start();
         Assert.True(pair.Client.TryDequeue(out TlsOutput hello));
-        Assert.Equal(QuicTransportErrorCode.NoError, pair.Server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data));
+        Assert.Equal(TlsError.None, pair.Server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, hello.Data));
         Assert.True(pair.Server.TryDequeue(out TlsOutput retry));
 
-        Assert.Equal(QuicTransportErrorCode.NoError, pair.Client.ReceiveHandshakeData(QuicPacketSpace.Initial, retry.Data));
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 10), pair.Client.ReceiveHandshakeData(QuicPacketSpace.Initial, retry.Data));
+        Assert.Equal(TlsError.None, pair.Client.ReceiveHandshakeData(TlsEncryptionLevel.Initial, retry.Data));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.UnexpectedMessage), pair.Client.ReceiveHandshakeData(TlsEncryptionLevel.Initial, retry.Data));
     }
 
     [Fact]
@@ -55,11 +53,11 @@ public sealed class TlsHandshakeFailureTests : IDisposable
     {
         using var pair = new TlsHandshakePair(PinnedClient(), Server())
         {
-            Tamper = (fromClient, level, data) => !fromClient && level == QuicPacketSpace.Handshake ? Replace(data, [2, (byte)'h', (byte)'3'], [2, (byte)'h', (byte)'4']) : data,
+            Tamper = (fromClient, level, data) => !fromClient && level == TlsEncryptionLevel.Handshake ? Replace(data, [2, (byte)'h', (byte)'3'], [2, (byte)'h', (byte)'4']) : data,
         };
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 47), pair.ClientError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.IllegalParameter), pair.ClientError);
     }
 
     [Fact]
@@ -67,13 +65,13 @@ public sealed class TlsHandshakeFailureTests : IDisposable
     {
         using var pair = new TlsHandshakePair(PinnedClient(), Server())
         {
-            Tamper = (fromClient, level, data) => !fromClient && level == QuicPacketSpace.Handshake
+            Tamper = (fromClient, level, data) => !fromClient && level == TlsEncryptionLevel.Handshake
                 ? ReplaceInMessage(data, TlsHandshakeType.CertificateVerify, offsetInMessage: 4, [0x04, 0x03], [0x08, 0x05])
                 : data,
         };
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 47), pair.ClientError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.IllegalParameter), pair.ClientError);
     }
 
     [Fact]
@@ -82,11 +80,11 @@ public sealed class TlsHandshakeFailureTests : IDisposable
         using var pair = new TlsHandshakePair(PinnedClient(), Server())
         {
             // x25519 key_share entry header (group 0x001d, 32 bytes) relabelled as secp256r1.
-            Tamper = (fromClient, level, data) => !fromClient && level == QuicPacketSpace.Initial ? Replace(data, [0x00, 0x33, 0x00, 0x24, 0x00, 0x1d], [0x00, 0x33, 0x00, 0x24, 0x00, 0x17]) : data,
+            Tamper = (fromClient, level, data) => !fromClient && level == TlsEncryptionLevel.Initial ? Replace(data, [0x00, 0x33, 0x00, 0x24, 0x00, 0x1d], [0x00, 0x33, 0x00, 0x24, 0x00, 0x17]) : data,
         };
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 47), pair.ClientError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.IllegalParameter), pair.ClientError);
     }
 
     [Fact]
@@ -95,7 +93,7 @@ public sealed class TlsHandshakeFailureTests : IDisposable
         using var pair = new TlsHandshakePair(PinnedClient() with { ApplicationProtocols = ["hq-interop"] }, Server());
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 120), pair.ServerError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.NoApplicationProtocol), pair.ServerError);
         Assert.False(pair.Server.IsHandshakeComplete);
         Assert.Contains("ALPN", pair.Server.FailureReason, StringComparison.Ordinal);
     }
@@ -105,22 +103,81 @@ public sealed class TlsHandshakeFailureTests : IDisposable
     {
         using var pair = new TlsHandshakePair(PinnedClient(), Server())
         {
-            Tamper = (fromClient, level, data) => fromClient && level == QuicPacketSpace.Initial ? StripExtension(data, TlsExtensionType.QuicTransportParameters) : data,
+            Tamper = (fromClient, level, data) => fromClient && level == TlsEncryptionLevel.Initial ? StripExtension(data, TlsExtensionType.QuicTransportParameters) : data,
         };
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)0x16d, pair.ServerError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.MissingExtension), pair.ServerError);
     }
 
     [Fact]
-    public void Run_ClientTransportParametersWithServerOnlyField_ServerFailsWithTransportParameterError()
+    public void Run_ServerWithoutTransportParameters_ClientFailsWithMissingExtension()
     {
-        TransportParameters bad = TlsHandshakePair.ClientTransportParameters();
-        bad = new TransportParameters { InitialMaxData = bad.InitialMaxData, OriginalDestinationConnectionId = [1] };
-        using var pair = new TlsHandshakePair(PinnedClient(), Server(), bad);
+        using var pair = new TlsHandshakePair(PinnedClient(), Server())
+        {
+            Tamper = (fromClient, level, data) => !fromClient && level == TlsEncryptionLevel.Handshake
+                ? StripEncryptedExtension(data, TlsExtensionType.QuicTransportParameters)
+                : data,
+        };
         pair.Run();
 
-        Assert.Equal(QuicTransportErrorCode.TransportParameterError, pair.ServerError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.MissingExtension), pair.ClientError);
+    }
+
+    [Fact]
+    public void Run_ServerCheckRefusesClientTransportParameters_ServerFailsBeforeAnswering()
+    {
+        byte[]? seen = null;
+        using var pair = new TlsHandshakePair(PinnedClient(), Server(), serverCheck: (ReadOnlySpan<byte> body, out string reason) =>
+        {
+            seen = body.ToArray();
+            reason = "server-only field from a client";
+            return false;
+        });
+        pair.Run();
+
+        Assert.Equal(TlsError.TransportParametersRejected, pair.ServerError);
+        Assert.Equal(TlsHandshakePair.ClientTransportParameters(), seen);
+        Assert.Equal("server-only field from a client", pair.Server.FailureReason);
+        Assert.Null(pair.Server.PeerTransportParametersExtension);
+        Assert.Empty(pair.ServerOutputs);
+        Assert.False(pair.Server.HoldsSecrets);
+    }
+
+    [Fact]
+    public void Run_ClientCheckRefusesServerTransportParameters_ClientFailsWithoutFinished()
+    {
+        byte[]? seen = null;
+        using var pair = new TlsHandshakePair(PinnedClient(), Server(), clientCheck: (ReadOnlySpan<byte> body, out string reason) =>
+        {
+            seen = body.ToArray();
+            reason = "bad parameters";
+            return false;
+        });
+        pair.Run();
+
+        Assert.Equal(TlsError.TransportParametersRejected, pair.ClientError);
+        Assert.Equal(TlsHandshakePair.ServerTransportParameters(), seen);
+        Assert.Equal("bad parameters", pair.Client.FailureReason);
+        Assert.DoesNotContain(pair.ClientOutputs, o => o.Kind == TlsOutputKind.HandshakeData && o.Level == TlsEncryptionLevel.Handshake);
+        Assert.False(pair.Client.IsHandshakeComplete);
+    }
+
+    [Fact]
+    public void Run_ChecksAcceptingTransportParameters_CompletesWithEachSeeingThePeers()
+    {
+        var seen = new List<byte[]>();
+        TlsTransportParametersCheck check = (ReadOnlySpan<byte> body, out string reason) =>
+        {
+            seen.Add(body.ToArray());
+            reason = string.Empty;
+            return true;
+        };
+        using var pair = new TlsHandshakePair(PinnedClient(), Server(), check, check);
+        pair.Run();
+
+        TlsHandshakeTests.AssertComplete(pair);
+        Assert.Equal([TlsHandshakePair.ClientTransportParameters(), TlsHandshakePair.ServerTransportParameters()], seen);
     }
 
     [Fact]
@@ -128,13 +185,13 @@ public sealed class TlsHandshakeFailureTests : IDisposable
     {
         using var pair = new TlsHandshakePair(PinnedClient(), Server())
         {
-            Tamper = (fromClient, level, data) => !fromClient && level == QuicPacketSpace.Handshake
+            Tamper = (fromClient, level, data) => !fromClient && level == TlsEncryptionLevel.Handshake
                 ? FlipInMessage(data, TlsHandshakeType.CertificateVerify, fromEnd: 5)
                 : data,
         };
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 51), pair.ClientError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.DecryptError), pair.ClientError);
     }
 
     [Fact]
@@ -142,13 +199,13 @@ public sealed class TlsHandshakeFailureTests : IDisposable
     {
         using var pair = new TlsHandshakePair(PinnedClient(), Server())
         {
-            Tamper = (fromClient, level, data) => !fromClient && level == QuicPacketSpace.Handshake
+            Tamper = (fromClient, level, data) => !fromClient && level == TlsEncryptionLevel.Handshake
                 ? FlipInMessage(data, TlsHandshakeType.Finished, fromEnd: 1)
                 : data,
         };
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 51), pair.ClientError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.DecryptError), pair.ClientError);
         Assert.False(pair.Client.IsHandshakeComplete);
     }
 
@@ -157,13 +214,13 @@ public sealed class TlsHandshakeFailureTests : IDisposable
     {
         using var pair = new TlsHandshakePair(PinnedClient(), Server())
         {
-            Tamper = (fromClient, level, data) => fromClient && level == QuicPacketSpace.Handshake
+            Tamper = (fromClient, level, data) => fromClient && level == TlsEncryptionLevel.Handshake
                 ? FlipInMessage(data, TlsHandshakeType.Finished, fromEnd: 1)
                 : data,
         };
         pair.Run();
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 51), pair.ServerError);
+        Assert.Equal(TlsError.FromAlert(TlsAlert.DecryptError), pair.ServerError);
         Assert.False(pair.Server.IsHandshakeComplete);
         Assert.True(pair.Client.IsHandshakeComplete);
     }
@@ -172,29 +229,29 @@ public sealed class TlsHandshakeFailureTests : IDisposable
     public void ReceiveHandshakeData_AfterFailure_ReturnsTheSameError()
     {
         using var server = new TlsServerHandshake(Server(), TlsHandshakePair.ServerTransportParameters());
-        QuicTransportErrorCode first = server.ReceiveHandshakeData(QuicPacketSpace.Handshake, [20, 0, 0, 1, 0]);
+        TlsError first = server.ReceiveHandshakeData(TlsEncryptionLevel.Handshake, [20, 0, 0, 1, 0]);
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 10), first);
-        Assert.Equal(first, server.ReceiveHandshakeData(QuicPacketSpace.Initial, [1]));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.UnexpectedMessage), first);
+        Assert.Equal(first, server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, [1]));
         Assert.NotNull(server.FailureReason);
     }
 
     [Fact]
-    public void ReceiveHandshakeData_MessageLongerThanTheBuffer_FailsWithCryptoBufferExceeded()
+    public void ReceiveHandshakeData_MessageLongerThanTheBuffer_FailsWithBufferLimitExceeded()
     {
         using var server = new TlsServerHandshake(Server(), TlsHandshakePair.ServerTransportParameters());
 
-        Assert.Equal(QuicTransportErrorCode.CryptoBufferExceeded, server.ReceiveHandshakeData(QuicPacketSpace.Initial, [1, 1, 0, 0]));
+        Assert.Equal(TlsError.BufferLimitExceeded, server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, [1, 1, 0, 0]));
     }
 
     [Fact]
-    public void ReceiveHandshakeData_MoreThanTheBuffer_FailsWithCryptoBufferExceeded()
+    public void ReceiveHandshakeData_MoreThanTheBuffer_FailsWithBufferLimitExceeded()
     {
         using var server = new TlsServerHandshake(Server(), TlsHandshakePair.ServerTransportParameters());
         byte[] header = [1, 0, 0xff, 0xf0];
 
-        Assert.Equal(QuicTransportErrorCode.NoError, server.ReceiveHandshakeData(QuicPacketSpace.Initial, header));
-        Assert.Equal(QuicTransportErrorCode.CryptoBufferExceeded, server.ReceiveHandshakeData(QuicPacketSpace.Initial, new byte[TlsHandshake.MaxBufferedBytesPerLevel]));
+        Assert.Equal(TlsError.None, server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, header));
+        Assert.Equal(TlsError.BufferLimitExceeded, server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, new byte[TlsHandshake.MaxBufferedBytesPerLevel]));
     }
 
     [Fact]
@@ -204,7 +261,7 @@ public sealed class TlsHandshakeFailureTests : IDisposable
         pair.Client.Start();
         Assert.True(pair.Client.TryDequeue(out TlsOutput hello));
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 10), pair.Server.ReceiveHandshakeData(QuicPacketSpace.Handshake, hello.Data));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.UnexpectedMessage), pair.Server.ReceiveHandshakeData(TlsEncryptionLevel.Handshake, hello.Data));
     }
 
     [Fact]
@@ -214,8 +271,8 @@ public sealed class TlsHandshakeFailureTests : IDisposable
         pair.Client.Start();
         Assert.True(pair.Client.TryDequeue(out TlsOutput hello));
 
-        Assert.Equal(QuicTransportErrorCode.NoError, pair.Server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data));
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 10), pair.Server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data));
+        Assert.Equal(TlsError.None, pair.Server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, hello.Data));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.UnexpectedMessage), pair.Server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, hello.Data));
     }
 
     /// <summary>Flips a bit <paramref name="fromEnd"/> bytes before the end of the first message of <paramref name="type"/>.</summary>
@@ -264,6 +321,32 @@ public sealed class TlsHandshakeFailureTests : IDisposable
         result.Add((byte)kept.Count);
         result.AddRange(kept);
         return [(byte)TlsHandshakeType.ClientHello, (byte)(result.Count >> 16), (byte)(result.Count >> 8), (byte)result.Count, .. result];
+    }
+
+    /// <summary>Removes one extension from the EncryptedExtensions that starts <paramref name="flight"/>, fixing the lengths.</summary>
+    private static byte[] StripEncryptedExtension(byte[] flight, TlsExtensionType type)
+    {
+        Assert.True(TlsHandshakeFraming.TrySplitMessage(flight, out TlsHandshakeType messageType, out ReadOnlySpan<byte> body, out int length));
+        Assert.Equal(TlsHandshakeType.EncryptedExtensions, messageType);
+        var kept = new List<byte>();
+        for (int p = 2; p < body.Length;)
+        {
+            int extensionType = (body[p] << 8) | body[p + 1];
+            int extensionLength = 4 + ((body[p + 2] << 8) | body[p + 3]);
+            if (extensionType != (int)type)
+            {
+                kept.AddRange(body.Slice(p, extensionLength));
+            }
+
+            p += extensionLength;
+        }
+
+        int bodyLength = 2 + kept.Count;
+        return
+        [
+            (byte)TlsHandshakeType.EncryptedExtensions, (byte)(bodyLength >> 16), (byte)(bodyLength >> 8), (byte)bodyLength,
+            (byte)(kept.Count >> 8), (byte)kept.Count, .. kept, .. flight.AsSpan(length),
+        ];
     }
 
     /// <summary>Replaces the first occurrence of <paramref name="find"/>; fails the test if absent.</summary>

@@ -1,5 +1,3 @@
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
@@ -10,10 +8,18 @@ namespace Engine.Tests.Transport.Tls;
 /// </summary>
 internal sealed class TlsHandshakePair : IDisposable
 {
-    public TlsHandshakePair(TlsClientOptions clientOptions, TlsServerOptions serverOptions, TransportParameters? clientParameters = null)
+    /// <summary>
+    /// A pair exchanging <see cref="ClientTransportParameters"/> and <see cref="ServerTransportParameters"/>
+    /// as opaque extension bodies; each side's check (if any) judges what the other sent.
+    /// </summary>
+    public TlsHandshakePair(
+        TlsClientOptions clientOptions,
+        TlsServerOptions serverOptions,
+        TlsTransportParametersCheck? clientCheck = null,
+        TlsTransportParametersCheck? serverCheck = null)
     {
-        Client = new TlsClientHandshake(clientOptions, clientParameters ?? ClientTransportParameters());
-        Server = new TlsServerHandshake(serverOptions, ServerTransportParameters());
+        Client = new TlsClientHandshake(clientOptions, ClientTransportParameters(), clientCheck);
+        Server = new TlsServerHandshake(serverOptions, ServerTransportParameters(), serverCheck);
     }
 
     public TlsClientHandshake Client { get; }
@@ -24,44 +30,35 @@ internal sealed class TlsHandshakePair : IDisposable
 
     public List<TlsOutput> ServerOutputs { get; } = [];
 
-    public QuicTransportErrorCode ClientError { get; private set; }
+    public TlsError ClientError { get; private set; }
 
-    public QuicTransportErrorCode ServerError { get; private set; }
+    public TlsError ServerError { get; private set; }
 
     /// <summary>Lets a test change bytes in flight: (from client?, level, message bytes) → bytes to deliver.</summary>
-    public Func<bool, QuicPacketSpace, byte[], byte[]>? Tamper { get; set; }
+    public Func<bool, TlsEncryptionLevel, byte[], byte[]>? Tamper { get; set; }
 
     /// <summary>Bytes per delivery; 0 delivers each output whole.</summary>
     public int ChunkSize { get; set; }
 
-    public static TransportParameters ClientTransportParameters() => new()
-    {
-        InitialMaxData = 1 << 20,
-        InitialMaxStreamsBidi = 100,
-        InitialSourceConnectionId = [1, 2, 3, 4],
-    };
+    /// <summary>The client's quic_transport_parameters body: opaque to TLS, so any bytes do.</summary>
+    public static byte[] ClientTransportParameters() => [.. "client transport parameters"u8];
 
-    public static TransportParameters ServerTransportParameters() => new()
-    {
-        InitialMaxData = 1 << 20,
-        InitialMaxStreamsUni = 3,
-        OriginalDestinationConnectionId = [9, 9, 9, 9, 9, 9, 9, 9],
-        InitialSourceConnectionId = [5, 6, 7, 8],
-    };
+    /// <summary>The server's quic_transport_parameters body.</summary>
+    public static byte[] ServerTransportParameters() => [.. "server transport parameters"u8];
 
     /// <summary>Starts the client and moves data until both sides go quiet or one fails.</summary>
     public void Run()
     {
         Client.Start();
         bool moved = true;
-        while (moved && ClientError == QuicTransportErrorCode.NoError && ServerError == QuicTransportErrorCode.NoError)
+        while (moved && ClientError == TlsError.None && ServerError == TlsError.None)
         {
             moved = false;
             while (Client.TryDequeue(out TlsOutput output))
             {
                 ClientOutputs.Add(Keep(output));
                 moved = true;
-                if (output.Kind == TlsOutputKind.HandshakeData && ServerError == QuicTransportErrorCode.NoError)
+                if (output.Kind == TlsOutputKind.HandshakeData && ServerError == TlsError.None)
                 {
                     ServerError = Deliver(Server, fromClient: true, output);
                 }
@@ -71,7 +68,7 @@ internal sealed class TlsHandshakePair : IDisposable
             {
                 ServerOutputs.Add(Keep(output));
                 moved = true;
-                if (output.Kind == TlsOutputKind.HandshakeData && ClientError == QuicTransportErrorCode.NoError)
+                if (output.Kind == TlsOutputKind.HandshakeData && ClientError == TlsError.None)
                 {
                     ClientError = Deliver(Client, fromClient: false, output);
                 }
@@ -79,7 +76,7 @@ internal sealed class TlsHandshakePair : IDisposable
         }
     }
 
-    public byte[] Secret(List<TlsOutput> outputs, TlsOutputKind kind, QuicPacketSpace level) =>
+    public byte[] Secret(List<TlsOutput> outputs, TlsOutputKind kind, TlsEncryptionLevel level) =>
         Assert.Single(outputs, o => o.Kind == kind && o.Level == level).Data;
 
     public void Dispose()
@@ -100,19 +97,19 @@ internal sealed class TlsHandshakePair : IDisposable
         return copy;
     }
 
-    private QuicTransportErrorCode Deliver(TlsHandshake receiver, bool fromClient, TlsOutput output)
+    private TlsError Deliver(TlsHandshake receiver, bool fromClient, TlsOutput output)
     {
         byte[] data = Tamper?.Invoke(fromClient, output.Level, output.Data) ?? output.Data;
         int chunk = ChunkSize > 0 ? ChunkSize : Math.Max(1, data.Length);
         for (int offset = 0; offset < data.Length; offset += chunk)
         {
-            QuicTransportErrorCode error = receiver.ReceiveHandshakeData(output.Level, data.AsSpan(offset, Math.Min(chunk, data.Length - offset)));
-            if (error != QuicTransportErrorCode.NoError)
+            TlsError error = receiver.ReceiveHandshakeData(output.Level, data.AsSpan(offset, Math.Min(chunk, data.Length - offset)));
+            if (error != TlsError.None)
             {
                 return error;
             }
         }
 
-        return QuicTransportErrorCode.NoError;
+        return TlsError.None;
     }
 }

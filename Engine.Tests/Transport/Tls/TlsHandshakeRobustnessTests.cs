@@ -1,6 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
@@ -8,7 +6,7 @@ namespace Engine.Tests.Transport.Tls;
 /// <summary>Garbage, truncated and mutated peer bytes become error codes, never exceptions.</summary>
 public sealed class TlsHandshakeRobustnessTests : IDisposable
 {
-    private static readonly QuicPacketSpace[] Levels = [QuicPacketSpace.Initial, QuicPacketSpace.Handshake, QuicPacketSpace.ApplicationData];
+    private static readonly TlsEncryptionLevel[] Levels = [TlsEncryptionLevel.Initial, TlsEncryptionLevel.Handshake, TlsEncryptionLevel.Application];
     private readonly X509Certificate2 certificate = TlsTestCertificates.CreateEcdsa();
 
     public void Dispose() => certificate.Dispose();
@@ -20,7 +18,7 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
         for (int i = 0; i < 3000; i++)
         {
             using TlsHandshake endpoint = i % 2 == 0 ? NewServer() : NewStartedClient();
-            QuicPacketSpace level = Levels[random.Next(Levels.Length)];
+            TlsEncryptionLevel level = Levels[random.Next(Levels.Length)];
             byte[] data = new byte[random.Next(0, 400)];
             random.NextBytes(data);
             if (data.Length >= 4 && random.Next(2) == 0)
@@ -32,8 +30,8 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
                 data[3] = (byte)(data.Length - 4);
             }
 
-            QuicTransportErrorCode error = endpoint.ReceiveHandshakeData(level, data);
-            if (error != QuicTransportErrorCode.NoError)
+            TlsError error = endpoint.ReceiveHandshakeData(level, data);
+            if (error != TlsError.None)
             {
                 Assert.NotNull(endpoint.FailureReason);
             }
@@ -48,7 +46,7 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
         for (int length = 0; length < hello.Data.Length; length++)
         {
             using TlsServerHandshake server = NewServer();
-            Assert.Equal(QuicTransportErrorCode.NoError, server.ReceiveHandshakeData(QuicPacketSpace.Initial, hello.Data.AsSpan(0, length)));
+            Assert.Equal(TlsError.None, server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, hello.Data.AsSpan(0, length)));
             Assert.False(server.TryDequeue(out _));
         }
     }
@@ -66,7 +64,7 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
             message[2] = (byte)(bodyLength >> 8);
             message[3] = (byte)bodyLength;
             using TlsServerHandshake server = NewServer();
-            Assert.True(QuicTransportErrors.IsCryptoError(server.ReceiveHandshakeData(QuicPacketSpace.Initial, message)));
+            Assert.True(server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, message).Kind == TlsErrorKind.Alert);
         }
     }
 
@@ -84,7 +82,7 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
             {
                 Tamper = (fromClient, level, data) =>
                 {
-                    if (fromClient || level != QuicPacketSpace.Handshake)
+                    if (fromClient || level != TlsEncryptionLevel.Handshake)
                     {
                         return data;
                     }
@@ -99,7 +97,7 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
             pair.Run();
             Assert.True(target >= 0);
             Assert.False(pair.Client.IsHandshakeComplete, $"completed despite byte {target} changed");
-            if (pair.ClientError != QuicTransportErrorCode.NoError)
+            if (pair.ClientError != TlsError.None)
             {
                 failures++;
             }
@@ -115,7 +113,7 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
         using TlsClientHandshake template = NewStartedClient();
         Assert.True(template.TryDequeue(out TlsOutput clientHello));
         using TlsServerHandshake server = NewServer();
-        Assert.Equal(QuicTransportErrorCode.NoError, server.ReceiveHandshakeData(QuicPacketSpace.Initial, clientHello.Data));
+        Assert.Equal(TlsError.None, server.ReceiveHandshakeData(TlsEncryptionLevel.Initial, clientHello.Data));
         Assert.True(server.TryDequeue(out TlsOutput serverHello));
 
         for (int i = 0; i < serverHello.Data.Length; i++)
@@ -123,7 +121,7 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
             byte[] mutated = (byte[])serverHello.Data.Clone();
             mutated[i] ^= 0xa5;
             using TlsClientHandshake client = NewStartedClient();
-            client.ReceiveHandshakeData(QuicPacketSpace.Initial, mutated);
+            client.ReceiveHandshakeData(TlsEncryptionLevel.Initial, mutated);
             Assert.False(client.IsHandshakeComplete);
         }
     }
@@ -133,7 +131,7 @@ public sealed class TlsHandshakeRobustnessTests : IDisposable
     {
         using var client = new TlsClientHandshake(new TlsClientOptions { ApplicationProtocols = ["h3"] }, TlsHandshakePair.ClientTransportParameters());
 
-        Assert.Equal((QuicTransportErrorCode)(0x100 + 10), client.ReceiveHandshakeData(QuicPacketSpace.Initial, [2, 0, 0, 0]));
+        Assert.Equal(TlsError.FromAlert(TlsAlert.UnexpectedMessage), client.ReceiveHandshakeData(TlsEncryptionLevel.Initial, [2, 0, 0, 0]));
     }
 
     private TlsServerHandshake NewServer() =>

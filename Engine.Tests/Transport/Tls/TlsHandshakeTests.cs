@@ -1,7 +1,4 @@
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Crypto;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
@@ -24,12 +21,11 @@ public sealed class TlsHandshakeTests : IDisposable
         Assert.Equal(TlsConstants.X25519, pair.Server.NegotiatedGroup);
         Assert.False(pair.Client.UsedHelloRetryRequest);
         Assert.False(pair.Server.UsedHelloRetryRequest);
-        Assert.Equal(QuicCipherSuite.Aes128GcmSha256, pair.Client.CipherSuite);
+        Assert.Equal(TlsCipherSuite.Aes128GcmSha256, pair.Client.CipherSuite);
         Assert.Equal("h3", pair.Client.NegotiatedApplicationProtocol);
         Assert.Equal("h3", pair.Server.NegotiatedApplicationProtocol);
-        Assert.Equal(100UL, pair.Server.PeerTransportParameters!.InitialMaxStreamsBidi);
-        Assert.Equal(3UL, pair.Client.PeerTransportParameters!.InitialMaxStreamsUni);
-        Assert.Equal([9, 9, 9, 9, 9, 9, 9, 9], pair.Client.PeerTransportParameters.OriginalDestinationConnectionId);
+        Assert.Equal(TlsHandshakePair.ClientTransportParameters(), pair.Server.PeerTransportParametersExtension);
+        Assert.Equal(TlsHandshakePair.ServerTransportParameters(), pair.Client.PeerTransportParametersExtension);
     }
 
     [Fact]
@@ -43,7 +39,7 @@ public sealed class TlsHandshakeTests : IDisposable
         Assert.True(pair.Server.UsedHelloRetryRequest);
         Assert.Equal(TlsConstants.Secp256r1, pair.Client.NegotiatedGroup);
         Assert.Equal(TlsConstants.Secp256r1, pair.Server.NegotiatedGroup);
-        Assert.Equal(2, pair.ClientOutputs.Count(o => o.Kind == TlsOutputKind.HandshakeData && o.Level == QuicPacketSpace.Initial));
+        Assert.Equal(2, pair.ClientOutputs.Count(o => o.Kind == TlsOutputKind.HandshakeData && o.Level == TlsEncryptionLevel.Initial));
     }
 
     [Fact]
@@ -69,11 +65,11 @@ public sealed class TlsHandshakeTests : IDisposable
     }
 
     [Theory]
-    [InlineData((ushort)QuicCipherSuite.Aes128GcmSha256, 32)]
-    [InlineData((ushort)QuicCipherSuite.Aes256GcmSha384, 48)]
+    [InlineData((ushort)TlsCipherSuite.Aes128GcmSha256, 32)]
+    [InlineData((ushort)TlsCipherSuite.Aes256GcmSha384, 48)]
     public void Run_ServerCipherSuite_BothSidesUseItWithSecretsOfItsHashLength(ushort suiteId, int secretLength)
     {
-        var suite = (QuicCipherSuite)suiteId;
+        var suite = (TlsCipherSuite)suiteId;
         using var pair = new TlsHandshakePair(PinnedClient(), Server() with { CipherSuites = [suite] });
         pair.Run();
 
@@ -91,7 +87,7 @@ public sealed class TlsHandshakeTests : IDisposable
     public void Run_AfterHelloRetryWithAes256_CompletesWithMatchingSecrets()
     {
         using var pair = new TlsHandshakePair(
-            PinnedClient(), Server() with { KeyExchangeGroups = [TlsConstants.Secp256r1], CipherSuites = [QuicCipherSuite.Aes256GcmSha384] });
+            PinnedClient(), Server() with { KeyExchangeGroups = [TlsConstants.Secp256r1], CipherSuites = [TlsCipherSuite.Aes256GcmSha384] });
         pair.Run();
 
         AssertComplete(pair);
@@ -106,22 +102,22 @@ public sealed class TlsHandshakeTests : IDisposable
 
         Assert.Equal(
             [
-                (TlsOutputKind.HandshakeData, QuicPacketSpace.Initial),
-                (TlsOutputKind.WriteSecret, QuicPacketSpace.Handshake),
-                (TlsOutputKind.ReadSecret, QuicPacketSpace.Handshake),
-                (TlsOutputKind.HandshakeData, QuicPacketSpace.Handshake),
-                (TlsOutputKind.WriteSecret, QuicPacketSpace.ApplicationData),
-                (TlsOutputKind.ReadSecret, QuicPacketSpace.ApplicationData),
+                (TlsOutputKind.HandshakeData, TlsEncryptionLevel.Initial),
+                (TlsOutputKind.WriteSecret, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.ReadSecret, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.HandshakeData, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.WriteSecret, TlsEncryptionLevel.Application),
+                (TlsOutputKind.ReadSecret, TlsEncryptionLevel.Application),
             ],
             pair.ServerOutputs.Select(o => (o.Kind, o.Level)));
         Assert.Equal(
             [
-                (TlsOutputKind.HandshakeData, QuicPacketSpace.Initial),
-                (TlsOutputKind.ReadSecret, QuicPacketSpace.Handshake),
-                (TlsOutputKind.WriteSecret, QuicPacketSpace.Handshake),
-                (TlsOutputKind.HandshakeData, QuicPacketSpace.Handshake),
-                (TlsOutputKind.WriteSecret, QuicPacketSpace.ApplicationData),
-                (TlsOutputKind.ReadSecret, QuicPacketSpace.ApplicationData),
+                (TlsOutputKind.HandshakeData, TlsEncryptionLevel.Initial),
+                (TlsOutputKind.ReadSecret, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.WriteSecret, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.HandshakeData, TlsEncryptionLevel.Handshake),
+                (TlsOutputKind.WriteSecret, TlsEncryptionLevel.Application),
+                (TlsOutputKind.ReadSecret, TlsEncryptionLevel.Application),
             ],
             pair.ClientOutputs.Select(o => (o.Kind, o.Level)));
     }
@@ -152,7 +148,7 @@ public sealed class TlsHandshakeTests : IDisposable
         client.Start();
         Assert.True(client.TryDequeue(out TlsOutput output));
 
-        Assert.Equal(QuicTransportErrorCode.NoError, ClientHello.TryParse(output.Data, out ClientHello? hello, out string reason));
+        Assert.Equal(TlsError.None, ClientHello.TryParse(output.Data, out ClientHello? hello, out string reason));
         Assert.True(reason.Length == 0, reason);
         Assert.Equal("game.example", hello!.ServerName);
         Assert.Empty(hello.LegacySessionId);
@@ -169,7 +165,7 @@ public sealed class TlsHandshakeTests : IDisposable
         client.Start();
         Assert.True(client.TryDequeue(out TlsOutput output));
 
-        Assert.Equal(QuicTransportErrorCode.NoError, ClientHello.TryParse(output.Data, out ClientHello? hello, out _));
+        Assert.Equal(TlsError.None, ClientHello.TryParse(output.Data, out ClientHello? hello, out _));
         Assert.Null(hello!.ServerName);
     }
 
@@ -198,11 +194,11 @@ public sealed class TlsHandshakeTests : IDisposable
 
     internal static void AssertComplete(TlsHandshakePair pair)
     {
-        Assert.True(pair.ClientError == QuicTransportErrorCode.NoError, pair.Client.FailureReason);
-        Assert.True(pair.ServerError == QuicTransportErrorCode.NoError, pair.Server.FailureReason);
+        Assert.True(pair.ClientError == TlsError.None, pair.Client.FailureReason);
+        Assert.True(pair.ServerError == TlsError.None, pair.Server.FailureReason);
         Assert.True(pair.Client.IsHandshakeComplete);
         Assert.True(pair.Server.IsHandshakeComplete);
-        foreach (QuicPacketSpace level in new[] { QuicPacketSpace.Handshake, QuicPacketSpace.ApplicationData })
+        foreach (TlsEncryptionLevel level in new[] { TlsEncryptionLevel.Handshake, TlsEncryptionLevel.Application })
         {
             Assert.Equal(pair.Secret(pair.ClientOutputs, TlsOutputKind.WriteSecret, level), pair.Secret(pair.ServerOutputs, TlsOutputKind.ReadSecret, level));
             Assert.Equal(pair.Secret(pair.ServerOutputs, TlsOutputKind.WriteSecret, level), pair.Secret(pair.ClientOutputs, TlsOutputKind.ReadSecret, level));

@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using Engine.Transport.Quic;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
 
 namespace Engine.Tests.Transport.Tls;
@@ -32,12 +30,12 @@ public sealed class TlsSecretWipeTests
         using var pair = TlsTestCertificates.Pair(certificate, TlsTestCertificates.Pinned(clientFails ? other : certificate));
         if (!clientFails)
         {
-            pair.Tamper = (fromClient, level, data) => fromClient && level == QuicPacketSpace.Handshake ? Flip(data) : data; // a bad client Finished
+            pair.Tamper = (fromClient, level, data) => fromClient && level == TlsEncryptionLevel.Handshake ? Flip(data) : data; // a bad client Finished
         }
 
         pair.Run();
 
-        Assert.NotEqual(QuicTransportErrorCode.NoError, clientFails ? pair.ClientError : pair.ServerError);
+        Assert.NotEqual(TlsError.None, clientFails ? pair.ClientError : pair.ServerError);
         Assert.False(clientFails ? pair.Client.HoldsSecrets : pair.Server.HoldsSecrets);
     }
 
@@ -46,7 +44,7 @@ public sealed class TlsSecretWipeTests
     {
         using X509Certificate2 certificate = TlsTestCertificates.CreateEcdsa();
         using var pair = TlsTestCertificates.Pair(certificate, TlsTestCertificates.Pinned(certificate));
-        pair.Tamper = (fromClient, level, data) => fromClient && level == QuicPacketSpace.Handshake ? [] : data; // the client's Finished never arrives
+        pair.Tamper = (fromClient, level, data) => fromClient && level == TlsEncryptionLevel.Handshake ? [] : data; // the client's Finished never arrives
         pair.Run();
         Assert.True(pair.Server.HoldsSecrets);
 

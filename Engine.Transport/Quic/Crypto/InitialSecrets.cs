@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Engine.Transport.Tls;
 
 namespace Engine.Transport.Quic.Crypto;
 
@@ -33,8 +34,8 @@ internal static class InitialSecrets
         try
         {
             HKDF.Extract(HashAlgorithmName.SHA256, destinationConnectionId, V1Salt, initialSecret);
-            HkdfLabel.Expand(HashAlgorithmName.SHA256, initialSecret, "client in"u8, default, clientSecret);
-            HkdfLabel.Expand(HashAlgorithmName.SHA256, initialSecret, "server in"u8, default, serverSecret);
+            TlsHkdf.ExpandLabel(HashAlgorithmName.SHA256, initialSecret, "client in"u8, default, clientSecret);
+            TlsHkdf.ExpandLabel(HashAlgorithmName.SHA256, initialSecret, "server in"u8, default, serverSecret);
         }
         finally
         {

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Engine.Transport.Quic.Wire;
+using Engine.Transport.Tls;
 
 namespace Engine.Transport.Quic.Crypto;
 
@@ -69,9 +70,9 @@ internal sealed class PacketProtection : IDisposable
         }
 
         HashAlgorithmName hash = QuicCipherSuites.Hash(cipherSuite);
-        HkdfLabel.Expand(hash, trafficSecret, "quic key"u8, default, key);
-        HkdfLabel.Expand(hash, trafficSecret, "quic iv"u8, default, iv);
-        HkdfLabel.Expand(hash, trafficSecret, "quic hp"u8, default, headerProtectionKey);
+        TlsHkdf.ExpandLabel(hash, trafficSecret, "quic key"u8, default, key);
+        TlsHkdf.ExpandLabel(hash, trafficSecret, "quic iv"u8, default, iv);
+        TlsHkdf.ExpandLabel(hash, trafficSecret, "quic hp"u8, default, headerProtectionKey);
     }
 
     /// <summary>The secret of the next key phase: HKDF-Expand-Label(secret, "quic ku", "", Hash.length) (RFC 9001 §6.1).</summary>
@@ -83,7 +84,7 @@ internal sealed class PacketProtection : IDisposable
             throw new ArgumentException("The next secret has the length of the current one.", nameof(nextSecret));
         }
 
-        HkdfLabel.Expand(QuicCipherSuites.Hash(cipherSuite), currentSecret, "quic ku"u8, default, nextSecret);
+        TlsHkdf.ExpandLabel(QuicCipherSuites.Hash(cipherSuite), currentSecret, "quic ku"u8, default, nextSecret);
     }
 
     /// <summary>

@@ -147,7 +147,7 @@ public sealed class ChromiumFirstFlightTests
         Assert.Equal(QuicTransportErrorCode.NoError, QuicFrameParser.Parse(writable.Slice(opened.HeaderLength, opened.PayloadLength), QuicPacketType.Initial, ref collector, out _));
         Assert.True(TlsHandshakeFraming.TrySplitMessage(buffer.Contiguous, out TlsHandshakeType type, out ReadOnlySpan<byte> body, out _));
         Assert.Equal(TlsHandshakeType.ServerHello, type);
-        Assert.Equal(QuicTransportErrorCode.NoError, ServerHelloMessage.TryParse(body, out ServerHelloMessage? hello, out string reason));
+        Assert.Equal(TlsError.None, ServerHelloMessage.TryParse(body, out ServerHelloMessage? hello, out string reason));
         Assert.True(hello is not null, reason);
         return hello;
     }

@@ -1,11 +1,11 @@
 using System.Security.Cryptography;
 using System.Text;
-using Engine.Transport.Quic.Crypto;
+using Engine.Transport.Tls;
 using static Engine.Tests.Transport.Quic.Crypto.Rfc9001Vectors;
 
 namespace Engine.Tests.Transport.Quic.Crypto;
 
-public class HkdfLabelTests
+public class TlsHkdfTests
 {
     [Theory]
     [InlineData("client in", 32, ClientInLabel)]
@@ -17,7 +17,7 @@ public class HkdfLabelTests
     {
         Span<byte> info = stackalloc byte[600];
 
-        int length = HkdfLabel.WriteInfo(outputLength, Encoding.ASCII.GetBytes(label), default, info);
+        int length = TlsHkdf.WriteLabelInfo(outputLength, Encoding.ASCII.GetBytes(label), default, info);
 
         Assert.Equal(Bytes(expectedHex), info[..length].ToArray());
     }
@@ -31,10 +31,10 @@ public class HkdfLabelTests
         byte[] hp = new byte[32];
         byte[] ku = new byte[32];
 
-        HkdfLabel.Expand(HashAlgorithmName.SHA256, secret, "quic key"u8, default, key);
-        HkdfLabel.Expand(HashAlgorithmName.SHA256, secret, "quic iv"u8, default, iv);
-        HkdfLabel.Expand(HashAlgorithmName.SHA256, secret, "quic hp"u8, default, hp);
-        HkdfLabel.Expand(HashAlgorithmName.SHA256, secret, "quic ku"u8, default, ku);
+        TlsHkdf.ExpandLabel(HashAlgorithmName.SHA256, secret, "quic key"u8, default, key);
+        TlsHkdf.ExpandLabel(HashAlgorithmName.SHA256, secret, "quic iv"u8, default, iv);
+        TlsHkdf.ExpandLabel(HashAlgorithmName.SHA256, secret, "quic hp"u8, default, hp);
+        TlsHkdf.ExpandLabel(HashAlgorithmName.SHA256, secret, "quic ku"u8, default, ku);
 
         Assert.Equal(Bytes(ChaChaKey), key);
         Assert.Equal(Bytes(ChaChaIv), iv);
@@ -47,7 +47,7 @@ public class HkdfLabelTests
     {
         byte[] info = new byte[64];
 
-        int length = HkdfLabel.WriteInfo(48, "derived"u8, [0xaa, 0xbb], info);
+        int length = TlsHkdf.WriteLabelInfo(48, "derived"u8, [0xaa, 0xbb], info);
 
         Assert.Equal([0x00, 0x30, 13, .. "tls13 derived"u8, 2, 0xaa, 0xbb], info[..length]);
     }
@@ -57,6 +57,6 @@ public class HkdfLabelTests
     {
         byte[] label = new byte[250];
 
-        Assert.Throws<ArgumentException>(() => HkdfLabel.WriteInfo(32, label, default, new byte[600]));
+        Assert.Throws<ArgumentException>(() => TlsHkdf.WriteLabelInfo(32, label, default, new byte[600]));
     }
 }

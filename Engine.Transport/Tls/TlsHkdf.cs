@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 
-namespace Engine.Transport.Quic.Crypto;
+namespace Engine.Transport.Tls;
 
 /// <summary>
-/// HKDF-Expand-Label from TLS 1.3 (RFC 8446 §7.1), as QUIC uses it for its keys (RFC 9001 §5.1).
+/// HKDF-Expand-Label from TLS 1.3 (RFC 8446 §7.1): the key schedule's one derivation step, also
+/// used by QUIC for its packet keys (RFC 9001 §5.1), which is why it lives in TLS and QUIC calls it.
 /// The HkdfLabel structure is built on the stack, so a derivation allocates nothing managed.
 /// </summary>
-internal static class HkdfLabel
+internal static class TlsHkdf
 {
     /// <summary>Prefix TLS 1.3 puts before every label.</summary>
     private static ReadOnlySpan<byte> LabelPrefix => "tls13 "u8;
@@ -18,7 +19,7 @@ internal static class HkdfLabel
     /// Fills <paramref name="output"/> with HKDF-Expand(secret, HkdfLabel(output.Length, "tls13 " + label, context)).
     /// <paramref name="label"/> is given without the "tls13 " prefix, e.g. <c>"quic key"u8</c>.
     /// </summary>
-    public static void Expand(
+    public static void ExpandLabel(
         HashAlgorithmName hash,
         ReadOnlySpan<byte> secret,
         ReadOnlySpan<byte> label,
@@ -26,7 +27,7 @@ internal static class HkdfLabel
         Span<byte> output)
     {
         Span<byte> info = stackalloc byte[MaxInfoLength];
-        int infoLength = WriteInfo(output.Length, label, context, info);
+        int infoLength = WriteLabelInfo(output.Length, label, context, info);
         HKDF.Expand(hash, secret, output, info[..infoLength]);
     }
 
@@ -34,7 +35,7 @@ internal static class HkdfLabel
     /// Writes the serialised HkdfLabel (the "info" given to HKDF-Expand) and returns its length.
     /// Exposed so tests can compare it with the label bytes printed in RFC 9001 Appendix A.1.
     /// </summary>
-    public static int WriteInfo(int outputLength, ReadOnlySpan<byte> label, ReadOnlySpan<byte> context, Span<byte> destination)
+    public static int WriteLabelInfo(int outputLength, ReadOnlySpan<byte> label, ReadOnlySpan<byte> context, Span<byte> destination)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(outputLength);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(outputLength, ushort.MaxValue);
