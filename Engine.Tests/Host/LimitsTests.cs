@@ -78,6 +78,24 @@ public class LimitsTests
     }
 
     [Theory]
+    [InlineData(MessageType.Chat, "Text")]
+    [InlineData(MessageType.Join, "Name")]
+    public async Task Message_NullInNonNullableString_ClosedWith1002(MessageType type, string member)
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        await using TestClient client = type == MessageType.Join ? await host.ConnectAsync() : await host.JoinAsync("arena", "nully");
+
+        // What a buggy or hostile client can put on the wire: MemoryPack writes null strings as length -1.
+        byte[] payload = type == MessageType.Join
+            ? MessageCodec.ToArray(new JoinMessage { Room = "arena", Name = null! })
+            : MessageCodec.ToArray(new ChatMessage { Text = null! });
+        await client.SendRawAsync(payload);
+
+        Assert.Equal(WebSocketCloseStatus.ProtocolError, await client.WaitClosedAsync());
+        Assert.Contains($"{member} is null", client.CloseDescription, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(new byte[] { 0x55 })] // unknown type
     [InlineData(new byte[] { 0x81, 0x00 })] // a server-to-client type
     [InlineData(new byte[] { })] // empty

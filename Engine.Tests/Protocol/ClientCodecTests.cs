@@ -57,7 +57,7 @@ public class ClientCodecTests
     };
 
     // Fills every member with a distinct non-default value, including non-ASCII text.
-    private static object Sample(Type type, int seed)
+    internal static object Sample(Type type, int seed)
     {
         object instance = Activator.CreateInstance(type)!;
         int i = seed;
