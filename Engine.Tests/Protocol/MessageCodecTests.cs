@@ -221,7 +221,7 @@ public class MessageCodecTests
     private static byte[] Encode(Type body, object message) =>
         (byte[])typeof(MessageCodec).GetMethod(nameof(MessageCodec.ToArray))!.MakeGenericMethod(body).Invoke(null, [message])!;
 
-    private static object Decode(Type body, byte[] bytes)
+    internal static object Decode(Type body, byte[] bytes)
     {
         try
         {
