@@ -15,7 +15,14 @@ public class BrowserSampleTests
     public async Task TwoPages_SameRoom_SeeEachOtherMoveChatAndType()
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: scripts/test.sh installs the Debian package 'chromium'.");
-        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 30);
+        // Typing indicators expire 3 s after the last key by default; a slow machine could let
+        // Alice's expire before Bob's page looks, so here they outlast the test (expiry itself is
+        // RoomBehaviourTests' job).
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o =>
+        {
+            o.TickRate = 30;
+            o.TypingTimeout = TimeSpan.FromMinutes(5);
+        });
         using IPlaywright playwright = await Playwright.CreateAsync();
         await using IBrowser browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {

@@ -1,9 +1,13 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
+using System.Text.RegularExpressions;
+using Engine.Telemetry;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Engine.Tests.Host;
 
@@ -39,6 +43,37 @@ public class EndpointTests
         Assert.Contains("engine_rooms 1", text, StringComparison.Ordinal);
         Assert.Contains("# TYPE engine_tick_duration", text, StringComparison.Ordinal);
         Assert.Contains("engine_messages_received_total", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_FreshHost_EveryEngineInstrumentListedAtZero()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        IReadOnlyList<Instrument> instruments = EngineInstruments(host);
+        using HttpClient http = host.CreateHttpClient();
+
+        string text = await http.GetStringAsync("/metrics");
+
+        Assert.NotEmpty(instruments);
+        foreach (Instrument instrument in instruments)
+        {
+            Type kind = instrument.GetType().GetGenericTypeDefinition();
+            string name = Regex.Replace(instrument.Name, "[^a-zA-Z0-9_:]", "_");
+            string[] expected = kind switch
+            {
+                _ when kind == typeof(Counter<>) => [$"# TYPE {name}_total counter", $"{name}_total 0"],
+                _ when kind == typeof(UpDownCounter<>) => [$"# TYPE {name} gauge", $"{name} 0"],
+                _ when kind == typeof(Histogram<>) => [$"# TYPE {name} histogram", $"{name}_bucket{{le=\"+Inf\"}} 0", $"{name}_sum 0", $"{name}_count 0"],
+                _ => throw new InvalidOperationException($"{instrument.Name} is a {kind.Name}: teach this test its Prometheus form."),
+            };
+            foreach (string line in expected)
+            {
+                Assert.Contains("\n" + line + "\n", "\n" + text, StringComparison.Ordinal);
+            }
+        }
+
+        string[] samples = [.. text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(line => !line.StartsWith('#'))];
+        Assert.All(samples, sample => Assert.EndsWith(" 0", sample, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -84,6 +119,25 @@ public class EndpointTests
 
         Assert.Contains("<canvas id=\"arena\"", index, StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.OK, codec.StatusCode);
+    }
+
+    /// <summary>Every instrument the host's own <c>Engine</c> meter publishes (not another host's in this process).</summary>
+    private static List<Instrument> EngineInstruments(EngineTestHost host)
+    {
+        IMeterFactory factory = host.Services.GetRequiredService<IMeterFactory>();
+        var instruments = new List<Instrument>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, _) =>
+            {
+                if (instrument.Meter.Name == EngineMetrics.MeterName && ReferenceEquals(instrument.Meter.Scope, factory))
+                {
+                    instruments.Add(instrument);
+                }
+            },
+        };
+        listener.Start(); // reports the instruments already published, synchronously
+        return instruments;
     }
 
     [Fact]

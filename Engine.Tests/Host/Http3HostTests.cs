@@ -90,15 +90,19 @@ public sealed class Http3HostTests
         await File.WriteAllBytesAsync(content.Combine("big.bin"), big, TestContext.Current.CancellationToken);
         await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ContentRoot = content.Path);
         int port = host.BaseAddress.Port;
+        EngineServer server = host.Services.GetRequiredService<EngineServer>();
         using var downloads = new TemporaryDirectory();
         using NgtcpProcess client = Fetch(port, $"--download={downloads.Path} --no-http-dump", "/big.bin");
 
-        int sent = await SendBadDatagramsAsync(new IPEndPoint(IPAddress.Loopback, port), count: 6000, seed: 5);
+        // Bad datagrams for as long as the download runs (at least 6,000), so the two overlap
+        // however the machine schedules them. The kernel may drop any of them (UDP on a loaded
+        // machine), so what is required is that the host handled some, not all.
+        (int sent, long handled) = await SendBadDatagramsWhileAsync(
+            new IPEndPoint(IPAddress.Loopback, port), () => !client.WaitForExit(TimeSpan.Zero), minimum: 6000, () => BadDatagramsHandled(server));
 
         Assert.True(client.WaitForExit(TimeSpan.FromSeconds(60)), $"gtlsclient did not finish:\n{client.Output}");
         Assert.Equal(SHA256.HashData(big), SHA256.HashData(await File.ReadAllBytesAsync(downloads.Combine("big.bin"), TestContext.Current.CancellationToken)));
-        EngineServer server = host.Services.GetRequiredService<EngineServer>();
-        Assert.True(server.Http3Servers[0].Driver.DatagramsReceived >= sent, "the bad datagrams reached the listening socket");
+        Assert.True(handled > 0, $"none of the {sent} bad datagrams was handled (dropped or answered with version negotiation) by the host");
         using HttpClient https = host.CreateHttpClient();
         Assert.Equal(HttpStatusCode.OK, (await https.GetAsync("/healthz", TestContext.Current.CancellationToken)).StatusCode);
         using NgtcpProcess after = Fetch(port, string.Empty, "/healthz");
@@ -145,35 +149,44 @@ public sealed class Http3HostTests
         });
     }
 
+    /// <summary>Datagrams the HTTP/3 endpoints refused or answered statelessly: what garbage produces (a download produces next to none).</summary>
+    private static long BadDatagramsHandled(EngineServer server) =>
+        server.Http3Servers.Sum(s => s.Driver.Invoke((endpoint, _) => endpoint.DatagramsDropped + endpoint.VersionNegotiationsSent));
+
     /// <summary>
     /// Random bytes, Initial-shaped datagrams with random connection IDs, truncated copies of a
     /// genuine client Initial, and that Initial replayed whole: every kind a hostile or broken
-    /// network sends. Returns how many were sent.
+    /// network sends. Sends in rounds of 200 while <paramref name="keepGoing"/> holds, at least
+    /// <paramref name="minimum"/>, and until <paramref name="handled"/> reports the host saw some
+    /// (within 60 s). Returns how many were sent and the last <paramref name="handled"/> count.
     /// </summary>
-    private static async Task<int> SendBadDatagramsAsync(IPEndPoint target, int count, int seed)
+    private static async Task<(int Sent, long Handled)> SendBadDatagramsWhileAsync(IPEndPoint target, Func<bool> keepGoing, int minimum, Func<long> handled)
     {
-        var random = new Random(seed);
+        var random = new Random(5);
         byte[] initial = GenuineInitial(target);
         using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
         int sent = 0;
-        for (int i = 0; i < count; i++)
+        long seen = 0;
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60) && (sent < minimum || keepGoing() || seen == 0))
         {
-            byte[] datagram = (i % 4) switch
+            for (int i = 0; i < 200; i++, sent++)
             {
-                0 => RandomBytes(random, random.Next(1, 1500)),
-                1 => InitialShaped(random),
-                2 => initial[..random.Next(1, initial.Length)],
-                _ => initial,
-            };
-            await socket.SendToAsync(datagram, SocketFlags.None, target);
-            sent++;
-            if (i % 200 == 0)
-            {
-                await Task.Delay(1, TestContext.Current.CancellationToken);
+                byte[] datagram = (sent % 4) switch
+                {
+                    0 => RandomBytes(random, random.Next(1, 1500)),
+                    1 => InitialShaped(random),
+                    2 => initial[..random.Next(1, initial.Length)],
+                    _ => initial,
+                };
+                await socket.SendToAsync(datagram, SocketFlags.None, target);
             }
+
+            await Task.Delay(1, TestContext.Current.CancellationToken);
+            seen = handled();
         }
 
-        return sent;
+        return (sent, seen);
     }
 
     private static byte[] GenuineInitial(IPEndPoint target)

@@ -45,6 +45,42 @@ public class ClientCodecTests
         Assert.Equal("ok " + vectors.Count, output.Trim());
     }
 
+    [Fact]
+    public async Task JavaScriptCodec_ClientMessagesWithNullOrMissingMembers_SendOnlyNullsTheSchemaAllows()
+    {
+        string dir = Path.Combine(RepoRoot(), "samples", "browser-client");
+        string script = $$"""
+            import { encodeMessage } from '{{new Uri(Path.Combine(dir, "codec.js")).AbsoluteUri}}';
+            import { MessageBodies, MessageType, Schemas } from '{{new Uri(Path.Combine(dir, "protocol.generated.js")).AbsoluteUri}}';
+            const hex = (b) => Buffer.from(b).toString('hex').toUpperCase();
+            const out = [];
+            for (const [name, code] of Object.entries(MessageType)) {
+              if (code >= 0x80) continue; // client-to-server only
+              const schema = Schemas[MessageBodies[code]];
+              out.push({ name, hex: hex(encodeMessage(name, Object.fromEntries(schema.map(([member]) => [member, null])))) });
+              out.push({ name, hex: hex(encodeMessage(name, {})) });
+            }
+            console.log(JSON.stringify(out));
+            """;
+
+        JsonElement encoded = JsonDocument.Parse(await NodeScript.RunAsync(script)).RootElement;
+
+        var context = new NullabilityInfoContext();
+        (MessageType Type, Type Body)[] clientMessages = [.. MessageCatalog.All.Where(m => MessageCatalog.IsClientToServer(m.Type))];
+        Assert.Equal(clientMessages.Length * 2, encoded.GetArrayLength());
+        foreach (JsonElement vector in encoded.EnumerateArray())
+        {
+            Type body = clientMessages.Single(m => m.Type.ToString() == vector.GetProperty("name").GetString()).Body;
+            object decoded = MessageCodecTests.Decode(body, Convert.FromHexString(vector.GetProperty("hex").GetString()!)); // throws on a forbidden null
+            foreach ((string name, _, PropertyInfo property) in ClientCodecGenerator.Members(body))
+            {
+                bool nullable = !property.PropertyType.IsValueType && context.Create(property).ReadState != NullabilityState.NotNull;
+                object? value = property.GetValue(decoded);
+                Assert.True(nullable ? value is null : value is not null, $"{body.Name}.{name} decoded as {value ?? "null"}.");
+            }
+        }
+    }
+
     private static Dictionary<string, object?> Fields(object message) =>
         ClientCodecGenerator.Members(message.GetType()).ToDictionary(m => m.Name, m => Normalize(m.Property.GetValue(message)));
 
@@ -57,7 +93,7 @@ public class ClientCodecTests
     };
 
     // Fills every member with a distinct non-default value, including non-ASCII text.
-    private static object Sample(Type type, int seed)
+    internal static object Sample(Type type, int seed)
     {
         object instance = Activator.CreateInstance(type)!;
         int i = seed;

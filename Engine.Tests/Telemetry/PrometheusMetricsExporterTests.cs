@@ -350,10 +350,92 @@ public sealed class PrometheusMetricsExporterTests : IDisposable
     }
 
     [Fact]
-    public void Write_InstrumentWithoutMeasurements_WritesNothing()
+    public void Write_CounterWithoutMeasurements_WritesZeroSeries()
     {
         using PrometheusMetricsExporter exporter = Export();
-        _meter.CreateCounter<int>("engine.never");
+        _meter.CreateCounter<int>("engine.never", description: "Never counted.");
+
+        AssertText(exporter, """
+            # HELP engine_never_total Never counted.
+            # TYPE engine_never_total counter
+            engine_never_total 0
+            """);
+    }
+
+    [Fact]
+    public void Write_UpDownCounterWithoutMeasurements_WritesZeroGauge()
+    {
+        using PrometheusMetricsExporter exporter = Export();
+        _meter.CreateUpDownCounter<long>("engine.open");
+
+        AssertText(exporter, """
+            # TYPE engine_open gauge
+            engine_open 0
+            """);
+    }
+
+    [Fact]
+    public void Write_HistogramWithoutMeasurements_WritesZeroBucketsSumAndCount()
+    {
+        using PrometheusMetricsExporter exporter = Export(new PrometheusExporterOptions { HistogramBuckets = [1, 5] });
+        _meter.CreateHistogram<double>("engine.idle", "ms", "Idle histogram.");
+
+        AssertText(exporter, """
+            # HELP engine_idle Idle histogram.
+            # TYPE engine_idle histogram
+            engine_idle_bucket{le="1"} 0
+            engine_idle_bucket{le="5"} 0
+            engine_idle_bucket{le="+Inf"} 0
+            engine_idle_sum 0
+            engine_idle_count 0
+            """);
+    }
+
+    [Fact]
+    public void Write_FirstLabelledMeasurement_ReplacesZeroSeriesWithoutLabels()
+    {
+        using PrometheusMetricsExporter exporter = Export();
+        Counter<int> drops = _meter.CreateCounter<int>("engine.dropped");
+        string before = exporter.Render();
+
+        drops.Add(2, new KeyValuePair<string, object?>("reason", "rate"));
+
+        Assert.Equal(Lines("""
+            # TYPE engine_dropped_total counter
+            engine_dropped_total 0
+            """), before);
+        AssertText(exporter, """
+            # TYPE engine_dropped_total counter
+            engine_dropped_total{reason="rate"} 2
+            """);
+    }
+
+    [Fact]
+    public void Write_FirstMeasurementWithoutLabels_ContinuesTheZeroSeries()
+    {
+        using PrometheusMetricsExporter exporter = Export();
+        Counter<int> overruns = _meter.CreateCounter<int>("engine.overruns");
+        string before = exporter.Render();
+
+        overruns.Add(3);
+
+        Assert.Equal(Lines("""
+            # TYPE engine_overruns_total counter
+            engine_overruns_total 0
+            """), before);
+        AssertText(exporter, """
+            # TYPE engine_overruns_total counter
+            engine_overruns_total 3
+            """);
+    }
+
+    [Fact]
+    public void Write_GaugeAndObservablesWithoutValues_WriteNothing()
+    {
+        using PrometheusMetricsExporter exporter = Export();
+        _meter.CreateGauge<double>("engine.unset");
+        _meter.CreateObservableGauge("engine.observed", () => Array.Empty<Measurement<int>>());
+        _meter.CreateObservableCounter("engine.observed.count", () => Array.Empty<Measurement<long>>());
 
         Assert.Equal("", exporter.Render());
     }

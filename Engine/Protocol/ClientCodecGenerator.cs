@@ -59,7 +59,8 @@ public static class ClientCodecGenerator
 
         js.Append("};\n\n");
         js.Append("// Schema name -> MemoryPack members in order: [name, kind]. Kinds: bool u8 i16 u16 i32 u32 i64 u64 f32 f64\n");
-        js.Append("// string string? bytes obj:Name arr:Name.\nexport const Schemas = {\n");
+        js.Append("// string bytes obj:Name arr:Name; with '?' (string? bytes? obj?:Name arr?:Name) the member may be null.\n");
+        js.Append("export const Schemas = {\n");
         foreach (Type type in types)
         {
             js.Append(CultureInfo.InvariantCulture, $"  {type.Name}: [");
@@ -114,25 +115,26 @@ public static class ClientCodecGenerator
             t = Enum.GetUnderlyingType(t);
         }
 
+        // Reference members carry their nullability: the server rejects a null where C# does not allow one.
+        string optional = !t.IsValueType && new NullabilityInfoContext().Create(property).ReadState == NullabilityState.Nullable ? "?" : "";
         if (t == typeof(string))
         {
-            bool nullable = new NullabilityInfoContext().Create(property).ReadState == NullabilityState.Nullable;
-            return nullable ? "string?" : "string";
+            return "string" + optional;
         }
 
         if (t == typeof(byte[]))
         {
-            return "bytes";
+            return "bytes" + optional;
         }
 
         if (t.IsArray && t.GetElementType()!.GetCustomAttribute<MemoryPackableAttribute>() is not null)
         {
-            return "arr:" + t.GetElementType()!.Name;
+            return $"arr{optional}:" + t.GetElementType()!.Name;
         }
 
         if (t.IsClass && t.GetCustomAttribute<MemoryPackableAttribute>() is not null)
         {
-            return "obj:" + t.Name;
+            return $"obj{optional}:" + t.Name;
         }
 
         return Type.GetTypeCode(t) switch

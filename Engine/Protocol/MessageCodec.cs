@@ -49,7 +49,8 @@ public static class MessageCodec
     }
 
     /// <summary>Decodes the body after the type byte into <paramref name="message"/>, reusing it when not null.</summary>
-    /// <exception cref="ProtocolException">The body is malformed, truncated, null, or followed by extra bytes.</exception>
+    /// <exception cref="ProtocolException">The body is malformed, truncated, null, has a null member the
+    /// schema does not mark nullable (see <see cref="NonNullableMembers"/>), or is followed by extra bytes.</exception>
     public static void ReadBody<T>(ReadOnlySpan<byte> payload, ref T? message)
         where T : class
     {
@@ -66,6 +67,11 @@ public static class MessageCodec
         if (message is null)
         {
             throw new ProtocolException($"Malformed {typeof(T).Name}: the body is null.");
+        }
+
+        if (NonNullableMembers.FindNull(message) is { } member)
+        {
+            throw new ProtocolException($"Malformed {typeof(T).Name}: {member} is null, which the protocol does not allow.");
         }
 
         if (consumed != payload.Length - 1)

@@ -5,12 +5,14 @@ namespace Engine.Telemetry;
 /// <summary>
 /// Histogram: per series, a count per bucket (non-cumulative while recording, summed into the
 /// cumulative <c>le</c> series when written) and the sum. <c>_count</c> is the +Inf bucket, so the
-/// two always agree even while recordings race a scrape.
+/// two always agree even while recordings race a scrape. Until the first recording the family is
+/// written as one series without labels with every bucket, <c>_sum</c> and <c>_count</c> at 0.
 /// </summary>
 internal sealed class HistogramAggregator : MetricAggregator<HistogramAggregator.Series>
 {
     private readonly double[] _bounds;
     private readonly string[] _boundLabels;
+    private readonly Series _empty; // never recorded into: written while no series exists
 
     // bounds: finite, strictly ascending upper bounds; +Inf is implicit.
     public HistogramAggregator(string name, string? help, double[] bounds, int maxSeries)
@@ -18,6 +20,7 @@ internal sealed class HistogramAggregator : MetricAggregator<HistogramAggregator
     {
         _bounds = bounds;
         _boundLabels = [.. bounds.Select(PrometheusText.FormatDouble), "+Inf"];
+        _empty = new Series(bounds.Length + 1);
     }
 
     public IReadOnlyList<double> Bounds => _bounds;
@@ -48,7 +51,8 @@ internal sealed class HistogramAggregator : MetricAggregator<HistogramAggregator
         List<(string Labels, Series Series)> series = SnapshotSeries();
         if (series.Count == 0)
         {
-            return;
+            // Nothing recorded yet: one series without labels with zero observations.
+            series.Add(("", _empty));
         }
 
         WriteHeader(writer);

@@ -22,7 +22,10 @@ internal abstract class MetricAggregator(string name, string? help, string type)
     {
     }
 
-    /// <summary>Writes the family; nothing at all while it has no series.</summary>
+    /// <summary>
+    /// Writes the family. While it has no series, counters, up-down counters and histograms write
+    /// one series without labels at zero; last-value and observed families write nothing.
+    /// </summary>
     public abstract void Write(TextWriter writer);
 
     protected void WriteHeader(TextWriter writer)

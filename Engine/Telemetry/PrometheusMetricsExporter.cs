@@ -20,6 +20,11 @@ namespace Engine.Telemetry;
 /// <item>Instruments of the same kind that map to the same name (e.g. two <see cref="Meter"/>
 /// instances both called "Engine") share one family; one of another kind (or with other histogram
 /// buckets) under a taken name is ignored with a warning, because one name cannot have two types.</item>
+/// <item>Counters, up-down counters and histograms are written from the moment they are published:
+/// until their first measurement as one series without labels at zero (a histogram with every
+/// bucket, <c>_sum</c> and <c>_count</c> at 0), so an idle server's scrape lists every family.
+/// Gauges with no recorded value and observable instruments whose callbacks report nothing are not
+/// written, because no value is known.</item>
 /// <item>A family disappears when all its instruments are disposed (their meter was disposed).</item>
 /// </list>
 /// </remarks>
@@ -81,8 +86,9 @@ public sealed partial class PrometheusMetricsExporter : IDisposable
     }
 
     /// <summary>
-    /// Polls the observable instruments, then writes every family with at least one series,
-    /// sorted by name, each line ending in <c>\n</c>. Scrapes are serialised.
+    /// Polls the observable instruments, then writes every family sorted by name (counters,
+    /// up-down counters and histograms without measurements as one zero series), each line ending
+    /// in <c>\n</c>. Scrapes are serialised.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The exporter was disposed.</exception>
     public void Write(TextWriter writer)

@@ -5,6 +5,7 @@ namespace Engine.Telemetry;
 /// <summary>
 /// Counter (monotonic, written as a Prometheus counter) and UpDownCounter (written as a gauge):
 /// the running sum of every measurement per series. Integral instruments add exactly in a long.
+/// Until the first measurement the family is written as one series without labels at 0.
 /// </summary>
 internal sealed class SumAggregator(string name, string? help, bool monotonic, int maxSeries)
     : MetricAggregator<SumAggregator.Series>(name, help, monotonic ? "counter" : "gauge", maxSeries)
@@ -33,12 +34,15 @@ internal sealed class SumAggregator(string name, string? help, bool monotonic, i
     public override void Write(TextWriter writer)
     {
         List<(string Labels, Series Series)> series = SnapshotSeries();
+        WriteHeader(writer);
         if (series.Count == 0)
         {
+            // Nothing added yet: the sum of no measurements is 0, and a family present from the
+            // start lets rate() and increase() see the first increment.
+            WriteSample(writer, Name, "", "0");
             return;
         }
 
-        WriteHeader(writer);
         foreach ((string labels, Series sum) in series)
         {
             long integral = Interlocked.Read(ref sum.Integral);

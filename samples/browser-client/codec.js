@@ -2,6 +2,9 @@
 // followed by the MemoryPack body. Objects start with a member-count byte (255 = null); strings
 // are MemoryPack's UTF-8 form (int32 ~byteCount, int32 UTF-16 length, bytes); byte arrays and
 // arrays start with an int32 length (-1 = null); integers are little-endian.
+// Null is written only for kinds marked '?' (string?, bytes?, arr?:X, obj?:X): the server closes
+// the connection (1002) on a null anywhere else, so a missing or null value of any other kind is
+// sent as its empty form ('', no bytes, [], an object of defaults), as scalars are sent as 0.
 import { MessageBodies, MessageType, Schemas } from './protocol.generated.js';
 
 const NULL_OBJECT = 255;
@@ -42,27 +45,43 @@ const scalar = {
   f64: [8, (v, p) => v.getFloat64(p, true), (v, p, x) => v.setFloat64(p, x, true)],
 };
 
+// 'arr?:Name' -> { base: 'arr', nullable: true, schema: 'Name' }; 'string?' -> { base: 'string', nullable: true }.
+function parseKind(kind) {
+  const colon = kind.indexOf(':');
+  const head = colon < 0 ? kind : kind.slice(0, colon);
+  const nullable = head.endsWith('?');
+  return { base: nullable ? head.slice(0, -1) : head, nullable, schema: colon < 0 ? undefined : kind.slice(colon + 1) };
+}
+
 function writeValue(w, kind, value) {
   const s = scalar[kind];
   if (s) { w.ensure(s[0]); s[2](w.view, w.pos, value ?? 0); w.pos += s[0]; return; }
-  if (kind === 'string' || kind === 'string?') {
-    if (value == null) { w.i32(NULL_LENGTH); return; }
+  const { base, nullable, schema } = parseKind(kind);
+  if (value == null && nullable) {
+    if (base === 'obj') w.u8(NULL_OBJECT); else w.i32(NULL_LENGTH);
+    return;
+  }
+  if (base === 'string') {
+    const text = value == null ? '' : String(value);
+    // The empty string is a zero length, as MemoryPack writes it: in the UTF-8 form below it would
+    // be ~0, which is -1, the null marker.
+    if (text.length === 0) { w.i32(0); return; }
     // MemoryPack's UTF-8 form (its default): ~byteCount, the UTF-16 length, then the UTF-8 bytes.
-    const bytes = utf8Encoder.encode(value);
-    w.i32(~bytes.length); w.i32(value.length);
+    const bytes = utf8Encoder.encode(text);
+    w.i32(~bytes.length); w.i32(text.length);
     w.ensure(bytes.length); new Uint8Array(w.buf, w.pos, bytes.length).set(bytes); w.pos += bytes.length;
     return;
   }
-  if (kind === 'bytes') {
+  if (base === 'bytes') {
     const b = value ?? new Uint8Array(0);
     w.i32(b.length); w.ensure(b.length); new Uint8Array(w.buf, w.pos, b.length).set(b); w.pos += b.length;
     return;
   }
-  if (kind.startsWith('obj:')) { writeObject(w, kind.slice(4), value); return; }
-  if (kind.startsWith('arr:')) {
-    if (value == null) { w.i32(NULL_LENGTH); return; }
-    w.i32(value.length);
-    for (const item of value) writeObject(w, kind.slice(4), item);
+  if (base === 'obj') { writeObject(w, schema, value ?? {}); return; }
+  if (base === 'arr') {
+    const items = value ?? [];
+    w.i32(items.length);
+    for (const item of items) writeObject(w, schema, item ?? {});
     return;
   }
   throw new Error(`unknown kind ${kind}`);
@@ -83,7 +102,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 function readValue(r, kind) {
   const s = scalar[kind];
   if (s) { r.need(s[0]); const v = s[1](r.view, r.pos); r.pos += s[0]; return v; }
-  if (kind === 'string' || kind === 'string?') {
+  const { base, schema } = parseKind(kind);
+  if (base === 'string') {
     const header = r.i32();
     if (header === NULL_LENGTH) return null;
     if (header < 0) { // MemoryPack's UTF-8 form: ~byteCount, then the UTF-16 length (what the server sends)
@@ -93,15 +113,15 @@ function readValue(r, kind) {
     r.need(header * 2);
     const text = decoder.decode(r.bytes.subarray(r.pos, r.pos + header * 2)); r.pos += header * 2; return text;
   }
-  if (kind === 'bytes') {
+  if (base === 'bytes') {
     const n = r.i32(); if (n === NULL_LENGTH) return null; r.need(n);
     const b = r.bytes.slice(r.pos, r.pos + n); r.pos += n; return b;
   }
-  if (kind.startsWith('obj:')) return readObject(r, kind.slice(4));
-  if (kind.startsWith('arr:')) {
+  if (base === 'obj') return readObject(r, schema);
+  if (base === 'arr') {
     const n = r.i32(); if (n === NULL_LENGTH) return null;
     const items = new Array(n);
-    for (let i = 0; i < n; i++) items[i] = readObject(r, kind.slice(4));
+    for (let i = 0; i < n; i++) items[i] = readObject(r, schema);
     return items;
   }
   throw new Error(`unknown kind ${kind}`);

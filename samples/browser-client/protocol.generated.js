@@ -59,7 +59,7 @@ export const MessageBodies = {
 };
 
 // Schema name -> MemoryPack members in order: [name, kind]. Kinds: bool u8 i16 u16 i32 u32 i64 u64 f32 f64
-// string string? bytes obj:Name arr:Name.
+// string bytes obj:Name arr:Name; with '?' (string? bytes? obj?:Name arr?:Name) the member may be null.
 export const Schemas = {
   RoomMember: [['playerId', 'i32'], ['name', 'string'], ['online', 'bool']],
   HelloMessage: [['protocolVersion', 'i32'], ['resumeToken', 'string?'], ['lastSequence', 'i64']],

@@ -29,7 +29,7 @@ public sealed class QuicApiInteropTests
         await File.WriteAllBytesAsync(directory.Combine("hello.txt"), file, TestContext.Current.CancellationToken);
         int port = NgtcpInteropTests.FreeUdpPort();
         using var server = NgtcpProcess.Start("/usr/sbin/gtlsserver", $"--no-quic-dump --no-http-dump -d {directory.Path} 127.0.0.1 {port} {keyPath} {certPath}");
-        await Task.Delay(300, TestContext.Current.CancellationToken); // let it bind
+        Assert.True(server.WaitUntilUdpBound(port, TimeSpan.FromSeconds(30)), $"gtlsserver did not bind udp {port}:\n{server.Output}");
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(20));
         CancellationToken ct = timeout.Token;

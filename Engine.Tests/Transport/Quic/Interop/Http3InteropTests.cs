@@ -83,7 +83,7 @@ public sealed class Http3InteropTests
             File.WriteAllText(certPath, certificate.ExportCertificatePem());
             int port = NgtcpInteropTests.FreeUdpPort();
             using var server = NgtcpProcess.Start("/usr/sbin/gtlsserver", $"--no-quic-dump --no-http-dump -d {htdocs} 127.0.0.1 {port} {keyPath} {certPath}");
-            Thread.Sleep(300); // let it bind
+            Assert.True(server.WaitUntilUdpBound(port, TimeSpan.FromSeconds(30)), $"gtlsserver did not bind udp {port}:\n{server.Output}");
 
             using var driver = new UdpEndpointDriver(new QuicEndpoint(new QuicEndpointOptions()), new IPEndPoint(IPAddress.Loopback, 0));
             var options = new QuicClientOptions

@@ -54,6 +54,31 @@ internal sealed class NgtcpProcess : IDisposable
     }
 
     /// <summary>
+    /// Waits until a UDP socket is bound to <paramref name="port"/> (as /proc/net/udp and udp6
+    /// list them), the process exits, or <paramref name="timeout"/> passes; a server started a
+    /// moment ago may still be loading its TLS library, and a fixed sleep only guesses how long.
+    /// </summary>
+    public bool WaitUntilUdpBound(int port, TimeSpan timeout)
+    {
+        string suffix = ":" + port.ToString("X4", System.Globalization.CultureInfo.InvariantCulture);
+        var elapsed = Stopwatch.StartNew();
+        while (elapsed.Elapsed < timeout && !_process.HasExited)
+        {
+            foreach (string table in (string[])["/proc/net/udp", "/proc/net/udp6"])
+            {
+                if (File.Exists(table) && File.ReadLines(table).Skip(1).Any(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries) is [_, string local, ..] && local.EndsWith(suffix, StringComparison.Ordinal)))
+                {
+                    return true;
+                }
+            }
+
+            Thread.Sleep(20);
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Waits for the process to exit, then for its redirected output to be read to the end
     /// (WaitForExit with a timeout alone returns before the last lines reach <see cref="Output"/>).
     /// </summary>
