@@ -9,21 +9,8 @@ internal sealed partial class QuicConnectionCore
     /// Largest datagram payload <see cref="TrySendDatagram"/> accepts now: what fits one packet
     /// and the peer's max_datagram_frame_size; 0 when the peer does not accept DATAGRAM frames.
     /// </summary>
-    public int MaxDatagramPayloadSize
-    {
-        get
-        {
-            if (_peerMaxDatagramFrameSize == 0)
-            {
-                return 0;
-            }
-
-            // short header (1 + DCID + up to 4-byte packet number), tag, DATAGRAM type and length
-            int packetRoom = Math.Min(_options.MaxDatagramSize, _peerMaxUdpPayloadSize) - (1 + _remoteConnectionId.Length + 4) - TagLength - 1 - 2;
-            int frameRoom = _peerMaxDatagramFrameSize - 1 - 2;
-            return Math.Max(0, Math.Min(packetRoom, frameRoom));
-        }
-    }
+    public int MaxDatagramPayloadSize =>
+        _datagrams.MaxPayloadSize(Math.Min(_options.MaxDatagramSize, _peerMaxUdpPayloadSize), _remoteConnectionId.Length);
 
     /// <summary>
     /// Queues an unreliable datagram (RFC 9221). False when the handshake is not complete, the peer
@@ -37,16 +24,16 @@ internal sealed partial class QuicConnectionCore
             return false;
         }
 
-        _datagramsToSend.Enqueue(payload);
+        _datagrams.Enqueue(payload);
         Touch();
         return true;
     }
 
     /// <summary>Takes the oldest received datagram into <paramref name="destination"/>; false if none (or it does not fit).</summary>
-    public bool TryReceiveDatagram(Span<byte> destination, out int length) => _datagramsReceived.TryDequeue(destination, out length);
+    public bool TryReceiveDatagram(Span<byte> destination, out int length) => _datagrams.TryReceive(destination, out length);
 
     /// <summary>Received datagrams waiting for the application.</summary>
-    public int PendingDatagramCount => _datagramsReceived.Count;
+    public int PendingDatagramCount => _datagrams.PendingReceiveCount;
 
     /// <summary>Opens a stream; false when the peer's stream limit is reached (a STREAMS_BLOCKED is then sent).</summary>
     public bool TryOpenStream(bool bidirectional, out long streamId)

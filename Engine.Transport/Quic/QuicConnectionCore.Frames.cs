@@ -142,24 +142,18 @@ internal sealed partial class QuicConnectionCore
 
     private QuicTransportErrorCode OnDatagramFrame(scoped DatagramFrame frame)
     {
-        if (_options.MaxDatagramFrameSize == 0 || frame.GetLength() > _options.MaxDatagramFrameSize)
-        {
-            return QuicTransportErrorCode.ProtocolViolation; // RFC 9221 §3
-        }
-
-        if (_datagramsReceived.Enqueue(frame.Data))
+        QuicTransportErrorCode error = _datagrams.OnFrame(frame, out bool droppedOlder, out bool raiseEvent);
+        if (droppedOlder)
         {
             Statistics.DatagramFramesDropped++;
         }
 
-        // One event per batch: the ring is bounded, so the event queue must not grow per datagram either.
-        if (!_datagramEventPending)
+        if (raiseEvent)
         {
-            _datagramEventPending = true;
             Emit(QuicConnectionEventKind.DatagramReceived);
         }
 
-        return QuicTransportErrorCode.NoError;
+        return error;
     }
 
     private QuicTransportErrorCode OnNewConnectionId(scoped NewConnectionIdFrame frame)

@@ -16,7 +16,6 @@ internal sealed partial class QuicConnectionCore
     private bool _peerParametersApplied;
     private string? _transportParameterError;
     private int _peerAckDelayExponent = (int)TransportParameters.DefaultAckDelayExponent;
-    private int _peerMaxDatagramFrameSize;
     private int _peerMaxUdpPayloadSize = 65527;
     private bool _handshakeDonePending;
     private bool _remoteConnectionIdConfirmed;
@@ -110,7 +109,7 @@ internal sealed partial class QuicConnectionCore
         }
 
         _peerAckDelayExponent = (int)peer.AckDelayExponent;
-        _peerMaxDatagramFrameSize = (int)Math.Min(peer.MaxDatagramFrameSize, int.MaxValue);
+        _datagrams.PeerMaxFrameSize = (int)Math.Min(peer.MaxDatagramFrameSize, int.MaxValue);
         _peerMaxUdpPayloadSize = (int)Math.Min(peer.MaxUdpPayloadSize, 65527);
         _recovery.PeerMaxAckDelay = TimeSpan.FromMilliseconds(peer.MaxAckDelay);
         _streams.ApplyPeerTransportParameters(peer);

@@ -250,7 +250,7 @@ internal sealed partial class QuicConnectionCore
             return false;
         }
 
-        return _handshakeDonePending || _pathResponsePending || _keepAlivePending || _datagramsToSend.Count > 0 || _streams.HasDataToSend;
+        return _handshakeDonePending || _pathResponsePending || _keepAlivePending || _datagrams.PendingSendCount > 0 || _streams.HasDataToSend;
     }
 
     /// <summary>Writes CRYPTO, control, DATAGRAM and STREAM frames, leaving <paramref name="ackReserve"/> bytes for an ACK (datagrams may use it: they cannot be split).</summary>
@@ -286,7 +286,7 @@ internal sealed partial class QuicConnectionCore
                 _keepAlivePending = false;
             }
 
-            WriteDatagramFrames(ref writer, frames);
+            _datagrams.WriteFrames(ref writer, frames, MaxDatagramPayloadSize);
             int streamRoom = writer.Remaining - ackReserve;
             if (streamRoom > 0)
             {
@@ -297,28 +297,6 @@ internal sealed partial class QuicConnectionCore
         }
 
         return writer.Position > start;
-    }
-
-    private void WriteDatagramFrames(ref SpanWriter writer, List<SentFrame> frames)
-    {
-        while (_datagramsToSend.TryPeek(out ReadOnlySpan<byte> payload))
-        {
-            int length = DatagramFrame.GetHeaderLength(payload.Length, hasLength: true) + payload.Length;
-            if (length > writer.Remaining)
-            {
-                if (length > MaxDatagramPayloadSize + 3)
-                {
-                    _datagramsToSend.Discard(); // can never fit: dropped, never split (RFC 9221 §5)
-                    continue;
-                }
-
-                return; // next packet
-            }
-
-            new DatagramFrame(payload, hasLength: true).Write(ref writer);
-            frames.Add(new SentFrame(SentFrameKind.Datagram, 0, 0, payload.Length, false));
-            _datagramsToSend.Discard();
-        }
     }
 
     private void SealPacket(Span<byte> datagram, ref PendingPacket packet, TimeSpan now)

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Streams;
@@ -26,14 +27,12 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     private readonly PacketSpaceState[] _spaces;
     private readonly LossRecovery _recovery;
     private readonly StreamManager _streams;
-    private readonly DatagramRing _datagramsReceived;
-    private readonly DatagramRing _datagramsToSend;
+    private readonly DatagramState _datagrams;
     private readonly Queue<QuicConnectionEvent> _events = new();
     private readonly byte[] _localConnectionId;
     private readonly byte[] _originalDestinationConnectionId;
     private byte[] _remoteConnectionId;
     private ConnectionState _state = ConnectionState.Handshaking;
-    private bool _datagramEventPending;
 
     private QuicConnectionCore(
         bool isServer,
@@ -68,8 +67,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
             PeerCompletedAddressValidation = isServer,
         };
         _streams = new StreamManager(isServer, options.Streams);
-        _datagramsReceived = new DatagramRing(options.DatagramReceiveQueueCapacity);
-        _datagramsToSend = new DatagramRing(options.DatagramSendQueueCapacity);
+        _datagrams = new DatagramState(options.MaxDatagramFrameSize, options.DatagramReceiveQueueCapacity, options.DatagramSendQueueCapacity);
         _tls = createTls(BuildLocalTransportParameters());
         _idleDeadline = now + HandshakeIdleTimeout();
     }
@@ -175,7 +173,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
         {
             if (connectionEvent.Kind == QuicConnectionEventKind.DatagramReceived)
             {
-                _datagramEventPending = false; // later datagrams raise a new event
+                _datagrams.OnEventTaken();
             }
 
             return true;
