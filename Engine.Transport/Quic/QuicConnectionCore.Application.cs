@@ -10,7 +10,7 @@ internal sealed partial class QuicConnectionCore
     /// and the peer's max_datagram_frame_size; 0 when the peer does not accept DATAGRAM frames.
     /// </summary>
     public int MaxDatagramPayloadSize =>
-        _datagrams.MaxPayloadSize(Math.Min(_options.MaxDatagramSize, _peerMaxUdpPayloadSize), _remoteConnectionId.Length);
+        _datagrams.MaxPayloadSize(_path.MaxDatagramSize, _connectionIds.Remote.Length);
 
     /// <summary>
     /// Queues an unreliable datagram (RFC 9221). False when the handshake is not complete, the peer

@@ -10,10 +10,6 @@ internal sealed partial class QuicConnectionCore
 {
     private const int TagLength = QuicCipherSuites.TagLength;
 
-    private long _bytesReceivedFromPeer;
-    private long _bytesSentToPeer;
-    private bool _pathResponsePending;
-    private ulong _pathResponse;
     private readonly PendingPacket[] _pendingPackets = new PendingPacket[3];
     private readonly List<SentFrame> _frameScratch = new(16);
 
@@ -30,8 +26,8 @@ internal sealed partial class QuicConnectionCore
         }
 
         // RFC 9002 §6.2.2.1: a server blocked by the amplification limit arms no PTO.
-        _recovery.AtAntiAmplificationLimit = AmplificationBudget < _options.MaxDatagramSize;
-        long budget = Math.Min(Math.Min(buffer.Length, _options.MaxDatagramSize), Math.Min(_peerMaxUdpPayloadSize, AmplificationBudget));
+        _recovery.AtAntiAmplificationLimit = _path.AmplificationBudget < _options.MaxDatagramSize;
+        long budget = Math.Min(Math.Min(buffer.Length, _path.MaxDatagramSize), _path.AmplificationBudget);
         if (budget < 64)
         {
             return 0;
@@ -101,7 +97,7 @@ internal sealed partial class QuicConnectionCore
 
         Statistics.DatagramsSent++;
         Statistics.BytesSent += offset;
-        _bytesSentToPeer += offset;
+        _path.OnDatagramSent(offset);
         return offset;
     }
 
@@ -152,8 +148,8 @@ internal sealed partial class QuicConnectionCore
             _ => QuicPacketType.OneRtt,
         };
         int headerLength = type == QuicPacketType.OneRtt
-            ? 1 + _remoteConnectionId.Length + packetNumberLength
-            : QuicPacketHeaderWriter.GetLongHeaderLength(type, _remoteConnectionId.Length, _localConnectionId.Length, 0, packetNumberLength);
+            ? 1 + _connectionIds.Remote.Length + packetNumberLength
+            : QuicPacketHeaderWriter.GetLongHeaderLength(type, _connectionIds.Remote.Length, _connectionIds.Local.Length, 0, packetNumberLength);
         int maxPayload = room.Length - headerLength - TagLength;
         if (maxPayload < 32)
         {
@@ -250,7 +246,7 @@ internal sealed partial class QuicConnectionCore
             return false;
         }
 
-        return _handshakeDonePending || _pathResponsePending || _keepAlivePending || _datagrams.PendingSendCount > 0 || _streams.HasDataToSend;
+        return _handshakeDonePending || _path.HasPathResponse || _keepAlivePending || _datagrams.PendingSendCount > 0 || _streams.HasDataToSend;
     }
 
     /// <summary>Writes CRYPTO, control, DATAGRAM and STREAM frames, leaving <paramref name="ackReserve"/> bytes for an ACK (datagrams may use it: they cannot be split).</summary>
@@ -272,12 +268,7 @@ internal sealed partial class QuicConnectionCore
                 _handshakeDonePending = false;
             }
 
-            if (_pathResponsePending && writer.Remaining >= 9)
-            {
-                new PathResponseFrame(_pathResponse).Write(ref writer);
-                frames.Add(SentFrame.Simple(SentFrameKind.Ping)); // not retransmitted: a new challenge brings a new response
-                _pathResponsePending = false;
-            }
+            _path.WritePathResponse(ref writer, frames);
 
             if (_keepAlivePending && writer.Remaining >= 1)
             {
@@ -304,13 +295,13 @@ internal sealed partial class QuicConnectionCore
         Span<byte> bytes = datagram.Slice(packet.Start, packet.Length);
         var writer = new SpanWriter(bytes);
         int packetNumberOffset = packet.Space == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packet.PacketNumber, packet.PacketNumberLength, keyPhase: _keyPhase)
+            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _connectionIds.Remote, packet.PacketNumber, packet.PacketNumberLength, keyPhase: _keyPhase)
             : QuicPacketHeaderWriter.WriteLongHeader(
                 ref writer,
                 packet.Space == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,
                 QuicVersion.V1,
-                _remoteConnectionId,
-                _localConnectionId,
+                _connectionIds.Remote,
+                _connectionIds.Local,
                 [],
                 packet.PacketNumber,
                 packet.PacketNumberLength,

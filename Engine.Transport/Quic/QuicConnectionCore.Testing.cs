@@ -25,13 +25,13 @@ internal sealed partial class QuicConnectionCore
         int payloadLength = Math.Max(frames.Length, 4);
         var writer = new SpanWriter(destination);
         int packetNumberOffset = spaceId == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packetNumber, packetNumberLength, keyPhase: _keyPhase)
+            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _connectionIds.Remote, packetNumber, packetNumberLength, keyPhase: _keyPhase)
             : QuicPacketHeaderWriter.WriteLongHeader(
                 ref writer,
                 spaceId == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,
                 QuicVersion.V1,
-                _remoteConnectionId,
-                _localConnectionId,
+                _connectionIds.Remote,
+                _connectionIds.Local,
                 [],
                 packetNumber,
                 packetNumberLength,

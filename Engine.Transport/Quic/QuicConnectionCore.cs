@@ -29,9 +29,8 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     private readonly StreamManager _streams;
     private readonly DatagramState _datagrams;
     private readonly Queue<QuicConnectionEvent> _events = new();
-    private readonly byte[] _localConnectionId;
-    private readonly byte[] _originalDestinationConnectionId;
-    private byte[] _remoteConnectionId;
+    private readonly ConnectionIdState _connectionIds;
+    private readonly PathState _path;
     private ConnectionState _state = ConnectionState.Handshaking;
 
     private QuicConnectionCore(
@@ -46,10 +45,8 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     {
         IsServer = isServer;
         _options = options;
-        RemoteAddress = remoteAddress;
-        _localConnectionId = localConnectionId;
-        _remoteConnectionId = remoteConnectionId;
-        _originalDestinationConnectionId = originalDestinationConnectionId;
+        _connectionIds = new ConnectionIdState(isServer, localConnectionId, remoteConnectionId, originalDestinationConnectionId, options.ActiveConnectionIdLimit);
+        _path = new PathState(remoteAddress, isServer, options.MaxDatagramSize);
         _spaces =
         [
             new PacketSpaceState(QuicPacketSpace.Initial, options.MaxAckRanges),
@@ -90,13 +87,13 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     public bool IsServer { get; }
 
     /// <summary>Where datagrams of this connection go; the driver sends <see cref="PollTransmit"/>'s output here.</summary>
-    public IPEndPoint RemoteAddress { get; }
+    public IPEndPoint RemoteAddress => _path.RemoteAddress;
 
     /// <summary>The connection ID peers address us by.</summary>
-    public ReadOnlySpan<byte> LocalConnectionId => _localConnectionId;
+    public ReadOnlySpan<byte> LocalConnectionId => _connectionIds.Local;
 
     /// <summary>The destination connection ID of the client's first Initial packet.</summary>
-    public ReadOnlySpan<byte> OriginalDestinationConnectionId => _originalDestinationConnectionId;
+    public ReadOnlySpan<byte> OriginalDestinationConnectionId => _connectionIds.OriginalDestination;
 
     public bool IsHandshakeComplete => _tls.IsHandshakeComplete;
 
@@ -218,8 +215,8 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
         StreamManagerOptions streams = _options.Streams;
         return new TransportParameters
         {
-            OriginalDestinationConnectionId = IsServer ? _originalDestinationConnectionId : null,
-            InitialSourceConnectionId = _localConnectionId,
+            OriginalDestinationConnectionId = IsServer ? _connectionIds.OriginalDestination.ToArray() : null,
+            InitialSourceConnectionId = _connectionIds.Local.ToArray(),
             MaxIdleTimeout = (ulong)_options.IdleTimeout.TotalMilliseconds,
             MaxUdpPayloadSize = (ulong)_options.MaxReceiveDatagramSize,
             InitialMaxData = streams.InitialMaxData,
