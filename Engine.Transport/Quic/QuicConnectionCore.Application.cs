@@ -77,10 +77,10 @@ internal sealed partial class QuicConnectionCore
         switch (frame.Kind)
         {
             case SentFrameKind.Ack:
-                Space(space).Received.OnAckAcknowledged((long)frame.Offset);
+                Space(space).OnAckAcknowledged((long)frame.Offset);
                 break;
             case SentFrameKind.Crypto:
-                Space(space).CryptoSend.OnAcked(frame.Offset, frame.Length);
+                Space(space).OnCryptoAcked(frame.Offset, frame.Length);
                 break;
             case SentFrameKind.Ping or SentFrameKind.Padding or SentFrameKind.Datagram or SentFrameKind.ConnectionClose or SentFrameKind.HandshakeDone:
                 break;
@@ -95,11 +95,7 @@ internal sealed partial class QuicConnectionCore
         switch (frame.Kind)
         {
             case SentFrameKind.Crypto:
-                if (!Space(space).IsDiscarded)
-                {
-                    Space(space).CryptoSend.OnLost(frame.Offset, frame.Length);
-                }
-
+                Space(space).OnCryptoLost(frame.Offset, frame.Length);
                 break;
             case SentFrameKind.HandshakeDone:
                 _handshakeDonePending = true;
@@ -110,6 +106,13 @@ internal sealed partial class QuicConnectionCore
                 _streams.OnFrameLost(in frame);
                 break;
         }
+    }
+
+    /// <summary>Starts a 1-RTT key update from our side (used by tests; real use waits for AEAD limits).</summary>
+    internal void InitiateKeyUpdate()
+    {
+        _spaces.InitiateKeyUpdate(IsHandshakeConfirmed);
+        Touch();
     }
 
     private void EnsureEstablished()

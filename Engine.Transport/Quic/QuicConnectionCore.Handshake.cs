@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
@@ -143,13 +144,9 @@ internal sealed partial class QuicConnectionCore
 
     private void DiscardSpace(QuicPacketSpace spaceId)
     {
-        PacketSpaceState space = Space(spaceId);
-        if (space.IsDiscarded)
+        if (_spaces.Discard(spaceId))
         {
-            return;
+            _recovery.DiscardSpace(spaceId);
         }
-
-        space.Discard();
-        _recovery.DiscardSpace(spaceId);
     }
 }

@@ -48,14 +48,9 @@ internal sealed partial class QuicConnectionCore
             earliest = keepAlive;
         }
 
-        foreach (PacketSpaceState space in _spaces)
+        if (_spaces.EarliestAckDeadline() is { } ackDeadline && ackDeadline < earliest)
         {
-            if (!space.IsDiscarded && space.WriteKeys is not null
-                && space.Received.AckDeadline(space.Space == QuicPacketSpace.ApplicationData ? _options.MaxAckDelay : TimeSpan.Zero) is { } ackDeadline
-                && ackDeadline < earliest)
-            {
-                earliest = ackDeadline;
-            }
+            earliest = ackDeadline;
         }
 
         return earliest;

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
@@ -96,18 +97,13 @@ internal sealed partial class QuicConnectionCore
             _ => QuicPacketSpace.ApplicationData,
         };
         PacketSpaceState space = Space(spaceId);
-        PacketProtection? keys = space.ReadKeys;
-        if (keys is null || space.IsDiscarded)
+        if (!space.CanReceive)
         {
             Statistics.PacketsDropped++;
             return;
         }
 
-        UnprotectedPacket unprotected;
-        bool opened = header.Type == QuicPacketType.OneRtt
-            ? TryUnprotectOneRtt(space, packet, header.PacketNumberOffset, out unprotected)
-            : keys.TryUnprotect(packet, header.PacketNumberOffset, space.Received.LargestReceived, out unprotected);
-        if (!opened)
+        if (!_spaces.TryUnprotect(space, packet, header.PacketNumberOffset, IsHandshakeConfirmed, out UnprotectedPacket unprotected))
         {
             Statistics.PacketsDropped++;
             return;

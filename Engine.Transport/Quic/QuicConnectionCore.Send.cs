@@ -1,4 +1,5 @@
 using Engine.Transport.Coding;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Wire;
@@ -44,10 +45,11 @@ internal sealed partial class QuicConnectionCore
             return 0;
         }
 
-        for (int i = 0; i < _spaces.Length; i++)
+        ReadOnlySpan<PacketSpaceState> spaces = _spaces.All;
+        for (int i = 0; i < spaces.Length; i++)
         {
-            PacketSpaceState space = _spaces[i];
-            if (space.WriteKeys is null || space.IsDiscarded)
+            PacketSpaceState space = spaces[i];
+            if (!space.CanSend)
             {
                 continue;
             }
@@ -105,9 +107,7 @@ internal sealed partial class QuicConnectionCore
     {
         while (_recovery.TryTakeProbe(out QuicPacketSpace probeSpace))
         {
-            PacketSpaceState space = Space(probeSpace);
-            space.ProbesPending++;
-            space.CryptoSend.RequeueUnacknowledged();
+            Space(probeSpace).OnProbeRequested();
         }
     }
 
@@ -130,7 +130,7 @@ internal sealed partial class QuicConnectionCore
     {
         packet = default;
         QuicPacketSpace spaceId = space.Space;
-        bool ackDue = space.Received.AckDue(now, spaceId == QuicPacketSpace.ApplicationData ? _options.MaxAckDelay : TimeSpan.Zero);
+        bool ackDue = space.AckDue(now);
         bool probe = space.ProbesPending > 0;
         bool congestionBlocked = !probe && !_recovery.CongestionController.CanSend(_options.MaxDatagramSize);
         bool wantsData = !closing && !congestionBlocked && HasAckElicitingDataFor(space);
@@ -166,7 +166,7 @@ internal sealed partial class QuicConnectionCore
         {
             if (haveAck && ackLength <= writer.Remaining - 64)
             {
-                WriteAck(space, ref writer, frames, now);
+                space.WriteAck(ref writer, frames, now, AckDelayExponent);
             }
 
             WriteConnectionClose(ref writer, spaceId);
@@ -192,7 +192,7 @@ internal sealed partial class QuicConnectionCore
             // The ACK goes last, in the room kept for it; alone only when one is due.
             if (haveAck && (ackEliciting || ackDue) && ackLength <= writer.Remaining)
             {
-                WriteAck(space, ref writer, frames, now);
+                space.WriteAck(ref writer, frames, now, AckDelayExponent);
             }
         }
 
@@ -228,12 +228,6 @@ internal sealed partial class QuicConnectionCore
         return true;
     }
 
-    private static void WriteAck(PacketSpaceState space, ref SpanWriter writer, List<SentFrame> frames, TimeSpan now)
-    {
-        space.Received.WriteAckFrame(ref writer, now, AckDelayExponent);
-        frames.Add(SentFrame.WithValue(SentFrameKind.Ack, (ulong)space.Received.LargestAcknowledgedInLastAck));
-    }
-
     private bool HasAckElicitingDataFor(PacketSpaceState space)
     {
         if (space.CryptoSend.HasDataToSend)
@@ -253,11 +247,7 @@ internal sealed partial class QuicConnectionCore
     private bool WriteAckElicitingFrames(PacketSpaceState space, ref SpanWriter writer, List<SentFrame> frames, bool congestionBlocked, int ackReserve)
     {
         int start = writer.Position;
-        while (writer.Remaining - ackReserve > 8 && space.CryptoSend.TryTakeChunk(writer.Remaining - ackReserve - 8, out ulong offset, out ReadOnlySpan<byte> data))
-        {
-            new CryptoFrame(offset, data).Write(ref writer);
-            frames.Add(new SentFrame(SentFrameKind.Crypto, 0, offset, data.Length, false));
-        }
+        space.WriteCryptoFrames(ref writer, frames, ackReserve);
 
         if (space.Space == QuicPacketSpace.ApplicationData && !congestionBlocked && _tls.IsHandshakeComplete)
         {
@@ -295,7 +285,7 @@ internal sealed partial class QuicConnectionCore
         Span<byte> bytes = datagram.Slice(packet.Start, packet.Length);
         var writer = new SpanWriter(bytes);
         int packetNumberOffset = packet.Space == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _connectionIds.Remote, packet.PacketNumber, packet.PacketNumberLength, keyPhase: _keyPhase)
+            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _connectionIds.Remote, packet.PacketNumber, packet.PacketNumberLength, keyPhase: _spaces.KeyPhase)
             : QuicPacketHeaderWriter.WriteLongHeader(
                 ref writer,
                 packet.Space == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,

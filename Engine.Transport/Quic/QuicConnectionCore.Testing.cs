@@ -25,7 +25,7 @@ internal sealed partial class QuicConnectionCore
         int payloadLength = Math.Max(frames.Length, 4);
         var writer = new SpanWriter(destination);
         int packetNumberOffset = spaceId == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _connectionIds.Remote, packetNumber, packetNumberLength, keyPhase: _keyPhase)
+            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _connectionIds.Remote, packetNumber, packetNumberLength, keyPhase: _spaces.KeyPhase)
             : QuicPacketHeaderWriter.WriteLongHeader(
                 ref writer,
                 spaceId == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,

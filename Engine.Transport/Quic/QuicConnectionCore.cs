@@ -24,7 +24,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
 
     private readonly QuicTransportOptions _options;
     private readonly TlsHandshake _tls;
-    private readonly PacketSpaceState[] _spaces;
+    private readonly PacketSpaces _spaces;
     private readonly LossRecovery _recovery;
     private readonly StreamManager _streams;
     private readonly DatagramState _datagrams;
@@ -47,18 +47,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
         _options = options;
         _connectionIds = new ConnectionIdState(isServer, localConnectionId, remoteConnectionId, originalDestinationConnectionId, options.ActiveConnectionIdLimit);
         _path = new PathState(remoteAddress, isServer, options.MaxDatagramSize);
-        _spaces =
-        [
-            new PacketSpaceState(QuicPacketSpace.Initial, options.MaxAckRanges),
-            new PacketSpaceState(QuicPacketSpace.Handshake, options.MaxAckRanges),
-            new PacketSpaceState(QuicPacketSpace.ApplicationData, options.MaxAckRanges),
-        ];
-        _spaces[0].ReadKeys = isServer
-            ? InitialSecrets.CreateClientProtection(originalDestinationConnectionId)
-            : InitialSecrets.CreateServerProtection(originalDestinationConnectionId);
-        _spaces[0].WriteKeys = isServer
-            ? InitialSecrets.CreateServerProtection(originalDestinationConnectionId)
-            : InitialSecrets.CreateClientProtection(originalDestinationConnectionId);
+        _spaces = new PacketSpaces(isServer, originalDestinationConnectionId, options.MaxAckRanges, options.MaxAckDelay);
         _recovery = new LossRecovery(new NewRenoCongestionController(options.MaxDatagramSize), isServer)
         {
             PeerCompletedAddressValidation = isServer,
@@ -116,6 +105,12 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     internal TlsHandshake Tls => _tls;
 
     internal LossRecovery Recovery => _recovery;
+
+    /// <summary>The packet-number spaces and their keys, for diagnostics and tests (which keys are held, crypto bytes written).</summary>
+    internal PacketSpaces PacketSpaces => _spaces;
+
+    /// <summary>1-RTT key updates completed (either side initiating).</summary>
+    public int KeyUpdates => _spaces.KeyUpdates;
 
     public QuicConnectionStatistics Statistics { get; } = new();
 
@@ -196,16 +191,11 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
 
     public void Dispose()
     {
-        foreach (PacketSpaceState space in _spaces)
-        {
-            space.Dispose();
-        }
-
-        DisposeKeyUpdateKeys();
+        _spaces.Dispose();
         _tls.Dispose();
     }
 
-    private PacketSpaceState Space(QuicPacketSpace space) => _spaces[(int)space];
+    private PacketSpaceState Space(QuicPacketSpace space) => _spaces[space];
 
     private void Emit(QuicConnectionEventKind kind, long streamId = -1, ulong errorCode = 0) =>
         _events.Enqueue(new QuicConnectionEvent(kind, streamId, errorCode));
