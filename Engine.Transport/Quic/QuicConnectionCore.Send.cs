@@ -9,10 +9,7 @@ namespace Engine.Transport.Quic;
 
 internal sealed partial class QuicConnectionCore
 {
-    private const int TagLength = QuicCipherSuites.TagLength;
-
-    private readonly PendingPacket[] _pendingPackets = new PendingPacket[3];
-    private readonly List<SentFrame> _frameScratch = new(16);
+    private readonly PacketBuilder _builder = new();
 
     /// <summary>
     /// Builds the next UDP payload into <paramref name="buffer"/>, coalescing Initial, Handshake and
@@ -35,10 +32,8 @@ internal sealed partial class QuicConnectionCore
         }
 
         CollectProbes();
+        _builder.StartDatagram();
         Span<byte> datagram = buffer[..(int)budget];
-        Span<PendingPacket> packets = _pendingPackets;
-        int packetCount = 0;
-        int offset = 0;
         bool closing = _state == ConnectionState.Closing;
         if (closing && !_closeFramePending)
         {
@@ -59,39 +54,24 @@ internal sealed partial class QuicConnectionCore
                 continue;
             }
 
-            if (TryBuildPacket(space, now, datagram[offset..], closing, out PendingPacket packet))
-            {
-                packet.Start = offset;
-                packets[packetCount++] = packet;
-                offset += packet.Length;
-            }
+            TryBuildPacket(space, now, datagram, closing);
         }
 
+        int packetCount = _builder.PacketCount;
         if (packetCount == 0)
         {
             return 0;
         }
 
-        // RFC 9000 §14.1: a client pads every datagram carrying an Initial packet, a server every
-        // datagram carrying an ack-eliciting Initial, to at least 1200 bytes.
-        bool hasInitial = packets[0].Space == QuicPacketSpace.Initial;
-        if (hasInitial && (!IsServer || packets[0].AckEliciting) && offset < MinInitialDatagramSize)
-        {
-            ref PendingPacket last = ref packets[packetCount - 1];
-            int padding = Math.Min(MinInitialDatagramSize, datagram.Length) - offset;
-            // PADDING frames (zeros) extend the last packet's payload into where its tag was to go.
-            datagram.Slice(last.Start + last.HeaderLength + last.PayloadLength, padding).Clear();
-            last.PayloadLength += padding;
-            last.Length += padding;
-            last.Padded = true;
-            offset += padding;
-        }
-
+        _builder.PadInitialDatagram(datagram, IsServer);
         for (int i = 0; i < packetCount; i++)
         {
-            SealPacket(datagram, ref packets[i], now);
+            ref PendingPacket packet = ref _builder.Seal(
+                datagram, i, Space(_builder[i].Space).WriteKeys!, _connectionIds.Remote, _connectionIds.Local, _spaces.KeyPhase, now);
+            OnPacketSent(in packet, now);
         }
 
+        int offset = _builder.DatagramLength;
         if (closing)
         {
             _closeFramePending = false;
@@ -111,24 +91,9 @@ internal sealed partial class QuicConnectionCore
         }
     }
 
-    /// <summary>A packet written into the datagram in the clear, waiting for its header and protection.</summary>
-    private struct PendingPacket
+    /// <summary>Chooses the frames of the next packet of <paramref name="space"/>, if it has anything to send, and adds it to the datagram.</summary>
+    private void TryBuildPacket(PacketSpaceState space, TimeSpan now, Span<byte> datagram, bool closing)
     {
-        public QuicPacketSpace Space;
-        public int Start;
-        public int HeaderLength;
-        public int PacketNumberLength;
-        public long PacketNumber;
-        public int PayloadLength;
-        public int Length;
-        public bool AckEliciting;
-        public bool Padded;
-        public SentPacket Record;
-    }
-
-    private bool TryBuildPacket(PacketSpaceState space, TimeSpan now, Span<byte> room, bool closing, out PendingPacket packet)
-    {
-        packet = default;
         QuicPacketSpace spaceId = space.Space;
         bool ackDue = space.AckDue(now);
         bool probe = space.ProbesPending > 0;
@@ -136,29 +101,17 @@ internal sealed partial class QuicConnectionCore
         bool wantsData = !closing && !congestionBlocked && HasAckElicitingDataFor(space);
         if (!closing && !ackDue && !wantsData && !probe)
         {
-            return false;
+            return;
         }
 
         long packetNumber = _recovery.NextPacketNumber(spaceId);
-        int packetNumberLength = QuicPacketNumber.GetEncodedLength(packetNumber, _recovery.LargestAcked(spaceId));
-        QuicPacketType type = spaceId switch
+        if (!_builder.TryStartPacket(
+            datagram, spaceId, packetNumber, _recovery.LargestAcked(spaceId), _connectionIds.Remote.Length, _connectionIds.Local.Length, out SpanWriter writer))
         {
-            QuicPacketSpace.Initial => QuicPacketType.Initial,
-            QuicPacketSpace.Handshake => QuicPacketType.Handshake,
-            _ => QuicPacketType.OneRtt,
-        };
-        int headerLength = type == QuicPacketType.OneRtt
-            ? 1 + _connectionIds.Remote.Length + packetNumberLength
-            : QuicPacketHeaderWriter.GetLongHeaderLength(type, _connectionIds.Remote.Length, _connectionIds.Local.Length, 0, packetNumberLength);
-        int maxPayload = room.Length - headerLength - TagLength;
-        if (maxPayload < 32)
-        {
-            return false;
+            return;
         }
 
-        List<SentFrame> frames = _frameScratch;
-        frames.Clear();
-        var writer = new SpanWriter(room.Slice(headerLength, maxPayload));
+        List<SentFrame> frames = _builder.Frames;
         bool ackEliciting = false;
         bool haveAck = space.Received.HasRanges && (ackDue || wantsData || probe || closing);
         int ackLength = haveAck ? space.Received.GetAckFrameLength(now, AckDelayExponent) : 0;
@@ -196,36 +149,7 @@ internal sealed partial class QuicConnectionCore
             }
         }
 
-        int payloadLength = writer.Position;
-        if (payloadLength == 0)
-        {
-            return false;
-        }
-
-        // Header protection samples 16 bytes starting 4 after the packet number's start.
-        int minimumPayload = 4 - packetNumberLength;
-        if (payloadLength < minimumPayload)
-        {
-            writer.WriteZeros(minimumPayload - payloadLength);
-            payloadLength = minimumPayload;
-        }
-
-        SentPacket record = _recovery.RentPacket();
-        record.PacketNumber = packetNumber;
-        record.AckEliciting = ackEliciting;
-        record.Frames.AddRange(frames);
-        packet = new PendingPacket
-        {
-            Space = spaceId,
-            HeaderLength = headerLength,
-            PacketNumberLength = packetNumberLength,
-            PacketNumber = packetNumber,
-            PayloadLength = payloadLength,
-            Length = headerLength + payloadLength + TagLength,
-            AckEliciting = ackEliciting,
-            Record = record,
-        };
-        return true;
+        _builder.TryFinishPacket(ref writer, ackEliciting, _recovery);
     }
 
     private bool HasAckElicitingDataFor(PacketSpaceState space)
@@ -280,31 +204,10 @@ internal sealed partial class QuicConnectionCore
         return writer.Position > start;
     }
 
-    private void SealPacket(Span<byte> datagram, ref PendingPacket packet, TimeSpan now)
+    /// <summary>A sealed packet goes to loss recovery; the idle timer and Initial keys may follow.</summary>
+    private void OnPacketSent(in PendingPacket packet, TimeSpan now)
     {
-        Span<byte> bytes = datagram.Slice(packet.Start, packet.Length);
-        var writer = new SpanWriter(bytes);
-        int packetNumberOffset = packet.Space == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _connectionIds.Remote, packet.PacketNumber, packet.PacketNumberLength, keyPhase: _spaces.KeyPhase)
-            : QuicPacketHeaderWriter.WriteLongHeader(
-                ref writer,
-                packet.Space == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,
-                QuicVersion.V1,
-                _connectionIds.Remote,
-                _connectionIds.Local,
-                [],
-                packet.PacketNumber,
-                packet.PacketNumberLength,
-                packet.PayloadLength + TagLength);
-        PacketProtection keys = Space(packet.Space).WriteKeys!;
-        keys.Protect(bytes, packetNumberOffset, packet.PayloadLength, packet.PacketNumber);
-
-        SentPacket record = packet.Record;
-        record.TimeSent = now;
-        record.Size = packet.Length;
-        record.AckEliciting = packet.AckEliciting;
-        record.InFlight = packet.AckEliciting || packet.Padded; // RFC 9002 §2: PADDING counts toward bytes in flight
-        _recovery.OnPacketSent(packet.Space, record);
+        _recovery.OnPacketSent(packet.Space, packet.Record);
         Statistics.PacketsSent++;
         if (packet.AckEliciting)
         {

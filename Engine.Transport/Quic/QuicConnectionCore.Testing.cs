@@ -1,4 +1,5 @@
 using Engine.Transport.Coding;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Wire;
 
@@ -24,18 +25,8 @@ internal sealed partial class QuicConnectionCore
         const int packetNumberLength = 4;
         int payloadLength = Math.Max(frames.Length, 4);
         var writer = new SpanWriter(destination);
-        int packetNumberOffset = spaceId == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _connectionIds.Remote, packetNumber, packetNumberLength, keyPhase: _spaces.KeyPhase)
-            : QuicPacketHeaderWriter.WriteLongHeader(
-                ref writer,
-                spaceId == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,
-                QuicVersion.V1,
-                _connectionIds.Remote,
-                _connectionIds.Local,
-                [],
-                packetNumber,
-                packetNumberLength,
-                payloadLength + TagLength);
+        int packetNumberOffset = PacketBuilder.WriteHeader(
+            ref writer, spaceId, _connectionIds.Remote, _connectionIds.Local, packetNumber, packetNumberLength, payloadLength, _spaces.KeyPhase);
         writer.WriteBytes(frames);
         writer.WriteZeros(payloadLength - frames.Length);
         int length = keys.Protect(destination, packetNumberOffset, payloadLength, packetNumber);
