@@ -106,6 +106,9 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
 
     internal LossRecovery Recovery => _recovery;
 
+    /// <summary>The connection IDs in use, for diagnostics and tests.</summary>
+    internal ConnectionIdState ConnectionIds => _connectionIds;
+
     /// <summary>The packet-number spaces and their keys, for diagnostics and tests (which keys are held, crypto bytes written).</summary>
     internal PacketSpaces PacketSpaces => _spaces;
 
