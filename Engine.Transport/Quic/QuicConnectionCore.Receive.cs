@@ -26,7 +26,7 @@ internal sealed partial class QuicConnectionCore
         if (_state == ConnectionState.Closing)
         {
             // RFC 9000 §10.2.1: answer (a bounded number of) packets with the close again.
-            _closeFramePending = true;
+            _close.FramePending = true;
             return;
         }
 

@@ -35,7 +35,7 @@ internal sealed partial class QuicConnectionCore
         _builder.StartDatagram();
         Span<byte> datagram = buffer[..(int)budget];
         bool closing = _state == ConnectionState.Closing;
-        if (closing && !_closeFramePending)
+        if (closing && !_close.FramePending)
         {
             return 0;
         }
@@ -74,7 +74,7 @@ internal sealed partial class QuicConnectionCore
         int offset = _builder.DatagramLength;
         if (closing)
         {
-            _closeFramePending = false;
+            _close.FramePending = false;
         }
 
         Statistics.DatagramsSent++;
@@ -122,7 +122,7 @@ internal sealed partial class QuicConnectionCore
                 space.WriteAck(ref writer, frames, now, AckDelayExponent);
             }
 
-            WriteConnectionClose(ref writer, spaceId);
+            _close.WriteFrame(ref writer, spaceId);
         }
         else
         {
