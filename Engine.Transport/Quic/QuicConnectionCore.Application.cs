@@ -1,5 +1,4 @@
 using Engine.Transport.Quic.Recovery;
-using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
 

@@ -1,8 +1,6 @@
 using Engine.Transport.Coding;
 using Engine.Transport.Quic.Connection;
-using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Recovery;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
