@@ -1,5 +1,4 @@
 using Engine.Transport.Quic.Recovery;
-using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
 
@@ -9,21 +8,8 @@ internal sealed partial class QuicConnectionCore
     /// Largest datagram payload <see cref="TrySendDatagram"/> accepts now: what fits one packet
     /// and the peer's max_datagram_frame_size; 0 when the peer does not accept DATAGRAM frames.
     /// </summary>
-    public int MaxDatagramPayloadSize
-    {
-        get
-        {
-            if (_peerMaxDatagramFrameSize == 0)
-            {
-                return 0;
-            }
-
-            // short header (1 + DCID + up to 4-byte packet number), tag, DATAGRAM type and length
-            int packetRoom = Math.Min(_options.MaxDatagramSize, _peerMaxUdpPayloadSize) - (1 + _remoteConnectionId.Length + 4) - TagLength - 1 - 2;
-            int frameRoom = _peerMaxDatagramFrameSize - 1 - 2;
-            return Math.Max(0, Math.Min(packetRoom, frameRoom));
-        }
-    }
+    public int MaxDatagramPayloadSize =>
+        _datagrams.MaxPayloadSize(_path.MaxDatagramSize, _connectionIds.Remote.Length);
 
     /// <summary>
     /// Queues an unreliable datagram (RFC 9221). False when the handshake is not complete, the peer
@@ -37,16 +23,16 @@ internal sealed partial class QuicConnectionCore
             return false;
         }
 
-        _datagramsToSend.Enqueue(payload);
+        _datagrams.Enqueue(payload);
         Touch();
         return true;
     }
 
     /// <summary>Takes the oldest received datagram into <paramref name="destination"/>; false if none (or it does not fit).</summary>
-    public bool TryReceiveDatagram(Span<byte> destination, out int length) => _datagramsReceived.TryDequeue(destination, out length);
+    public bool TryReceiveDatagram(Span<byte> destination, out int length) => _datagrams.TryReceive(destination, out length);
 
     /// <summary>Received datagrams waiting for the application.</summary>
-    public int PendingDatagramCount => _datagramsReceived.Count;
+    public int PendingDatagramCount => _datagrams.PendingReceiveCount;
 
     /// <summary>Opens a stream; false when the peer's stream limit is reached (a STREAMS_BLOCKED is then sent).</summary>
     public bool TryOpenStream(bool bidirectional, out long streamId)
@@ -90,10 +76,10 @@ internal sealed partial class QuicConnectionCore
         switch (frame.Kind)
         {
             case SentFrameKind.Ack:
-                Space(space).Received.OnAckAcknowledged((long)frame.Offset);
+                Space(space).OnAckAcknowledged((long)frame.Offset);
                 break;
             case SentFrameKind.Crypto:
-                Space(space).CryptoSend.OnAcked(frame.Offset, frame.Length);
+                Space(space).OnCryptoAcked(frame.Offset, frame.Length);
                 break;
             case SentFrameKind.Ping or SentFrameKind.Padding or SentFrameKind.Datagram or SentFrameKind.ConnectionClose or SentFrameKind.HandshakeDone:
                 break;
@@ -108,11 +94,7 @@ internal sealed partial class QuicConnectionCore
         switch (frame.Kind)
         {
             case SentFrameKind.Crypto:
-                if (!Space(space).IsDiscarded)
-                {
-                    Space(space).CryptoSend.OnLost(frame.Offset, frame.Length);
-                }
-
+                Space(space).OnCryptoLost(frame.Offset, frame.Length);
                 break;
             case SentFrameKind.HandshakeDone:
                 _handshakeDonePending = true;
@@ -123,6 +105,13 @@ internal sealed partial class QuicConnectionCore
                 _streams.OnFrameLost(in frame);
                 break;
         }
+    }
+
+    /// <summary>Starts a 1-RTT key update from our side (used by tests; real use waits for AEAD limits).</summary>
+    internal void InitiateKeyUpdate()
+    {
+        _spaces.InitiateKeyUpdate(IsHandshakeConfirmed);
+        Touch();
     }
 
     private void EnsureEstablished()

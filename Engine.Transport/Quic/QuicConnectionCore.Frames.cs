@@ -1,3 +1,4 @@
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -56,15 +57,14 @@ internal sealed partial class QuicConnectionCore
             Fail(connection._streams.OnStreamsBlocked(frame.Bidirectional, frame.MaximumStreams), "STREAMS_BLOCKED rejected");
 
         public QuicTransportErrorCode OnNewConnectionId(scoped NewConnectionIdFrame frame) =>
-            Fail(connection.OnNewConnectionId(frame), "NEW_CONNECTION_ID rejected");
+            Fail(connection._connectionIds.OnNewConnectionId(frame), "NEW_CONNECTION_ID rejected");
 
         public QuicTransportErrorCode OnRetireConnectionId(in RetireConnectionIdFrame frame) =>
-            Fail(QuicConnectionCore.OnRetireConnectionId(frame.SequenceNumber), "RETIRE_CONNECTION_ID for a connection ID never issued");
+            Fail(ConnectionIdState.OnRetireConnectionId(frame.SequenceNumber), "RETIRE_CONNECTION_ID for a connection ID never issued");
 
         public readonly QuicTransportErrorCode OnPathChallenge(in PathChallengeFrame frame)
         {
-            connection._pathResponse = frame.Data;
-            connection._pathResponsePending = true;
+            connection._path.OnPathChallenge(frame.Data);
             return QuicTransportErrorCode.NoError;
         }
 
@@ -142,44 +142,17 @@ internal sealed partial class QuicConnectionCore
 
     private QuicTransportErrorCode OnDatagramFrame(scoped DatagramFrame frame)
     {
-        if (_options.MaxDatagramFrameSize == 0 || frame.GetLength() > _options.MaxDatagramFrameSize)
-        {
-            return QuicTransportErrorCode.ProtocolViolation; // RFC 9221 §3
-        }
-
-        if (_datagramsReceived.Enqueue(frame.Data))
+        QuicTransportErrorCode error = _datagrams.OnFrame(frame, out bool droppedOlder, out bool raiseEvent);
+        if (droppedOlder)
         {
             Statistics.DatagramFramesDropped++;
         }
 
-        // One event per batch: the ring is bounded, so the event queue must not grow per datagram either.
-        if (!_datagramEventPending)
+        if (raiseEvent)
         {
-            _datagramEventPending = true;
             Emit(QuicConnectionEventKind.DatagramReceived);
         }
 
-        return QuicTransportErrorCode.NoError;
+        return error;
     }
-
-    private QuicTransportErrorCode OnNewConnectionId(scoped NewConnectionIdFrame frame)
-    {
-        // A peer that chose a zero-length connection ID cannot issue others (RFC 9000 §19.15).
-        if (_remoteConnectionId.Length == 0 || frame.RetirePriorTo > frame.SequenceNumber)
-        {
-            return QuicTransportErrorCode.ProtocolViolation;
-        }
-
-        // We keep using the peer's first connection ID (no migration), so spares are only counted.
-        if (frame.SequenceNumber > _highestPeerConnectionIdSequence)
-        {
-            _highestPeerConnectionIdSequence = frame.SequenceNumber;
-        }
-
-        ulong active = _highestPeerConnectionIdSequence + 1 - Math.Min(_highestPeerConnectionIdSequence + 1, frame.RetirePriorTo);
-        return active > (ulong)_options.ActiveConnectionIdLimit ? QuicTransportErrorCode.ConnectionIdLimitError : QuicTransportErrorCode.NoError;
-    }
-
-    private static QuicTransportErrorCode OnRetireConnectionId(ulong sequenceNumber) =>
-        sequenceNumber == 0 ? QuicTransportErrorCode.NoError : QuicTransportErrorCode.ProtocolViolation; // we only ever issued sequence 0
 }

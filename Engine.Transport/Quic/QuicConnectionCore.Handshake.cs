@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Tls;
@@ -16,12 +17,7 @@ internal sealed partial class QuicConnectionCore
     private bool _peerParametersApplied;
     private string? _transportParameterError;
     private int _peerAckDelayExponent = (int)TransportParameters.DefaultAckDelayExponent;
-    private int _peerMaxDatagramFrameSize;
-    private int _peerMaxUdpPayloadSize = 65527;
     private bool _handshakeDonePending;
-    private bool _remoteConnectionIdConfirmed;
-    private bool _addressValidated;
-    private ulong _highestPeerConnectionIdSequence;
 
     /// <summary>
     /// Applies everything TLS produced: handshake bytes go to the crypto streams, secrets become
@@ -89,7 +85,7 @@ internal sealed partial class QuicConnectionCore
         _peerParametersApplied = true;
 
         // RFC 9000 §7.3: the connection IDs in the handshake must match the ones in the packets.
-        ReadOnlySpan<byte> expectedSource = _remoteConnectionId;
+        ReadOnlySpan<byte> expectedSource = _connectionIds.Remote;
         if (peer.InitialSourceConnectionId is null || !peer.InitialSourceConnectionId.AsSpan().SequenceEqual(expectedSource))
         {
             _transportParameterError = "initial_source_connection_id does not match the peer's Source Connection ID";
@@ -97,7 +93,7 @@ internal sealed partial class QuicConnectionCore
         }
 
         if (!IsServer && (peer.OriginalDestinationConnectionId is null
-            || !peer.OriginalDestinationConnectionId.AsSpan().SequenceEqual(_originalDestinationConnectionId)))
+            || !peer.OriginalDestinationConnectionId.AsSpan().SequenceEqual(_connectionIds.OriginalDestination)))
         {
             _transportParameterError = "original_destination_connection_id does not match our first Destination Connection ID";
             return QuicTransportErrorCode.TransportParameterError;
@@ -110,8 +106,8 @@ internal sealed partial class QuicConnectionCore
         }
 
         _peerAckDelayExponent = (int)peer.AckDelayExponent;
-        _peerMaxDatagramFrameSize = (int)Math.Min(peer.MaxDatagramFrameSize, int.MaxValue);
-        _peerMaxUdpPayloadSize = (int)Math.Min(peer.MaxUdpPayloadSize, 65527);
+        _datagrams.PeerMaxFrameSize = (int)Math.Min(peer.MaxDatagramFrameSize, int.MaxValue);
+        _path.PeerMaxUdpPayloadSize = (int)Math.Min(peer.MaxUdpPayloadSize, 65527);
         _recovery.PeerMaxAckDelay = TimeSpan.FromMilliseconds(peer.MaxAckDelay);
         _streams.ApplyPeerTransportParameters(peer);
         _peerIdleTimeout = TimeSpan.FromMilliseconds(Math.Min(peer.MaxIdleTimeout, MaxHonouredIdleTimeoutMilliseconds));
@@ -148,17 +144,9 @@ internal sealed partial class QuicConnectionCore
 
     private void DiscardSpace(QuicPacketSpace spaceId)
     {
-        PacketSpaceState space = Space(spaceId);
-        if (space.IsDiscarded)
+        if (_spaces.Discard(spaceId))
         {
-            return;
+            _recovery.DiscardSpace(spaceId);
         }
-
-        space.Discard();
-        _recovery.DiscardSpace(spaceId);
     }
-
-    /// <summary>Most bytes a server may send before the client's address is validated: 3× what it received (RFC 9000 §8.1).</summary>
-    private long AmplificationBudget =>
-        !IsServer || _addressValidated ? long.MaxValue : Math.Max(0, (3 * _bytesReceivedFromPeer) - _bytesSentToPeer);
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using Engine.Transport.Coding;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
@@ -7,21 +8,12 @@ namespace Engine.Transport.Quic;
 
 internal sealed partial class QuicConnectionCore
 {
-    /// <summary>Longest reason phrase we put in CONNECTION_CLOSE.</summary>
-    private const int MaxReasonBytes = 256;
-
     private TimeSpan _idleDeadline;
     private TimeSpan _peerIdleTimeout;
     private bool _ackElicitingSentSinceReceive;
     private TimeSpan _lastAckElicitingSent;
     private bool _keepAlivePending;
-    private bool _closeFramePending;
-    private TimeSpan _closeDeadline;
-    private ulong _closeErrorCode;
-    private ulong _closeFrameType;
-    private bool _closeIsApplication;
-    private string _closeReason = string.Empty;
-    private byte[]? _closeReasonBytes;
+    private readonly CloseState _close = new();
 
     /// <summary>
     /// The earliest time <see cref="HandleTimeout"/> has work to do (loss detection, a delayed ACK,
@@ -34,7 +26,7 @@ internal sealed partial class QuicConnectionCore
             case ConnectionState.Closed:
                 return null;
             case ConnectionState.Closing or ConnectionState.Draining:
-                return _closeDeadline;
+                return _close.Deadline;
         }
 
         TimeSpan earliest = _idleDeadline;
@@ -48,14 +40,9 @@ internal sealed partial class QuicConnectionCore
             earliest = keepAlive;
         }
 
-        foreach (PacketSpaceState space in _spaces)
+        if (_spaces.EarliestAckDeadline() is { } ackDeadline && ackDeadline < earliest)
         {
-            if (!space.IsDiscarded && space.WriteKeys is not null
-                && space.Received.AckDeadline(space.Space == QuicPacketSpace.ApplicationData ? _options.MaxAckDelay : TimeSpan.Zero) is { } ackDeadline
-                && ackDeadline < earliest)
-            {
-                earliest = ackDeadline;
-            }
+            earliest = ackDeadline;
         }
 
         return earliest;
@@ -69,7 +56,7 @@ internal sealed partial class QuicConnectionCore
             case ConnectionState.Closed:
                 return;
             case ConnectionState.Closing or ConnectionState.Draining:
-                if (now >= _closeDeadline)
+                if (now >= _close.Deadline)
                 {
                     _state = ConnectionState.Closed;
                 }
@@ -149,13 +136,9 @@ internal sealed partial class QuicConnectionCore
     private void EnterClosing(QuicCloseInfo info, bool isApplication, TimeSpan now)
     {
         CloseInfo = info;
-        _closeErrorCode = info.ErrorCode;
-        _closeFrameType = info.FrameType;
-        _closeIsApplication = isApplication;
-        _closeReason = info.Reason;
+        _close.Enter(info, isApplication);
         _state = ConnectionState.Closing;
-        _closeFramePending = true;
-        _closeDeadline = now + (3 * _recovery.ProbeTimeout());
+        _close.Deadline = now + (3 * _recovery.ProbeTimeout());
         Emit(QuicConnectionEventKind.Closed);
     }
 
@@ -173,32 +156,8 @@ internal sealed partial class QuicConnectionCore
             frame.FrameType,
             reason);
         _state = ConnectionState.Draining; // RFC 9000 §10.2.2
-        _closeDeadline = now + (3 * _recovery.ProbeTimeout());
+        _close.Deadline = now + (3 * _recovery.ProbeTimeout());
         Emit(QuicConnectionEventKind.Closed);
-    }
-
-    private void WriteConnectionClose(ref SpanWriter writer, QuicPacketSpace space)
-    {
-        // An application close must not reveal application state before the handshake is
-        // confirmed, so outside 1-RTT it becomes APPLICATION_ERROR (RFC 9000 §10.2.3).
-        bool application = _closeIsApplication && space == QuicPacketSpace.ApplicationData;
-        ulong code = _closeIsApplication && !application ? (ulong)QuicTransportErrorCode.ApplicationError : _closeErrorCode;
-        _closeReasonBytes ??= new byte[MaxReasonBytes];
-        Span<byte> reason = _closeReasonBytes;
-        int reasonLength = 0;
-        if (application || !_closeIsApplication)
-        {
-            reasonLength = Encoding.UTF8.GetBytes(_closeReason.AsSpan(0, Math.Min(_closeReason.Length, MaxReasonBytes / 4)), reason);
-        }
-
-        var frame = new ConnectionCloseFrame(application, code, application ? 0 : _closeFrameType, reason[..reasonLength]);
-        int length = frame.GetLength();
-        if (length > writer.Remaining)
-        {
-            frame = new ConnectionCloseFrame(application, code, application ? 0 : _closeFrameType, []);
-        }
-
-        frame.Write(ref writer);
     }
 
     private TimeSpan HandshakeIdleTimeout() => _options.IdleTimeout > TimeSpan.Zero ? _options.IdleTimeout : TimeSpan.FromSeconds(30);

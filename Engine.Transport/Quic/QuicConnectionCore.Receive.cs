@@ -1,4 +1,5 @@
 using System.Buffers;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
@@ -21,11 +22,11 @@ internal sealed partial class QuicConnectionCore
 
         Statistics.DatagramsReceived++;
         Statistics.BytesReceived += datagram.Length;
-        _bytesReceivedFromPeer += datagram.Length;
+        _path.OnDatagramReceived(datagram.Length);
         if (_state == ConnectionState.Closing)
         {
             // RFC 9000 §10.2.1: answer (a bounded number of) packets with the close again.
-            _closeFramePending = true;
+            _close.FramePending = true;
             return;
         }
 
@@ -44,7 +45,7 @@ internal sealed partial class QuicConnectionCore
             while (offset < buffer.Length && _state < ConnectionState.Closing)
             {
                 Span<byte> rest = buffer[offset..];
-                QuicHeaderStatus status = QuicPacketHeaderParser.TryParse(rest, _localConnectionId.Length, out QuicPacketHeader header);
+                QuicHeaderStatus status = QuicPacketHeaderParser.TryParse(rest, _connectionIds.Local.Length, out QuicPacketHeader header);
                 if (status != QuicHeaderStatus.Valid)
                 {
                     Statistics.PacketsDropped++;
@@ -83,7 +84,7 @@ internal sealed partial class QuicConnectionCore
             return;
         }
 
-        if (!IsOurConnectionId(header.DestinationConnectionId, header.Type))
+        if (!_connectionIds.IsOurs(header.DestinationConnectionId, header.Type))
         {
             Statistics.PacketsDropped++;
             return;
@@ -96,18 +97,13 @@ internal sealed partial class QuicConnectionCore
             _ => QuicPacketSpace.ApplicationData,
         };
         PacketSpaceState space = Space(spaceId);
-        PacketProtection? keys = space.ReadKeys;
-        if (keys is null || space.IsDiscarded)
+        if (!space.CanReceive)
         {
             Statistics.PacketsDropped++;
             return;
         }
 
-        UnprotectedPacket unprotected;
-        bool opened = header.Type == QuicPacketType.OneRtt
-            ? TryUnprotectOneRtt(space, packet, header.PacketNumberOffset, out unprotected)
-            : keys.TryUnprotect(packet, header.PacketNumberOffset, space.Received.LargestReceived, out unprotected);
-        if (!opened)
+        if (!_spaces.TryUnprotect(space, packet, header.PacketNumberOffset, IsHandshakeConfirmed, out UnprotectedPacket unprotected))
         {
             Statistics.PacketsDropped++;
             return;
@@ -128,11 +124,9 @@ internal sealed partial class QuicConnectionCore
             return;
         }
 
-        if (!IsServer && spaceId == QuicPacketSpace.Initial && !_remoteConnectionIdConfirmed)
+        if (spaceId == QuicPacketSpace.Initial)
         {
-            // The server's first Initial names the connection ID we must address it by (RFC 9000 §7.2).
-            _remoteConnectionId = header.SourceConnectionId.ToArray();
-            _remoteConnectionIdConfirmed = true;
+            _connectionIds.OnInitialPacket(header.SourceConnectionId);
         }
 
         ReadOnlySpan<byte> payload = packet.Slice(unprotected.HeaderLength, unprotected.PayloadLength);
@@ -148,17 +142,6 @@ internal sealed partial class QuicConnectionCore
         OnPacketAuthenticated(spaceId, now);
     }
 
-    private bool IsOurConnectionId(ReadOnlySpan<byte> destination, QuicPacketType type)
-    {
-        if (destination.SequenceEqual(_localConnectionId))
-        {
-            return true;
-        }
-
-        // Until the client has heard from us it still addresses us by the ID it chose.
-        return IsServer && type is QuicPacketType.Initial && destination.SequenceEqual(_originalDestinationConnectionId);
-    }
-
     private void OnPacketAuthenticated(QuicPacketSpace space, TimeSpan now)
     {
         if (_state >= ConnectionState.Closing)
@@ -172,7 +155,7 @@ internal sealed partial class QuicConnectionCore
         {
             // A Handshake packet proves the client owns its address (RFC 9000 §8.1) and lets the
             // server drop Initial keys (RFC 9001 §4.9.1).
-            _addressValidated = true;
+            _path.OnValidated();
             DiscardSpace(QuicPacketSpace.Initial);
         }
     }
@@ -180,7 +163,7 @@ internal sealed partial class QuicConnectionCore
     private void HandleVersionNegotiation(QuicPacketHeader header)
     {
         // Only a client acts on Version Negotiation, and only before it has received anything else (RFC 9000 §6.2).
-        if (IsServer || _remoteConnectionIdConfirmed || !header.DestinationConnectionId.SequenceEqual(_localConnectionId))
+        if (IsServer || _connectionIds.RemoteConfirmed || !header.DestinationConnectionId.SequenceEqual(_connectionIds.Local))
         {
             Statistics.PacketsDropped++;
             return;

@@ -1,21 +1,13 @@
 using Engine.Transport.Coding;
-using Engine.Transport.Quic.Crypto;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Recovery;
-using Engine.Transport.Quic.Wire;
 using Engine.Transport.Quic.Wire.Frames;
 
 namespace Engine.Transport.Quic;
 
 internal sealed partial class QuicConnectionCore
 {
-    private const int TagLength = QuicCipherSuites.TagLength;
-
-    private long _bytesReceivedFromPeer;
-    private long _bytesSentToPeer;
-    private bool _pathResponsePending;
-    private ulong _pathResponse;
-    private readonly PendingPacket[] _pendingPackets = new PendingPacket[3];
-    private readonly List<SentFrame> _frameScratch = new(16);
+    private readonly PacketBuilder _builder = new();
 
     /// <summary>
     /// Builds the next UDP payload into <paramref name="buffer"/>, coalescing Initial, Handshake and
@@ -30,28 +22,27 @@ internal sealed partial class QuicConnectionCore
         }
 
         // RFC 9002 §6.2.2.1: a server blocked by the amplification limit arms no PTO.
-        _recovery.AtAntiAmplificationLimit = AmplificationBudget < _options.MaxDatagramSize;
-        long budget = Math.Min(Math.Min(buffer.Length, _options.MaxDatagramSize), Math.Min(_peerMaxUdpPayloadSize, AmplificationBudget));
+        _recovery.AtAntiAmplificationLimit = _path.AmplificationBudget < _options.MaxDatagramSize;
+        long budget = Math.Min(Math.Min(buffer.Length, _path.MaxDatagramSize), _path.AmplificationBudget);
         if (budget < 64)
         {
             return 0;
         }
 
         CollectProbes();
+        _builder.StartDatagram();
         Span<byte> datagram = buffer[..(int)budget];
-        Span<PendingPacket> packets = _pendingPackets;
-        int packetCount = 0;
-        int offset = 0;
         bool closing = _state == ConnectionState.Closing;
-        if (closing && !_closeFramePending)
+        if (closing && !_close.FramePending)
         {
             return 0;
         }
 
-        for (int i = 0; i < _spaces.Length; i++)
+        ReadOnlySpan<PacketSpaceState> spaces = _spaces.All;
+        for (int i = 0; i < spaces.Length; i++)
         {
-            PacketSpaceState space = _spaces[i];
-            if (space.WriteKeys is null || space.IsDiscarded)
+            PacketSpaceState space = spaces[i];
+            if (!space.CanSend)
             {
                 continue;
             }
@@ -61,47 +52,32 @@ internal sealed partial class QuicConnectionCore
                 continue;
             }
 
-            if (TryBuildPacket(space, now, datagram[offset..], closing, out PendingPacket packet))
-            {
-                packet.Start = offset;
-                packets[packetCount++] = packet;
-                offset += packet.Length;
-            }
+            TryBuildPacket(space, now, datagram, closing);
         }
 
+        int packetCount = _builder.PacketCount;
         if (packetCount == 0)
         {
             return 0;
         }
 
-        // RFC 9000 §14.1: a client pads every datagram carrying an Initial packet, a server every
-        // datagram carrying an ack-eliciting Initial, to at least 1200 bytes.
-        bool hasInitial = packets[0].Space == QuicPacketSpace.Initial;
-        if (hasInitial && (!IsServer || packets[0].AckEliciting) && offset < MinInitialDatagramSize)
-        {
-            ref PendingPacket last = ref packets[packetCount - 1];
-            int padding = Math.Min(MinInitialDatagramSize, datagram.Length) - offset;
-            // PADDING frames (zeros) extend the last packet's payload into where its tag was to go.
-            datagram.Slice(last.Start + last.HeaderLength + last.PayloadLength, padding).Clear();
-            last.PayloadLength += padding;
-            last.Length += padding;
-            last.Padded = true;
-            offset += padding;
-        }
-
+        _builder.PadInitialDatagram(datagram, IsServer);
         for (int i = 0; i < packetCount; i++)
         {
-            SealPacket(datagram, ref packets[i], now);
+            ref PendingPacket packet = ref _builder.Seal(
+                datagram, i, Space(_builder[i].Space).WriteKeys!, _connectionIds.Remote, _connectionIds.Local, _spaces.KeyPhase, now);
+            OnPacketSent(in packet, now);
         }
 
+        int offset = _builder.DatagramLength;
         if (closing)
         {
-            _closeFramePending = false;
+            _close.FramePending = false;
         }
 
         Statistics.DatagramsSent++;
         Statistics.BytesSent += offset;
-        _bytesSentToPeer += offset;
+        _path.OnDatagramSent(offset);
         return offset;
     }
 
@@ -109,60 +85,31 @@ internal sealed partial class QuicConnectionCore
     {
         while (_recovery.TryTakeProbe(out QuicPacketSpace probeSpace))
         {
-            PacketSpaceState space = Space(probeSpace);
-            space.ProbesPending++;
-            space.CryptoSend.RequeueUnacknowledged();
+            Space(probeSpace).OnProbeRequested();
         }
     }
 
-    /// <summary>A packet written into the datagram in the clear, waiting for its header and protection.</summary>
-    private struct PendingPacket
+    /// <summary>Chooses the frames of the next packet of <paramref name="space"/>, if it has anything to send, and adds it to the datagram.</summary>
+    private void TryBuildPacket(PacketSpaceState space, TimeSpan now, Span<byte> datagram, bool closing)
     {
-        public QuicPacketSpace Space;
-        public int Start;
-        public int HeaderLength;
-        public int PacketNumberLength;
-        public long PacketNumber;
-        public int PayloadLength;
-        public int Length;
-        public bool AckEliciting;
-        public bool Padded;
-        public SentPacket Record;
-    }
-
-    private bool TryBuildPacket(PacketSpaceState space, TimeSpan now, Span<byte> room, bool closing, out PendingPacket packet)
-    {
-        packet = default;
         QuicPacketSpace spaceId = space.Space;
-        bool ackDue = space.Received.AckDue(now, spaceId == QuicPacketSpace.ApplicationData ? _options.MaxAckDelay : TimeSpan.Zero);
+        bool ackDue = space.AckDue(now);
         bool probe = space.ProbesPending > 0;
         bool congestionBlocked = !probe && !_recovery.CongestionController.CanSend(_options.MaxDatagramSize);
         bool wantsData = !closing && !congestionBlocked && HasAckElicitingDataFor(space);
         if (!closing && !ackDue && !wantsData && !probe)
         {
-            return false;
+            return;
         }
 
         long packetNumber = _recovery.NextPacketNumber(spaceId);
-        int packetNumberLength = QuicPacketNumber.GetEncodedLength(packetNumber, _recovery.LargestAcked(spaceId));
-        QuicPacketType type = spaceId switch
+        if (!_builder.TryStartPacket(
+            datagram, spaceId, packetNumber, _recovery.LargestAcked(spaceId), _connectionIds.Remote.Length, _connectionIds.Local.Length, out SpanWriter writer))
         {
-            QuicPacketSpace.Initial => QuicPacketType.Initial,
-            QuicPacketSpace.Handshake => QuicPacketType.Handshake,
-            _ => QuicPacketType.OneRtt,
-        };
-        int headerLength = type == QuicPacketType.OneRtt
-            ? 1 + _remoteConnectionId.Length + packetNumberLength
-            : QuicPacketHeaderWriter.GetLongHeaderLength(type, _remoteConnectionId.Length, _localConnectionId.Length, 0, packetNumberLength);
-        int maxPayload = room.Length - headerLength - TagLength;
-        if (maxPayload < 32)
-        {
-            return false;
+            return;
         }
 
-        List<SentFrame> frames = _frameScratch;
-        frames.Clear();
-        var writer = new SpanWriter(room.Slice(headerLength, maxPayload));
+        List<SentFrame> frames = _builder.Frames;
         bool ackEliciting = false;
         bool haveAck = space.Received.HasRanges && (ackDue || wantsData || probe || closing);
         int ackLength = haveAck ? space.Received.GetAckFrameLength(now, AckDelayExponent) : 0;
@@ -170,10 +117,10 @@ internal sealed partial class QuicConnectionCore
         {
             if (haveAck && ackLength <= writer.Remaining - 64)
             {
-                WriteAck(space, ref writer, frames, now);
+                space.WriteAck(ref writer, frames, now, AckDelayExponent);
             }
 
-            WriteConnectionClose(ref writer, spaceId);
+            _close.WriteFrame(ref writer, spaceId);
         }
         else
         {
@@ -196,46 +143,11 @@ internal sealed partial class QuicConnectionCore
             // The ACK goes last, in the room kept for it; alone only when one is due.
             if (haveAck && (ackEliciting || ackDue) && ackLength <= writer.Remaining)
             {
-                WriteAck(space, ref writer, frames, now);
+                space.WriteAck(ref writer, frames, now, AckDelayExponent);
             }
         }
 
-        int payloadLength = writer.Position;
-        if (payloadLength == 0)
-        {
-            return false;
-        }
-
-        // Header protection samples 16 bytes starting 4 after the packet number's start.
-        int minimumPayload = 4 - packetNumberLength;
-        if (payloadLength < minimumPayload)
-        {
-            writer.WriteZeros(minimumPayload - payloadLength);
-            payloadLength = minimumPayload;
-        }
-
-        SentPacket record = _recovery.RentPacket();
-        record.PacketNumber = packetNumber;
-        record.AckEliciting = ackEliciting;
-        record.Frames.AddRange(frames);
-        packet = new PendingPacket
-        {
-            Space = spaceId,
-            HeaderLength = headerLength,
-            PacketNumberLength = packetNumberLength,
-            PacketNumber = packetNumber,
-            PayloadLength = payloadLength,
-            Length = headerLength + payloadLength + TagLength,
-            AckEliciting = ackEliciting,
-            Record = record,
-        };
-        return true;
-    }
-
-    private static void WriteAck(PacketSpaceState space, ref SpanWriter writer, List<SentFrame> frames, TimeSpan now)
-    {
-        space.Received.WriteAckFrame(ref writer, now, AckDelayExponent);
-        frames.Add(SentFrame.WithValue(SentFrameKind.Ack, (ulong)space.Received.LargestAcknowledgedInLastAck));
+        _builder.TryFinishPacket(ref writer, ackEliciting, _recovery);
     }
 
     private bool HasAckElicitingDataFor(PacketSpaceState space)
@@ -250,18 +162,14 @@ internal sealed partial class QuicConnectionCore
             return false;
         }
 
-        return _handshakeDonePending || _pathResponsePending || _keepAlivePending || _datagramsToSend.Count > 0 || _streams.HasDataToSend;
+        return _handshakeDonePending || _path.HasPathResponse || _keepAlivePending || _datagrams.PendingSendCount > 0 || _streams.HasDataToSend;
     }
 
     /// <summary>Writes CRYPTO, control, DATAGRAM and STREAM frames, leaving <paramref name="ackReserve"/> bytes for an ACK (datagrams may use it: they cannot be split).</summary>
     private bool WriteAckElicitingFrames(PacketSpaceState space, ref SpanWriter writer, List<SentFrame> frames, bool congestionBlocked, int ackReserve)
     {
         int start = writer.Position;
-        while (writer.Remaining - ackReserve > 8 && space.CryptoSend.TryTakeChunk(writer.Remaining - ackReserve - 8, out ulong offset, out ReadOnlySpan<byte> data))
-        {
-            new CryptoFrame(offset, data).Write(ref writer);
-            frames.Add(new SentFrame(SentFrameKind.Crypto, 0, offset, data.Length, false));
-        }
+        space.WriteCryptoFrames(ref writer, frames, ackReserve);
 
         if (space.Space == QuicPacketSpace.ApplicationData && !congestionBlocked && _tls.IsHandshakeComplete)
         {
@@ -272,12 +180,7 @@ internal sealed partial class QuicConnectionCore
                 _handshakeDonePending = false;
             }
 
-            if (_pathResponsePending && writer.Remaining >= 9)
-            {
-                new PathResponseFrame(_pathResponse).Write(ref writer);
-                frames.Add(SentFrame.Simple(SentFrameKind.Ping)); // not retransmitted: a new challenge brings a new response
-                _pathResponsePending = false;
-            }
+            _path.WritePathResponse(ref writer, frames);
 
             if (_keepAlivePending && writer.Remaining >= 1)
             {
@@ -286,7 +189,7 @@ internal sealed partial class QuicConnectionCore
                 _keepAlivePending = false;
             }
 
-            WriteDatagramFrames(ref writer, frames);
+            _datagrams.WriteFrames(ref writer, frames, MaxDatagramPayloadSize);
             int streamRoom = writer.Remaining - ackReserve;
             if (streamRoom > 0)
             {
@@ -299,53 +202,10 @@ internal sealed partial class QuicConnectionCore
         return writer.Position > start;
     }
 
-    private void WriteDatagramFrames(ref SpanWriter writer, List<SentFrame> frames)
+    /// <summary>A sealed packet goes to loss recovery; the idle timer and Initial keys may follow.</summary>
+    private void OnPacketSent(in PendingPacket packet, TimeSpan now)
     {
-        while (_datagramsToSend.TryPeek(out ReadOnlySpan<byte> payload))
-        {
-            int length = DatagramFrame.GetHeaderLength(payload.Length, hasLength: true) + payload.Length;
-            if (length > writer.Remaining)
-            {
-                if (length > MaxDatagramPayloadSize + 3)
-                {
-                    _datagramsToSend.Discard(); // can never fit: dropped, never split (RFC 9221 §5)
-                    continue;
-                }
-
-                return; // next packet
-            }
-
-            new DatagramFrame(payload, hasLength: true).Write(ref writer);
-            frames.Add(new SentFrame(SentFrameKind.Datagram, 0, 0, payload.Length, false));
-            _datagramsToSend.Discard();
-        }
-    }
-
-    private void SealPacket(Span<byte> datagram, ref PendingPacket packet, TimeSpan now)
-    {
-        Span<byte> bytes = datagram.Slice(packet.Start, packet.Length);
-        var writer = new SpanWriter(bytes);
-        int packetNumberOffset = packet.Space == QuicPacketSpace.ApplicationData
-            ? QuicPacketHeaderWriter.WriteShortHeader(ref writer, _remoteConnectionId, packet.PacketNumber, packet.PacketNumberLength, keyPhase: _keyPhase)
-            : QuicPacketHeaderWriter.WriteLongHeader(
-                ref writer,
-                packet.Space == QuicPacketSpace.Initial ? QuicPacketType.Initial : QuicPacketType.Handshake,
-                QuicVersion.V1,
-                _remoteConnectionId,
-                _localConnectionId,
-                [],
-                packet.PacketNumber,
-                packet.PacketNumberLength,
-                packet.PayloadLength + TagLength);
-        PacketProtection keys = Space(packet.Space).WriteKeys!;
-        keys.Protect(bytes, packetNumberOffset, packet.PayloadLength, packet.PacketNumber);
-
-        SentPacket record = packet.Record;
-        record.TimeSent = now;
-        record.Size = packet.Length;
-        record.AckEliciting = packet.AckEliciting;
-        record.InFlight = packet.AckEliciting || packet.Padded; // RFC 9002 §2: PADDING counts toward bytes in flight
-        _recovery.OnPacketSent(packet.Space, record);
+        _recovery.OnPacketSent(packet.Space, packet.Record);
         Statistics.PacketsSent++;
         if (packet.AckEliciting)
         {

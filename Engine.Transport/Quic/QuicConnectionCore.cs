@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using Engine.Transport.Quic.Connection;
 using Engine.Transport.Quic.Crypto;
 using Engine.Transport.Quic.Recovery;
 using Engine.Transport.Quic.Streams;
@@ -23,17 +24,14 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
 
     private readonly QuicTransportOptions _options;
     private readonly TlsAdapter _tls;
-    private readonly PacketSpaceState[] _spaces;
+    private readonly PacketSpaces _spaces;
     private readonly LossRecovery _recovery;
     private readonly StreamManager _streams;
-    private readonly DatagramRing _datagramsReceived;
-    private readonly DatagramRing _datagramsToSend;
+    private readonly DatagramState _datagrams;
     private readonly Queue<QuicConnectionEvent> _events = new();
-    private readonly byte[] _localConnectionId;
-    private readonly byte[] _originalDestinationConnectionId;
-    private byte[] _remoteConnectionId;
+    private readonly ConnectionIdState _connectionIds;
+    private readonly PathState _path;
     private ConnectionState _state = ConnectionState.Handshaking;
-    private bool _datagramEventPending;
 
     private QuicConnectionCore(
         bool isServer,
@@ -47,29 +45,15 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     {
         IsServer = isServer;
         _options = options;
-        RemoteAddress = remoteAddress;
-        _localConnectionId = localConnectionId;
-        _remoteConnectionId = remoteConnectionId;
-        _originalDestinationConnectionId = originalDestinationConnectionId;
-        _spaces =
-        [
-            new PacketSpaceState(QuicPacketSpace.Initial, options.MaxAckRanges),
-            new PacketSpaceState(QuicPacketSpace.Handshake, options.MaxAckRanges),
-            new PacketSpaceState(QuicPacketSpace.ApplicationData, options.MaxAckRanges),
-        ];
-        _spaces[0].ReadKeys = isServer
-            ? InitialSecrets.CreateClientProtection(originalDestinationConnectionId)
-            : InitialSecrets.CreateServerProtection(originalDestinationConnectionId);
-        _spaces[0].WriteKeys = isServer
-            ? InitialSecrets.CreateServerProtection(originalDestinationConnectionId)
-            : InitialSecrets.CreateClientProtection(originalDestinationConnectionId);
+        _connectionIds = new ConnectionIdState(isServer, localConnectionId, remoteConnectionId, originalDestinationConnectionId, options.ActiveConnectionIdLimit);
+        _path = new PathState(remoteAddress, isServer, options.MaxDatagramSize);
+        _spaces = new PacketSpaces(isServer, originalDestinationConnectionId, options.MaxAckRanges, options.MaxAckDelay);
         _recovery = new LossRecovery(new NewRenoCongestionController(options.MaxDatagramSize), isServer)
         {
             PeerCompletedAddressValidation = isServer,
         };
         _streams = new StreamManager(isServer, options.Streams);
-        _datagramsReceived = new DatagramRing(options.DatagramReceiveQueueCapacity);
-        _datagramsToSend = new DatagramRing(options.DatagramSendQueueCapacity);
+        _datagrams = new DatagramState(options.MaxDatagramFrameSize, options.DatagramReceiveQueueCapacity, options.DatagramSendQueueCapacity);
         _tls = createTls(BuildLocalTransportParameters());
         _idleDeadline = now + HandshakeIdleTimeout();
     }
@@ -92,13 +76,13 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     public bool IsServer { get; }
 
     /// <summary>Where datagrams of this connection go; the driver sends <see cref="PollTransmit"/>'s output here.</summary>
-    public IPEndPoint RemoteAddress { get; }
+    public IPEndPoint RemoteAddress => _path.RemoteAddress;
 
     /// <summary>The connection ID peers address us by.</summary>
-    public ReadOnlySpan<byte> LocalConnectionId => _localConnectionId;
+    public ReadOnlySpan<byte> LocalConnectionId => _connectionIds.Local;
 
     /// <summary>The destination connection ID of the client's first Initial packet.</summary>
-    public ReadOnlySpan<byte> OriginalDestinationConnectionId => _originalDestinationConnectionId;
+    public ReadOnlySpan<byte> OriginalDestinationConnectionId => _connectionIds.OriginalDestination;
 
     public bool IsHandshakeComplete => _tls.IsHandshakeComplete;
 
@@ -121,6 +105,15 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
     internal TlsHandshake Tls => _tls.Handshake;
 
     internal LossRecovery Recovery => _recovery;
+
+    /// <summary>The connection IDs in use, for diagnostics and tests.</summary>
+    internal ConnectionIdState ConnectionIds => _connectionIds;
+
+    /// <summary>The packet-number spaces and their keys, for diagnostics and tests (which keys are held, crypto bytes written).</summary>
+    internal PacketSpaces PacketSpaces => _spaces;
+
+    /// <summary>1-RTT key updates completed (either side initiating).</summary>
+    public int KeyUpdates => _spaces.KeyUpdates;
 
     public QuicConnectionStatistics Statistics { get; } = new();
 
@@ -175,7 +168,7 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
         {
             if (connectionEvent.Kind == QuicConnectionEventKind.DatagramReceived)
             {
-                _datagramEventPending = false; // later datagrams raise a new event
+                _datagrams.OnEventTaken();
             }
 
             return true;
@@ -202,16 +195,11 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
 
     public void Dispose()
     {
-        foreach (PacketSpaceState space in _spaces)
-        {
-            space.Dispose();
-        }
-
-        DisposeKeyUpdateKeys();
+        _spaces.Dispose();
         _tls.Dispose();
     }
 
-    private PacketSpaceState Space(QuicPacketSpace space) => _spaces[(int)space];
+    private PacketSpaceState Space(QuicPacketSpace space) => _spaces[space];
 
     private void Emit(QuicConnectionEventKind kind, long streamId = -1, ulong errorCode = 0) =>
         _events.Enqueue(new QuicConnectionEvent(kind, streamId, errorCode));
@@ -221,8 +209,8 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
         StreamManagerOptions streams = _options.Streams;
         return new TransportParameters
         {
-            OriginalDestinationConnectionId = IsServer ? _originalDestinationConnectionId : null,
-            InitialSourceConnectionId = _localConnectionId,
+            OriginalDestinationConnectionId = IsServer ? _connectionIds.OriginalDestination.ToArray() : null,
+            InitialSourceConnectionId = _connectionIds.Local.ToArray(),
             MaxIdleTimeout = (ulong)_options.IdleTimeout.TotalMilliseconds,
             MaxUdpPayloadSize = (ulong)_options.MaxReceiveDatagramSize,
             InitialMaxData = streams.InitialMaxData,
@@ -238,32 +226,4 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
             MaxDatagramFrameSize = (ulong)_options.MaxDatagramFrameSize,
         };
     }
-}
-
-/// <summary>Counters a connection keeps for tests, logs and metrics.</summary>
-internal sealed class QuicConnectionStatistics
-{
-    public long DatagramsReceived { get; internal set; }
-
-    public long PacketsReceived { get; internal set; }
-
-    /// <summary>Packets dropped before processing: undecryptable, unknown keys, bad header, wrong connection ID.</summary>
-    public long PacketsDropped { get; internal set; }
-
-    /// <summary>Packets whose packet number was already processed.</summary>
-    public long DuplicatePackets { get; internal set; }
-
-    /// <summary>CRYPTO frames that carried no byte not already received (a peer's retransmission).</summary>
-    public long DuplicateCryptoFrames { get; internal set; }
-
-    public long DatagramsSent { get; internal set; }
-
-    public long PacketsSent { get; internal set; }
-
-    public long BytesSent { get; internal set; }
-
-    public long BytesReceived { get; internal set; }
-
-    /// <summary>Received DATAGRAM frames dropped because the application had not taken older ones.</summary>
-    public long DatagramFramesDropped { get; internal set; }
 }

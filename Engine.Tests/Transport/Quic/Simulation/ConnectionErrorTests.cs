@@ -77,7 +77,7 @@ public sealed class ConnectionErrorTests
     private static void InjectFromClient(QuicTestPair pair, byte[] frames)
     {
         byte[] packet = new byte[frames.Length + 64];
-        int length = pair.Client!.SealRawPacketForTesting(QuicPacketSpace.ApplicationData, frames, packet, pair.Network.Now);
+        int length = pair.Client!.SealRawPacket(QuicPacketSpace.ApplicationData, frames, packet, pair.Network.Now);
         pair.Network.Inject(QuicTestPair.ClientAddress, QuicTestPair.ServerAddress, packet[..length]);
     }
 

@@ -75,7 +75,7 @@ public sealed class EndpointFuzzTests
                 byte[] frames = RandomFrames(random);
                 QuicTransportErrorCode expected = ExpectedParseError(frames);
                 byte[] packet = new byte[frames.Length + 64];
-                int length = pair.Client!.SealRawPacketForTesting(QuicPacketSpace.ApplicationData, frames, packet, pair.Network.Now);
+                int length = pair.Client!.SealRawPacket(QuicPacketSpace.ApplicationData, frames, packet, pair.Network.Now);
                 pair.Network.Inject(QuicTestPair.ClientAddress, QuicTestPair.ServerAddress, packet[..length]);
                 pair.Network.RunFor(TimeSpan.FromMilliseconds(5)); // deliver it without letting timers (idle) run far ahead
 
@@ -91,8 +91,8 @@ public sealed class EndpointFuzzTests
                 if (pair.Server.IsClosing && pair.Server.CloseInfo!.Origin == QuicCloseOrigin.LocalTransportError)
                 {
                     closes++;
-                    Assert.True(pair.Network.RunUntil(() => pair.Client.IsClosing, 1_000), "the client never heard the CONNECTION_CLOSE");
-                    Assert.Equal(pair.Server.CloseInfo!.ErrorCode, pair.Client.CloseInfo!.ErrorCode);
+                    Assert.True(pair.Network.RunUntil(() => pair.Client!.IsClosing, 1_000), "the client never heard the CONNECTION_CLOSE");
+                    Assert.Equal(pair.Server.CloseInfo!.ErrorCode, pair.Client!.CloseInfo!.ErrorCode);
                 }
             }
         }

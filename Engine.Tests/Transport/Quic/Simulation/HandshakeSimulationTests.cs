@@ -26,9 +26,9 @@ public sealed class HandshakeSimulationTests
         // RFC 9001 §4.9: Initial and Handshake keys are gone once the handshake is confirmed.
         foreach (QuicConnectionCore side in new[] { client, server })
         {
-            Assert.False(side.HasKeys(QuicPacketSpace.Initial));
-            Assert.False(side.HasKeys(QuicPacketSpace.Handshake));
-            Assert.True(side.HasKeys(QuicPacketSpace.ApplicationData));
+            Assert.False(side.PacketSpaces.HasKeys(QuicPacketSpace.Initial));
+            Assert.False(side.PacketSpaces.HasKeys(QuicPacketSpace.Handshake));
+            Assert.True(side.PacketSpaces.HasKeys(QuicPacketSpace.ApplicationData));
         }
 
         // Both sides learned the other's transport parameters, DATAGRAM support included.

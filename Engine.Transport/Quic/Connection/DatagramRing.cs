@@ -1,4 +1,4 @@
-namespace Engine.Transport.Quic;
+namespace Engine.Transport.Quic.Connection;
 
 /// <summary>
 /// A bounded FIFO of datagram payloads in reusable slots. When full, adding drops the oldest
