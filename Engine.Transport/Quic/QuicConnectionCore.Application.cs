@@ -34,6 +34,17 @@ internal sealed partial class QuicConnectionCore
     /// <summary>Received datagrams waiting for the application.</summary>
     public int PendingDatagramCount => _datagrams.PendingReceiveCount;
 
+    /// <summary>
+    /// Sends a PING in the next 1-RTT packet. The peer must acknowledge it, so a quiet peer sends
+    /// a packet in return (to keep a path warm, or to see a peer's key update without traffic).
+    /// </summary>
+    public void Ping()
+    {
+        EnsureEstablished();
+        _keepAlivePending = true;
+        Touch();
+    }
+
     /// <summary>Opens a stream; false when the peer's stream limit is reached (a STREAMS_BLOCKED is then sent).</summary>
     public bool TryOpenStream(bool bidirectional, out long streamId)
     {
