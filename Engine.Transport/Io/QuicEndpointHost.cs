@@ -97,6 +97,9 @@ internal sealed class ConnectionEventDispatcher
     /// <summary>Owners called so far.</summary>
     public long Dispatches { get; private set; }
 
+    /// <summary>Exceptions thrown by owners (bugs); each closed its connection with INTERNAL_ERROR.</summary>
+    public long OwnerErrors { get; private set; }
+
     /// <summary>Gives <paramref name="connection"/> its owner and lets the owner see the events already queued.</summary>
     public static void Attach(QuicConnectionCore connection, IQuicConnectionOwner owner, TimeSpan now)
     {
@@ -132,7 +135,16 @@ internal sealed class ConnectionEventDispatcher
                 if (connection.Owner is IQuicConnectionOwner owner)
                 {
                     Dispatches++;
-                    owner.OnConnectionEvents(now);
+                    try
+                    {
+                        owner.OnConnectionEvents(now);
+                    }
+                    catch (Exception exception) when (exception is not OutOfMemoryException)
+                    {
+                        // A bug in one owner costs its connection (INTERNAL_ERROR), never the driver or the others.
+                        OwnerErrors++;
+                        connection.AbortWithInternalError(exception, now);
+                    }
                 }
             }
         }
