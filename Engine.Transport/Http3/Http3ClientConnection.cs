@@ -188,6 +188,7 @@ internal sealed class Http3ClientConnection
                 CloseConnection((ulong)error, error == Http3ErrorCode.ClosedCriticalStream ? "the server ended a critical stream" : "a second critical stream of one type", now);
                 return false;
             case Http3UniStreamStatus.Abandon:
+            case Http3UniStreamStatus.WebTransport:
                 if (!finished)
                 {
                     _connection.StopSending(streamId, (ulong)Http3StreamTypes.UnknownStreamStopCode);

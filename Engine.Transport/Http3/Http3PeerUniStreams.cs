@@ -18,6 +18,9 @@ internal enum Http3UniStreamStatus
 
     /// <summary>The connection must close with the returned error.</summary>
     ConnectionError,
+
+    /// <summary>A WebTransport unidirectional stream (type 0x54); the remaining bytes start with its session ID.</summary>
+    WebTransport,
 }
 
 /// <summary>
@@ -32,6 +35,9 @@ internal enum Http3UniStreamStatus
 /// </summary>
 internal sealed class Http3PeerUniStreams(bool peerIsClient)
 {
+    /// <summary>The stream type of a WebTransport unidirectional stream (draft-02 §4.1).</summary>
+    public const ulong WebTransportUniStreamType = 0x54;
+
     private readonly Dictionary<long, Http3StreamType> _critical = [];
     private readonly Dictionary<long, byte[]> _partialTypes = [];
     private readonly QPackEncoderStreamReader _qpackEncoderStream = new();
@@ -128,6 +134,11 @@ internal sealed class Http3PeerUniStreams(bool peerIsClient)
         {
             error = Http3ErrorCode.StreamCreationError; // RFC 9114 §6.2.2: only servers push
             return Http3UniStreamStatus.ConnectionError;
+        }
+
+        if (value == WebTransportUniStreamType)
+        {
+            return Http3UniStreamStatus.WebTransport;
         }
 
         if (value is not ((ulong)Http3StreamType.Control or (ulong)Http3StreamType.QPackEncoder or (ulong)Http3StreamType.QPackDecoder))

@@ -16,7 +16,7 @@ namespace Engine.Transport.Net;
 /// MaxInbound*Streams limits; received datagrams wait in the core's 64-slot queue, which drops
 /// the oldest when full.
 /// </summary>
-public sealed class QuicConnection : IAsyncDisposable, IQuicConnectionOwner
+public sealed class QuicConnection : IAsyncDisposable, IQuicConnectionOwner, IQuicStreamOwner
 {
     private readonly QuicEndpointHost _host;
     private readonly bool _ownsHost;
@@ -304,6 +304,18 @@ public sealed class QuicConnection : IAsyncDisposable, IQuicConnectionOwner
     }
 
     internal void Forget(long streamId) => _streams.Remove(streamId);
+
+    CoreConnection IQuicStreamOwner.Core => Core;
+
+    QuicException? IQuicStreamOwner.CloseException => CloseException;
+
+    T IQuicStreamOwner.Invoke<T>(Func<TimeSpan, T> action) => Invoke(action);
+
+    void IQuicStreamOwner.ThrowIfClosed() => ThrowIfClosed();
+
+    void IQuicStreamOwner.Forget(long streamId) => Forget(streamId);
+
+    ulong IQuicStreamOwner.ToWireErrorCode(long applicationErrorCode) => (ulong)applicationErrorCode;
 
     private void OnClosed()
     {

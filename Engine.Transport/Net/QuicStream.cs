@@ -30,7 +30,7 @@ public enum QuicAbortDirection
 /// </summary>
 public sealed class QuicStream : Stream
 {
-    private readonly QuicConnection _owner;
+    private readonly IQuicStreamOwner _owner;
     private readonly AsyncAutoResetSignal _readable = new();
     private readonly AsyncAutoResetSignal _writable = new();
     private readonly TaskCompletionSource _readsClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -50,7 +50,13 @@ public sealed class QuicStream : Stream
     private MemoryStream? _tail;
     private bool _tailFinished;
 
-    internal QuicStream(QuicConnection owner, long id, bool canRead, bool canWrite)
+    internal QuicStream(IQuicStreamOwner owner, long id, bool canRead, bool canWrite)
+        : this(owner, id, canRead, canWrite, [], prefetchedFin: false)
+    {
+    }
+
+    /// <summary>A stream whose first bytes were already read by the layer that routed it (a WebTransport stream header's leftovers).</summary>
+    internal QuicStream(IQuicStreamOwner owner, long id, bool canRead, bool canWrite, ReadOnlySpan<byte> prefetched, bool prefetchedFin)
     {
         _owner = owner;
         Id = id;
@@ -61,6 +67,11 @@ public sealed class QuicStream : Stream
         {
             _readDone = true;
             _readsClosed.TrySetResult();
+        }
+        else if (!prefetched.IsEmpty || prefetchedFin)
+        {
+            _tail = new MemoryStream(prefetched.ToArray(), writable: false);
+            _tailFinished = prefetchedFin;
         }
 
         if (!canWrite)
@@ -162,7 +173,7 @@ public sealed class QuicStream : Stream
 
             if ((direction & QuicAbortDirection.Read) != 0 && _canRead && !_readDone)
             {
-                _owner.Core.StopSending(Id, (ulong)errorCode);
+                _owner.Core.StopSending(Id, _owner.ToWireErrorCode(errorCode));
                 _readDone = true;
                 _readAbortedLocally = true;
                 _readsClosed.TrySetException(new QuicException(QuicError.OperationAborted, $"Reading stream {Id} was aborted locally.", errorCode));
@@ -171,7 +182,7 @@ public sealed class QuicStream : Stream
 
             if ((direction & QuicAbortDirection.Write) != 0 && _canWrite && !_writeDone)
             {
-                _owner.Core.ResetStream(Id, (ulong)errorCode);
+                _owner.Core.ResetStream(Id, _owner.ToWireErrorCode(errorCode));
                 _writeDone = true;
                 _writeAbortedLocally = true;
                 _writesClosed.TrySetException(new QuicException(QuicError.OperationAborted, $"Writing stream {Id} was aborted locally.", errorCode));
@@ -232,10 +243,23 @@ public sealed class QuicStream : Stream
         ForgetIfDone();
     }
 
-    internal void OnConnectionClosed()
+    /// <summary>
+    /// The owner closed. A QUIC connection keeps what already arrived (a response whose FIN came
+    /// before the close stays readable); a WebTransport session that ended releases it.
+    /// </summary>
+    internal void OnConnectionClosed(bool keepReceivedBytes = true)
     {
         _connectionClosed = true;
-        KeepReceivedBytes();
+        if (keepReceivedBytes)
+        {
+            KeepReceivedBytes();
+        }
+        else
+        {
+            _tail = null;
+            _tailFinished = false;
+        }
+
         QuicException closed = _owner.CloseException!;
         if (!_tailFinished)
         {
@@ -299,7 +323,14 @@ public sealed class QuicStream : Stream
             if (_tailFinished)
             {
                 _readDone = true;
+                _readsClosed.TrySetResult();
+                ForgetIfDone();
                 return 0;
+            }
+
+            if (_connectionClosed)
+            {
+                _owner.ThrowIfClosed();
             }
         }
 
@@ -321,12 +352,14 @@ public sealed class QuicStream : Stream
     /// </summary>
     private void KeepReceivedBytes()
     {
-        if (!_canRead || _readDone)
+        if (!_canRead || _readDone || _tailFinished)
         {
             return;
         }
 
+        byte[] unread = _tail is null ? [] : _tail.ToArray()[(int)_tail.Position..];
         _tail = new MemoryStream();
+        _tail.Write(unread);
         byte[] chunk = new byte[16 * 1024];
         while (true)
         {

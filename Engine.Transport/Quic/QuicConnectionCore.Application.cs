@@ -68,6 +68,9 @@ internal sealed partial class QuicConnectionCore
         return _streams.Read(streamId, destination, out finished);
     }
 
+    /// <summary>True while the stream is tracked: it may still be read, written, reset or stopped.</summary>
+    public bool IsStreamOpen(long streamId) => _streams.IsOpen(streamId);
+
     /// <summary>Abandons our sending side with an application error code (RESET_STREAM).</summary>
     public void ResetStream(long streamId, ulong errorCode)
     {

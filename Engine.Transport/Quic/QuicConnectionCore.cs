@@ -106,6 +106,9 @@ internal sealed partial class QuicConnectionCore : IDisposable, ISentFrameOwner
 
     internal LossRecovery Recovery => _recovery;
 
+    /// <summary>The smoothed RTT (RFC 9002 §5.3); null before the first sample.</summary>
+    public TimeSpan? SmoothedRtt => _recovery.Rtt.HasSample ? _recovery.Rtt.SmoothedRtt : null;
+
     /// <summary>The connection IDs in use, for diagnostics and tests.</summary>
     internal ConnectionIdState ConnectionIds => _connectionIds;
 

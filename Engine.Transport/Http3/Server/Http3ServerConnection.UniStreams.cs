@@ -16,6 +16,10 @@ internal sealed partial class Http3ServerConnection
                 case Http3UniStreamStatus.ConnectionError:
                     CloseConnection((ulong)error, error == Http3ErrorCode.ClosedCriticalStream ? "the client ended a critical stream" : "a forbidden or second critical stream", now);
                     return;
+                case Http3UniStreamStatus.WebTransport when _extension is { } extension:
+                    extension.OnUnidirectionalStream(streamId, data, finished, now);
+                    return;
+                case Http3UniStreamStatus.WebTransport:
                 case Http3UniStreamStatus.Abandon:
                     if (!finished)
                     {

@@ -27,6 +27,7 @@ internal sealed partial class Http3ServerConnection
     private long _controlStreamId = -1;
     private long _goAwayStreamId = -1;
     private long _nextRequestStreamId;
+    private IHttp3ServerExtension? _extension;
 
     public Http3ServerConnection(QuicConnectionCore connection, Func<Http3Request, Http3Response> handler)
         : this(connection, new Http3WholeResponseHandler(handler ?? throw new ArgumentNullException(nameof(handler))))
@@ -42,6 +43,13 @@ internal sealed partial class Http3ServerConnection
     }
 
     public QuicConnectionCore Connection => _connection;
+
+    /// <summary>The protocol on top (WebTransport) that takes over its streams; set before the first <see cref="Process"/>.</summary>
+    public IHttp3ServerExtension? Extension
+    {
+        get => _extension;
+        set => _extension = value;
+    }
 
     /// <summary>A number unique to this connection within the process (for logs and connection IDs).</summary>
     public long Id { get; } = Interlocked.Increment(ref s_lastId);
@@ -109,6 +117,7 @@ internal sealed partial class Http3ServerConnection
             _connection.WriteStream(_controlStreamId, frame, fin: false);
         }
 
+        _extension?.OnShutdown(now);
         CloseIfDrained(now);
     }
 
@@ -127,6 +136,12 @@ internal sealed partial class Http3ServerConnection
 
         while (!_connection.IsClosing && _connection.TryPollEvent(out QuicConnectionEvent e))
         {
+            if (e.StreamId >= 0 && _extension is { } extension && extension.Owns(e.StreamId))
+            {
+                extension.OnStreamEvent(e, now);
+                continue;
+            }
+
             switch (e.Kind)
             {
                 case QuicConnectionEventKind.StreamOpened:
@@ -148,6 +163,12 @@ internal sealed partial class Http3ServerConnection
                 case QuicConnectionEventKind.StreamFinished:
                     _unacknowledgedResponses.Remove(e.StreamId);
                     break;
+                case QuicConnectionEventKind.DatagramReceived:
+                    _extension?.OnDatagramsReceived(now);
+                    break;
+                case QuicConnectionEventKind.StreamsAvailable:
+                    _extension?.OnStreamsAvailable(now);
+                    break;
             }
         }
 
@@ -157,6 +178,7 @@ internal sealed partial class Http3ServerConnection
         }
         else
         {
+            _extension?.OnProcessed(now);
             CloseIfDrained(now);
         }
     }
@@ -211,13 +233,13 @@ internal sealed partial class Http3ServerConnection
 
     private void ReadRequest(Http3ServerRequest request, TimeSpan now)
     {
-        while (!_connection.IsClosing && !request.ReadDone)
+        while (!_connection.IsClosing && !request.ReadDone && _requests.ContainsKey(request.StreamId))
         {
             int read = _connection.ReadStream(request.StreamId, _readBuffer, out bool finished);
             request.ReadDone |= finished;
             if (request.Phase < Http3ServerRequest.ReceivePhase.Complete)
             {
-                ulong error = request.Receive(_readBuffer.AsSpan(0, read), finished, _options, _decoder);
+                ulong error = request.Receive(_readBuffer.AsSpan(0, read), finished, _options, _decoder, now);
                 if (error != 0)
                 {
                     CloseConnection(error, "request stream " + request.StreamId + ": " + DescribeError(error), now);
@@ -231,7 +253,10 @@ internal sealed partial class Http3ServerConnection
             }
         }
 
-        ForgetIfDone(request);
+        if (_requests.ContainsKey(request.StreamId))
+        {
+            ForgetIfDone(request);
+        }
     }
 
     private void OnPeerReset(long streamId, TimeSpan now)
@@ -258,6 +283,33 @@ internal sealed partial class Http3ServerConnection
             request.MarkAborted();
             ForgetIfDone(request);
         }
+    }
+
+    /// <summary>An extended CONNECT for the extension's protocol: the extension owns the stream from now on.</summary>
+    internal bool TryHandOverConnect(Http3ServerRequest request, ReadOnlySpan<byte> leftover, bool finished, TimeSpan now)
+    {
+        if (_extension is not { } extension || request.Protocol is not { } protocol || !extension.ServesProtocol(protocol))
+        {
+            return false;
+        }
+
+        _requests.Remove(request.StreamId);
+        RequestsServed++;
+        extension.OnExtendedConnect(request, leftover, finished, now);
+        return true;
+    }
+
+    /// <summary>A client bidirectional stream that opened with WEBTRANSPORT_STREAM: the extension owns it, or it is refused.</summary>
+    internal void HandOverBidirectionalStream(Http3ServerRequest request, long sessionId, ReadOnlySpan<byte> leftover, bool finished, TimeSpan now)
+    {
+        if (_extension is not { } extension)
+        {
+            RejectRequest(request, Http3ErrorCode.StreamCreationError, "a WebTransport stream, but WebTransport is not served");
+            return;
+        }
+
+        _requests.Remove(request.StreamId);
+        extension.OnBidirectionalStream(request.StreamId, sessionId, leftover, finished, now);
     }
 
     internal void Dispatch(Http3ServerRequest request)
@@ -341,6 +393,7 @@ internal sealed partial class Http3ServerConnection
 
     private void AbortAll()
     {
+        _extension?.OnConnectionClosing();
         if (_requests.Count == 0)
         {
             return;
@@ -356,7 +409,7 @@ internal sealed partial class Http3ServerConnection
 
     private void CloseIfDrained(TimeSpan now)
     {
-        if (IsShuttingDown && _requests.Count == 0 && _unacknowledgedResponses.Count == 0 && !_connection.IsClosing)
+        if (IsShuttingDown && _requests.Count == 0 && _unacknowledgedResponses.Count == 0 && (_extension?.ActiveSessions ?? 0) == 0 && !_connection.IsClosing)
         {
             _connection.Close((ulong)Http3ErrorCode.NoError, "server shutting down", now);
         }

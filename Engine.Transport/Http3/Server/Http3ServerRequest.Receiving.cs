@@ -25,7 +25,7 @@ public sealed partial class Http3ServerRequest
     /// Consumes request bytes. Returns a connection error code (H3_* or QPACK_*), or 0 when the
     /// bytes were fine; stream-level outcomes (reject, 413, 431, dispatch) are reported to the owner.
     /// </summary>
-    internal ulong Receive(ReadOnlySpan<byte> data, bool finished, Http3ServerOptions options, QPackDecoder decoder)
+    internal ulong Receive(ReadOnlySpan<byte> data, bool finished, Http3ServerOptions options, QPackDecoder decoder, TimeSpan now = default)
     {
         while (!data.IsEmpty && Phase < ReceivePhase.Complete)
         {
@@ -55,6 +55,21 @@ public sealed partial class Http3ServerRequest
                     {
                         return error;
                     }
+
+                    if (Method == "CONNECT" && Protocol is not null)
+                    {
+                        // Extended CONNECT (RFC 9220) never ends its stream: answer at the head.
+                        if (_owner.TryHandOverConnect(this, data, finished, now))
+                        {
+                            Phase = ReceivePhase.HandedOver; // the stream belongs to the extension now (WebTransport)
+                        }
+                        else
+                        {
+                            _owner.RespondAndStopReading(this, 501, "The extended CONNECT protocol \"" + Protocol + "\" is not served here.");
+                        }
+
+                        return 0;
+                    }
                 }
 
                 continue;
@@ -73,6 +88,14 @@ public sealed partial class Http3ServerRequest
 
             data = data[(headerLength - _frameHeaderLength)..];
             _frameHeaderLength = 0;
+            if (Phase == ReceivePhase.Head && type == (ulong)Http3FrameType.WebTransportStream)
+            {
+                // Not a request: a WebTransport stream, whose "length" is the session ID.
+                Phase = ReceivePhase.HandedOver;
+                _owner.HandOverBidirectionalStream(this, (long)length, data, finished, now);
+                return 0;
+            }
+
             ulong frameError = OnFrameHeader(type, length, options);
             if (frameError != 0 || Phase >= ReceivePhase.Complete)
             {
@@ -85,12 +108,6 @@ public sealed partial class Http3ServerRequest
 
     private ulong OnFrameHeader(ulong type, ulong length, Http3ServerOptions options)
     {
-        if (Phase == ReceivePhase.Head && type == (ulong)Http3FrameType.WebTransportStream)
-        {
-            _owner.RejectRequest(this, Http3ErrorCode.StreamCreationError, "WebTransport streams need a session (not served yet)");
-            return 0;
-        }
-
         switch (type)
         {
             case (ulong)Http3FrameType.Headers:
@@ -250,5 +267,8 @@ public sealed partial class Http3ServerRequest
         Trailers,
         Complete,
         Discarding,
+
+        /// <summary>The stream was handed to an extension (WebTransport) and is no longer HTTP/3's.</summary>
+        HandedOver,
     }
 }

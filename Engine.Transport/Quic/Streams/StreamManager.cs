@@ -283,6 +283,9 @@ internal sealed partial class StreamManager
         return false;
     }
 
+    /// <summary>True while the stream is tracked (not yet released after both directions ended).</summary>
+    public bool IsOpen(long streamId) => streamId >= 0 && _streams.ContainsKey((ulong)streamId);
+
     private StreamRecord GetStream(long streamId)
     {
         if (streamId < 0 || !_streams.TryGetValue((ulong)streamId, out StreamRecord? stream))
