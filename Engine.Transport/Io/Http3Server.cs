@@ -3,6 +3,8 @@ using System.Security.Cryptography.X509Certificates;
 using Engine.Transport.Http3;
 using Engine.Transport.Quic;
 using Engine.Transport.Tls;
+using Engine.Transport.WebTransport;
+using Engine.Transport.WebTransport.Protocol;
 using Microsoft.Extensions.Logging;
 
 namespace Engine.Transport.Io;
@@ -26,20 +28,29 @@ public sealed class Http3Server : IDisposable
     private readonly IHttp3RequestHandler _handler;
     private readonly Http3ServerOptions _options;
     private readonly QuicEndpointHost _host;
+    private readonly WebTransportServerOptions? _webTransport;
+    private readonly ITimer? _expiry;
     private bool _shuttingDown;
     private long _requestsServedByClosedConnections;
+    private readonly WebTransportServerStatistics _closedWebTransport = new();
 
-    /// <summary>Binds <paramref name="listen"/> and serves HTTP/3 ("h3") with <paramref name="certificate"/> (ECDSA P-256 or RSA, with its private key).</summary>
+    /// <summary>
+    /// Binds <paramref name="listen"/> and serves HTTP/3 ("h3") with <paramref name="certificate"/>
+    /// (ECDSA P-256 or RSA, with its private key); with <paramref name="webTransport"/>, also
+    /// WebTransport sessions (draft-02, as Chromium speaks it) on its path.
+    /// </summary>
     /// <exception cref="ArgumentException">The certificate cannot be used by Engine's TLS 1.3, or an option is invalid.</exception>
     /// <exception cref="System.Net.Sockets.SocketException">The UDP port could not be bound.</exception>
-    public Http3Server(IPEndPoint listen, X509Certificate2 certificate, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null)
-        : this(listen, ServerSettings(certificate), handler, options, logger)
+    public Http3Server(IPEndPoint listen, X509Certificate2 certificate, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null, WebTransportServerOptions? webTransport = null)
+        : this(listen, ServerSettings(certificate), handler, options, logger, webTransport: webTransport)
     {
     }
 
     /// <summary>Binds <paramref name="listen"/> with full QUIC settings. ALPN must include "h3".</summary>
-    internal Http3Server(IPEndPoint listen, QuicServerOptions quic, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null, bool segmentationOffload = true)
+    internal Http3Server(IPEndPoint listen, QuicServerOptions quic, IHttp3RequestHandler handler, Http3ServerOptions? options = null, ILogger? logger = null, bool segmentationOffload = true, WebTransportServerOptions? webTransport = null)
     {
+        webTransport?.Validate();
+        _webTransport = webTransport;
         ArgumentNullException.ThrowIfNull(listen);
         ArgumentNullException.ThrowIfNull(quic);
         if (!quic.Tls.ApplicationProtocols.Contains("h3"))
@@ -54,7 +65,30 @@ public sealed class Http3Server : IDisposable
         {
             Accept = OnAccepted,
         };
+        if (webTransport is not null)
+        {
+            // Early streams and datagrams expire on time even on a connection with nothing else to do.
+            _expiry = TimeProvider.System.CreateTimer(_ => ExpireBuffered(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+        }
     }
+
+    /// <summary>WebTransport sessions open now (read it through <see cref="Invoke"/> for an exact value).</summary>
+    public int WebTransportSessionCount => _connections.Sum(c => c.Extension?.ActiveSessions ?? 0);
+
+    /// <summary>WebTransport counters summed over open connections and those already closed.</summary>
+    public WebTransportServerStatistics WebTransportStatistics => _host.Invoke(_ =>
+    {
+        var total = _closedWebTransport.Clone();
+        foreach (Http3ServerConnection connection in _connections)
+        {
+            if (connection.Extension is WebTransportServerExtension extension)
+            {
+                total.Add(extension);
+            }
+        }
+
+        return total;
+    });
 
     /// <summary>The bound UDP address (the port resolved when 0 was asked for).</summary>
     public IPEndPoint LocalEndPoint => Driver.LocalEndPoint;
@@ -132,7 +166,34 @@ public sealed class Http3Server : IDisposable
         });
     }
 
-    public void Dispose() => _host.Dispose();
+    public void Dispose()
+    {
+        _expiry?.Dispose();
+        _host.Dispose();
+    }
+
+    private void ExpireBuffered()
+    {
+        try
+        {
+            _host.Invoke(now =>
+            {
+                foreach (Http3ServerConnection connection in _connections)
+                {
+                    if (connection.Extension is { } extension && !connection.Connection.IsClosing)
+                    {
+                        extension.OnProcessed(now);
+                    }
+                }
+
+                return 0;
+            });
+        }
+        catch (ObjectDisposedException)
+        {
+            // Stopping.
+        }
+    }
 
     private static QuicServerOptions ServerSettings(X509Certificate2 certificate)
     {
@@ -145,6 +206,11 @@ public sealed class Http3Server : IDisposable
     private Served OnAccepted(QuicConnectionCore accepted, TimeSpan now)
     {
         var connection = new Http3ServerConnection(accepted, _handler, _options);
+        if (_webTransport is { } webTransport)
+        {
+            connection.Extension = new WebTransportServerExtension(accepted, new WebTransportServerHandler(_host, webTransport), webTransport.Path, webTransport.ToLimits());
+        }
+
         _connections.Add(connection);
         if (_shuttingDown)
         {
@@ -163,6 +229,10 @@ public sealed class Http3Server : IDisposable
             if (connection.Connection.IsClosed && server._connections.Remove(connection))
             {
                 server._requestsServedByClosedConnections += connection.RequestsServed;
+                if (connection.Extension is WebTransportServerExtension extension)
+                {
+                    server._closedWebTransport.Add(extension);
+                }
             }
         }
     }

@@ -52,6 +52,10 @@ internal sealed class QuicEndpointHost : IDisposable
         return Driver.Invoke((_, now) => action(now));
     }
 
+    /// <summary><see cref="Invoke{T}"/> with the state passed through rather than captured (a span may be the state).</summary>
+    public TResult Invoke<TState, TResult>(TState state, Func<TimeSpan, TState, TResult> action)
+        where TState : allows ref struct => Driver.Invoke(state, action);
+
     /// <summary>Gives <paramref name="connection"/> an owner and lets it see the events already queued (driver thread or under <see cref="Invoke{T}"/>).</summary>
     public void Attach(QuicConnectionCore connection, IQuicConnectionOwner owner, TimeSpan now)
     {

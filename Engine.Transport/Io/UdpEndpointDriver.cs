@@ -124,6 +124,23 @@ internal sealed class UdpEndpointDriver : IDisposable
         }
     }
 
+    /// <summary>
+    /// <see cref="Invoke{T}"/> with the action's state passed through rather than captured (no
+    /// closure per call on hot paths; a span may be the state).
+    /// </summary>
+    public TResult Invoke<TState, TResult>(TState state, Func<TimeSpan, TState, TResult> action)
+        where TState : allows ref struct
+    {
+        ArgumentNullException.ThrowIfNull(action);
+        lock (_gate)
+        {
+            TResult result = action(Now, state);
+            Flush();
+            Dispatch();
+            return result;
+        }
+    }
+
     public void Dispose()
     {
         _stopping = true;

@@ -290,12 +290,21 @@ internal sealed partial class Http3ServerConnection
     {
         if (_extension is not { } extension || request.Protocol is not { } protocol || !extension.ServesProtocol(protocol))
         {
+            RespondAndStopReading(request, 501, "The extended CONNECT protocol \"" + request.Protocol + "\" is not served here.");
+            return false;
+        }
+
+        RequestsServed++;
+        if (extension.OnExtendedConnect(request, leftover, finished, now) is { } refusal)
+        {
+            RequestsRejected++;
+            request.StopReceiving();
+            StopReading(request, Http3ErrorCode.NoError);
+            request.Respond(refusal);
             return false;
         }
 
         _requests.Remove(request.StreamId);
-        RequestsServed++;
-        extension.OnExtendedConnect(request, leftover, finished, now);
         return true;
     }
 

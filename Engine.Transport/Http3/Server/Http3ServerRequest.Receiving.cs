@@ -63,10 +63,6 @@ public sealed partial class Http3ServerRequest
                         {
                             Phase = ReceivePhase.HandedOver; // the stream belongs to the extension now (WebTransport)
                         }
-                        else
-                        {
-                            _owner.RespondAndStopReading(this, 501, "The extended CONNECT protocol \"" + Protocol + "\" is not served here.");
-                        }
 
                         return 0;
                     }

@@ -14,11 +14,12 @@ internal interface IHttp3ServerExtension
     bool ServesProtocol(string protocol);
 
     /// <summary>
-    /// An extended CONNECT the extension serves has its head. The extension answers it through
+    /// An extended CONNECT the extension serves has its head. Returns a refusal for HTTP/3 to send
+    /// (the stream then stays HTTP/3's), or null when the extension accepted: it answered through
     /// <paramref name="request"/> and owns the stream from now on; <paramref name="leftover"/> is
     /// what followed the HEADERS frame in the same read.
     /// </summary>
-    void OnExtendedConnect(Http3ServerRequest request, ReadOnlySpan<byte> leftover, bool finished, TimeSpan now);
+    Http3Response? OnExtendedConnect(Http3ServerRequest request, ReadOnlySpan<byte> leftover, bool finished, TimeSpan now);
 
     /// <summary>A client bidirectional stream began with WEBTRANSPORT_STREAM (0x41) and <paramref name="sessionId"/>; <paramref name="leftover"/> is its first data.</summary>
     void OnBidirectionalStream(long streamId, long sessionId, ReadOnlySpan<byte> leftover, bool finished, TimeSpan now);
