@@ -9,7 +9,7 @@ namespace Engine.Tests.Architecture;
 
 /// <summary>
 /// The layering rules of docs/architecture.md, checked on the compiled assemblies. Engine.Transport
-/// is layered Coding → Tls → Quic → Http3 → Io (with the public Net API) → sessions; each layer
+/// is layered Coding → Tls → Quic → Http3 (→ WebTransport) → Io (with the public Net API) → sessions; each layer
 /// may use only those before it. A broken rule fails with ArchUnitNET's message, which names each
 /// offending type and the type it must not use.
 /// </summary>
@@ -26,21 +26,21 @@ public sealed class LayeringTests
     public void Coding_DependsOnNoOtherTransportLayer() =>
         Check(
             InNamespace(Layer.Coding).Should().NotDependOnAny(
-                TypesOf(Layer.Tls, Layer.Quic, Layer.Http3, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions, Layer.Common))
+                TypesOf(Layer.Tls, Layer.Quic, Layer.Http3, Layer.WebTransport, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions, Layer.Common))
             .Because("Coding (varints, readers, writers) is the bottom layer"));
 
     [Fact]
     public void Tls_DoesNotDependOnQuicOrAbove() =>
         Check(
             InNamespace(Layer.Tls).Should().NotDependOnAny(
-                TypesOf(Layer.Quic, Layer.Http3, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions))
+                TypesOf(Layer.Quic, Layer.Http3, Layer.WebTransport, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions))
             .Because("TLS sees QUIC transport parameters as opaque bytes and has its own levels, suites and alerts"));
 
     [Fact]
     public void Quic_DoesNotDependOnHttp3OrIo() =>
         Check(
             InNamespace(Layer.Quic).Should().NotDependOnAny(
-                TypesOf(Layer.Http3, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions))
+                TypesOf(Layer.Http3, Layer.WebTransport, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions))
             .Because("the QUIC core is sans-IO and knows nothing of the protocols above it"));
 
     [Fact]
@@ -49,6 +49,13 @@ public sealed class LayeringTests
             InNamespace(Layer.Http3).Should().NotDependOnAny(
                 TypesOf(Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions))
             .Because("HTTP/3 runs on the sans-IO core; sockets and threads belong to Io"));
+
+    [Fact]
+    public void WebTransport_DoesNotDependOnTlsOrIo() =>
+        Check(
+            InNamespace(Layer.WebTransport).Should().NotDependOnAny(
+                TypesOf(Layer.Tls, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions))
+            .Because("WebTransport's wire codecs sit on HTTP/3 and QUIC, sans-IO like them"));
 
     [Fact]
     public void EngineState_ReferencesNothingOfTransportOrHost() =>
@@ -75,7 +82,7 @@ public sealed class LayeringTests
     [Fact]
     public void TransportLayers_EachHasTypes() =>
         Assert.All(
-            new[] { Layer.Coding, Layer.Tls, Layer.Quic, Layer.Http3, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions },
+            new[] { Layer.Coding, Layer.Tls, Layer.Quic, Layer.Http3, Layer.WebTransport, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions },
             layer => Assert.True(Model.Types.Any(t => Layer.Contains(layer, t.Namespace.FullName)), $"no type resides in {layer}: a rule about it would pass vacuously"));
 
     private static ArchUnitNET.Fluent.Syntax.Elements.Types.GivenTypesConjunctionWithDescription TypesOf(params string[] layers)
@@ -100,6 +107,7 @@ public sealed class LayeringTests
         public const string Tls = "Engine.Transport.Tls";
         public const string Quic = "Engine.Transport.Quic";
         public const string Http3 = "Engine.Transport.Http3";
+        public const string WebTransport = "Engine.Transport.WebTransport";
         public const string Io = "Engine.Transport.Io";
         public const string Net = "Engine.Transport.Net";
         public const string WebSockets = "Engine.Transport.WebSockets";
