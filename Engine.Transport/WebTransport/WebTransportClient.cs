@@ -134,19 +134,15 @@ public static class WebTransportClient
     private sealed class ClientOwner(QuicEndpointHost host, WebTransportClientProtocol protocol, IPEndPoint remote, string path, IReadOnlyList<KeyValuePair<string, string>> fields, int datagramQueue) : IQuicConnectionOwner
     {
         private readonly TaskCompletionSource<WebTransportSession> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
-        private WebTransportSession? _session;
 
         public Task<WebTransportSession> Ready => _ready.Task;
 
         public void OnConnectionEvents(TimeSpan now)
         {
-            protocol.Established ??= core => _session = new WebTransportSession(core, host, remote, path, fields, datagramQueue, onDisposed: () => DisposeLater());
+            // The session object exists before buffered streams and datagrams are delivered to it.
+            protocol.Established ??= core => _ready.TrySetResult(new WebTransportSession(core, host, remote, path, fields, datagramQueue, onDisposed: DisposeLater));
             protocol.Process(now);
-            if (_session is not null)
-            {
-                _ready.TrySetResult(_session);
-            }
-            else if (protocol.Failure is { } failure)
+            if (!_ready.Task.IsCompleted && protocol.Failure is { } failure)
             {
                 Exception error = protocol.Quic.IsClosing && protocol.Status is null && !protocol.Quic.IsHandshakeComplete
                     ? QuicException.FromClose(protocol.Quic.CloseInfo, handshakeComplete: false)

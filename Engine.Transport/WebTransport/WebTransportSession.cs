@@ -222,7 +222,7 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
         }
     }
 
-    private async ValueTask<QuicStream> AcceptAsync(Channel<QuicStream> queue, CancellationToken cancellationToken)
+    private static async ValueTask<QuicStream> AcceptAsync(Channel<QuicStream> queue, CancellationToken cancellationToken)
     {
         try
         {

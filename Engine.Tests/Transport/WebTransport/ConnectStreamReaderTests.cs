@@ -1,6 +1,6 @@
 using Engine.Transport.Coding;
 using Engine.Transport.Http3;
-using Engine.Transport.WebTransport;
+using Engine.Transport.WebTransport.Protocol;
 
 namespace Engine.Tests.Transport.WebTransport;
 

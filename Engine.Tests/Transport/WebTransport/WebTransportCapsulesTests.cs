@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Unicode;
 using Engine.Transport.Coding;
-using Engine.Transport.WebTransport;
+using Engine.Transport.WebTransport.Protocol;
 
 namespace Engine.Tests.Transport.WebTransport;
 

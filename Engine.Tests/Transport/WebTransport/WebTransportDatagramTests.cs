@@ -1,4 +1,4 @@
-using Engine.Transport.WebTransport;
+using Engine.Transport.WebTransport.Protocol;
 
 namespace Engine.Tests.Transport.WebTransport;
 

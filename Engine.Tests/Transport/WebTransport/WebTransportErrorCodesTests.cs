@@ -1,5 +1,5 @@
 using Engine.Transport.Http3;
-using Engine.Transport.WebTransport;
+using Engine.Transport.WebTransport.Protocol;
 
 namespace Engine.Tests.Transport.WebTransport;
 

@@ -97,8 +97,9 @@ internal sealed class WebTransportClientProtocol
             {
                 ReadResponseHead(now);
             }
-            else if (e.Kind is QuicConnectionEventKind.StreamPeerReset or QuicConnectionEventKind.StreamPeerStopSending)
+            else if (e.Kind == QuicConnectionEventKind.StreamPeerReset)
             {
+                // STOP_SENDING alone is how a server refuses with a status (RFC 9114 §4.1): the response still comes.
                 Fail($"The server reset the CONNECT stream (0x{e.ErrorCode:x}).");
             }
 

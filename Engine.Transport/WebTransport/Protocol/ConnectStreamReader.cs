@@ -3,7 +3,7 @@ using System.Text.Unicode;
 using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 
-namespace Engine.Transport.WebTransport;
+namespace Engine.Transport.WebTransport.Protocol;
 
 /// <summary>What the peer said on a session's CONNECT stream.</summary>
 internal enum ConnectStreamEventKind

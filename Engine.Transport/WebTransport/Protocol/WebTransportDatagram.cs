@@ -1,6 +1,6 @@
 using Engine.Transport.Coding;
 
-namespace Engine.Transport.WebTransport;
+namespace Engine.Transport.WebTransport.Protocol;
 
 /// <summary>
 /// The HTTP datagram prefix (RFC 9297 §2.1) that ties a QUIC DATAGRAM to a WebTransport session:

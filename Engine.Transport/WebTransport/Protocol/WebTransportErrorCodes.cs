@@ -1,4 +1,4 @@
-namespace Engine.Transport.WebTransport;
+namespace Engine.Transport.WebTransport.Protocol;
 
 /// <summary>
 /// WebTransport error codes in the HTTP/3 error space (draft-ietf-webtrans-http3-02 §4.3, §9.5).

@@ -1,6 +1,6 @@
 using Engine.Transport.Coding;
 
-namespace Engine.Transport.WebTransport;
+namespace Engine.Transport.WebTransport.Protocol;
 
 /// <summary>
 /// The preambles that bind a QUIC stream to a WebTransport session (draft-ietf-webtrans-http3-02

@@ -2,7 +2,7 @@ using System.Text;
 using Engine.Transport.Coding;
 using Engine.Transport.Http3;
 
-namespace Engine.Transport.WebTransport;
+namespace Engine.Transport.WebTransport.Protocol;
 
 /// <summary>
 /// Writers for the capsules a WebTransport session sends on its CONNECT stream
