@@ -70,6 +70,38 @@ public class ConnectStreamReaderTests
     }
 
     [Fact]
+    public void Read_RandomChunking_EqualsWholeFeeding()
+    {
+        byte[] close = CapsuleBytes(WebTransportCapsules.CloseSessionFrame(4004, "réplaced"));
+        byte[] stream =
+        [
+            .. WebTransportCapsules.CapsuleFrame(EightByteGreaseCapsule, new byte[70]),
+            .. Frame(Http3Grease.Value(3), new byte[20]),
+            .. WebTransportCapsules.DrainSessionFrame(),
+            .. Frame(0x0, close[..3]),
+            .. Frame(0x0, close[3..]),
+        ];
+        List<ConnectStreamEvent> whole = ReadAll(stream, finished: true);
+        Assert.Equal(3, whole.Count);
+
+        var random = new Random(1234);
+        for (int run = 0; run < 200; run++)
+        {
+            var reader = new ConnectStreamReader();
+            var events = new List<ConnectStreamEvent>();
+            int position = 0;
+            while (position < stream.Length)
+            {
+                int size = random.Next(0, Math.Min(40, stream.Length - position) + 1);
+                reader.Read(stream.AsSpan(position, size), position + size == stream.Length, events);
+                position += size;
+            }
+
+            Assert.Equal(whole, events);
+        }
+    }
+
+    [Fact]
     public void Read_CapsuleSplitAcrossTwoDataFrames_IsReassembled()
     {
         byte[] capsule = CapsuleBytes(WebTransportCapsules.CloseSessionFrame(5, "split"));

@@ -31,6 +31,22 @@ public class WebTransportErrorCodesTests
         Assert.Equal(WebTransportErrorCodes.LastApplicationCode, WebTransportErrorCodes.ToHttp3(uint.MaxValue));
 
     [Fact]
+    public void ToHttp3_0xff_IsDraft02LastCode() =>
+        Assert.Equal(WebTransportErrorCodes.Draft02LastApplicationCode, WebTransportErrorCodes.ToHttp3(0xff));
+
+    [Theory]
+    [InlineData(0x52e4a40fa8f9UL)]
+    [InlineData(0x52e4a40fa918UL)]
+    [InlineData(0x52e4a40fa937UL)]
+    [InlineData(0x52e4a40fa956UL)]
+    [InlineData(0x52e4a40fa975UL)]
+    [InlineData(0x52e4a40fa994UL)]
+    [InlineData(0x52e4a40fa9b3UL)]
+    [InlineData(0x52e4a40fa9d2UL)]
+    public void TryFromHttp3_Draft02ListedExceptions_AreRejected(ulong http3Code) =>
+        Assert.False(WebTransportErrorCodes.TryFromHttp3(http3Code, out _));
+
+    [Fact]
     public void ToHttp3_Around1e_SkipsTheGreaseCodePoint()
     {
         Assert.Equal(WebTransportErrorCodes.FirstApplicationCode + 0x1d, WebTransportErrorCodes.ToHttp3(0x1d));

@@ -20,6 +20,16 @@ public class WebTransportStreamSignalTests
     public void BidirectionalHeader_NegativeSession_Throws() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => WebTransportStreamSignal.BidirectionalHeader(-1));
 
+    [Theory]
+    [InlineData(0L, true)]
+    [InlineData(4L, true)]
+    [InlineData(1L, false)]
+    [InlineData(2L, false)]
+    [InlineData(3L, false)]
+    [InlineData(-4L, false)]
+    public void IsValidSessionId_StreamId_IsTrueOnlyForClientBidi(long sessionId, bool expected) =>
+        Assert.Equal(expected, WebTransportStreamSignal.IsValidSessionId(sessionId));
+
     [Fact]
     public void Reader_Default_WantsOneByte()
     {

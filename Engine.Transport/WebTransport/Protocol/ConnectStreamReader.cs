@@ -35,13 +35,17 @@ internal readonly record struct ConnectStreamEvent(ConnectStreamEventKind Kind, 
 /// Error codes (each ends the reader; later input is ignored):
 /// <list type="bullet">
 /// <item>HEADERS (trailers), a reserved HTTP/2 type or any other known non-DATA frame:
-/// <see cref="Engine.Transport.Http3.Http3ErrorCode.FrameUnexpected"/> (RFC 9114 §4.1, §7.2.8).</item>
-/// <item>FIN inside a frame header or payload: <see cref="Engine.Transport.Http3.Http3ErrorCode.FrameError"/> (RFC 9114 §7.1, a truncated frame).</item>
-/// <item>FIN between frames but inside a capsule, a CLOSE shorter than 4 or longer than 4 + 1024
-/// bytes, a CLOSE reason that is not UTF-8, a non-empty DRAIN, or any byte after a CLOSE:
-/// <see cref="Engine.Transport.Http3.Http3ErrorCode.MessageError"/>. RFC 9297 §3.3 makes a malformed or truncated capsule
-/// sequence a malformed HTTP message, which RFC 9114 §4.1.2 answers with H3_MESSAGE_ERROR; draft-02
-/// §5 resets with H3_MESSAGE_ERROR a CONNECT stream that carries data after CLOSE_WEBTRANSPORT_SESSION.</item>
+/// <see cref="Engine.Transport.Http3.Http3ErrorCode.FrameUnexpected"/>, a connection error (RFC 9114 §4.4:
+/// after a CONNECT only DATA frames may follow; §7.2.8 for the reserved types).</item>
+/// <item>FIN inside a frame header or payload (DATA or skipped): <see cref="Engine.Transport.Http3.Http3ErrorCode.FrameError"/>,
+/// a connection error (RFC 9114 §7.1: the last frame was truncated).</item>
+/// <item>FIN between frames but inside a capsule, a CLOSE shorter than its 4-byte code or longer
+/// than 4 + 1024 bytes, a CLOSE reason that is not UTF-8, a non-empty DRAIN, or any byte after a
+/// CLOSE: <see cref="Engine.Transport.Http3.Http3ErrorCode.MessageError"/>, a stream error. RFC 9297 §3.3
+/// treats any capsule error, a capsule with bytes beyond or short of its fields, and a capsule
+/// truncated by FIN as a malformed message, which HTTP/3 resets with H3_MESSAGE_ERROR (RFC 9114
+/// §4.1.2); draft-02 §5 resets with H3_MESSAGE_ERROR a CONNECT stream carrying data after
+/// CLOSE_WEBTRANSPORT_SESSION.</item>
 /// </list>
 /// </remarks>
 internal sealed class ConnectStreamReader

@@ -6,6 +6,11 @@ namespace Engine.Transport.WebTransport.Protocol;
 /// from a reserved range; the mapping steps over every HTTP/3 GREASE code point (0x1f * N + 0x21)
 /// inside that range, so the peer never mistakes an application code for GREASE.
 /// </summary>
+/// <remarks>
+/// Draft-02 itself defines only 8-bit codes (0..0xff, up to <see cref="Draft02LastApplicationCode"/>);
+/// later drafts widened them to 32 bits with the same formula, and Chromium's QUIC stack (quiche)
+/// accepts the 32-bit range whatever the draft, so the 32-bit mapping is a compatible superset.
+/// </remarks>
 public static class WebTransportErrorCodes
 {
     /// <summary>WEBTRANSPORT_APPLICATION_ERROR base: the HTTP/3 code of application code 0.</summary>
@@ -13,6 +18,9 @@ public static class WebTransportErrorCodes
 
     /// <summary>The HTTP/3 code of application code <see cref="uint.MaxValue"/>, the end of the range.</summary>
     public const ulong LastApplicationCode = 0x52e5ac983162;
+
+    /// <summary>The HTTP/3 code of application code 0xff, the end of draft-02's 8-bit range.</summary>
+    public const ulong Draft02LastApplicationCode = 0x52e4a40fa9e2;
 
     /// <summary>WEBTRANSPORT_BUFFERED_STREAM_REJECTED: a stream for an unknown session was not kept.</summary>
     public const ulong BufferedStreamRejected = 0x3994bd84;

@@ -16,6 +16,12 @@ internal static class WebTransportStreamSignal
     /// <summary>The HTTP/3 unidirectional stream type of a WebTransport stream.</summary>
     public const byte UnidirectionalStreamType = 0x54;
 
+    /// <summary>
+    /// True when <paramref name="sessionId"/> can be a session: a client-initiated bidirectional
+    /// stream ID. Draft-02 §4 closes the connection with H3_ID_ERROR on any other received session ID.
+    /// </summary>
+    public static bool IsValidSessionId(long sessionId) => sessionId >= 0 && sessionId % 4 == 0;
+
     /// <summary>varint 0x41 (0x40 0x41), then varint <paramref name="sessionId"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The session ID is negative or beyond a varint.</exception>
     public static byte[] BidirectionalHeader(long sessionId) => Header(Bidirectional, sessionId);
@@ -40,7 +46,7 @@ internal static class WebTransportStreamSignal
 /// them, so the application bytes after the header stay in the stream for whoever reads next:
 /// the caller asks <see cref="BytesWanted"/>, reads at most that many bytes from the stream and
 /// calls <see cref="Feed"/>. Any varint is accepted (non-minimal encodings too); the caller
-/// decides what the signal and session ID mean.
+/// decides what the signal and session ID mean (see <see cref="WebTransportStreamSignal.IsValidSessionId"/>).
 /// </summary>
 internal struct WebTransportStreamHeaderReader
 {
