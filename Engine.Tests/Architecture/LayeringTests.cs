@@ -9,7 +9,7 @@ namespace Engine.Tests.Architecture;
 
 /// <summary>
 /// The layering rules of docs/architecture.md, checked on the compiled assemblies. Engine.Transport
-/// is layered Coding → Tls → Quic → Http3 (→ WebTransport) → Io (with the public Net API) → sessions; each layer
+/// is layered Coding → Tls → Quic → Http3 → WebTransport.Protocol → Io (with the public Net and WebTransport APIs) → sessions; each layer
 /// may use only those before it. A broken rule fails with ArchUnitNET's message, which names each
 /// offending type and the type it must not use.
 /// </summary>
@@ -51,11 +51,12 @@ public sealed class LayeringTests
             .Because("HTTP/3 runs on the sans-IO core; sockets and threads belong to Io"));
 
     [Fact]
-    public void WebTransport_DoesNotDependOnTlsOrIo() =>
+    public void WebTransportProtocol_DoesNotDependOnTlsIoOrThePublicApi() =>
         Check(
-            InNamespace(Layer.WebTransport).Should().NotDependOnAny(
-                TypesOf(Layer.Tls, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions))
-            .Because("WebTransport's wire codecs sit on HTTP/3 and QUIC, sans-IO like them"));
+            InNamespace(Layer.WebTransportProtocol).Should().NotDependOnAny(
+                TypesOf(Layer.Tls, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions)
+                    .Or().ResideInNamespace(Layer.WebTransport))
+            .Because("WebTransport's protocol (codecs, sessions, routing) sits on HTTP/3 and QUIC, sans-IO like them; the public session API sits above it"));
 
     [Fact]
     public void EngineState_ReferencesNothingOfTransportOrHost() =>
@@ -82,7 +83,7 @@ public sealed class LayeringTests
     [Fact]
     public void TransportLayers_EachHasTypes() =>
         Assert.All(
-            new[] { Layer.Coding, Layer.Tls, Layer.Quic, Layer.Http3, Layer.WebTransport, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions },
+            new[] { Layer.Coding, Layer.Tls, Layer.Quic, Layer.Http3, Layer.WebTransportProtocol, Layer.WebTransport, Layer.Io, Layer.Net, Layer.WebSockets, Layer.Abstractions },
             layer => Assert.True(Model.Types.Any(t => Layer.Contains(layer, t.Namespace.FullName)), $"no type resides in {layer}: a rule about it would pass vacuously"));
 
     private static ArchUnitNET.Fluent.Syntax.Elements.Types.GivenTypesConjunctionWithDescription TypesOf(params string[] layers)
@@ -108,6 +109,7 @@ public sealed class LayeringTests
         public const string Quic = "Engine.Transport.Quic";
         public const string Http3 = "Engine.Transport.Http3";
         public const string WebTransport = "Engine.Transport.WebTransport";
+        public const string WebTransportProtocol = "Engine.Transport.WebTransport.Protocol";
         public const string Io = "Engine.Transport.Io";
         public const string Net = "Engine.Transport.Net";
         public const string WebSockets = "Engine.Transport.WebSockets";
