@@ -1,3 +1,4 @@
+using Engine.Transport.Common;
 using System.Buffers;
 using System.Net.WebSockets;
 using Engine.Transport.Abstractions;

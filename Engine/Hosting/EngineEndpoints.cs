@@ -151,7 +151,7 @@ public static class EngineEndpoints
 
     internal static void Reject(HttpContext context, EngineServices services, ILogger logger, string reason, string detail)
     {
-        services.Metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        services.Metrics.Rejections.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("transport", "websocket"));
         Log.Rejected(logger, context.Request.Path, context.Connection.RemoteIpAddress?.ToString(), detail);
     }
 

@@ -91,7 +91,7 @@ public static class EngineHostingExtensions
             services.AddSingleton(implementation);
         }
 
-        services.AddSingleton(sp => new EngineServer(inner(sp), options, sp.GetRequiredService<ServerCertificateSource>(), sp.GetRequiredService<ILoggerFactory>()));
+        services.AddSingleton(sp => new EngineServer(inner(sp), options, sp.GetRequiredService<ServerCertificateSource>(), sp.GetRequiredService<ILoggerFactory>(), sp));
         services.AddSingleton<IServer>(sp => sp.GetRequiredService<EngineServer>());
     }
 }

@@ -18,6 +18,12 @@ public sealed class EngineOptions
     /// </summary>
     public bool Http3 { get; set; } = true;
 
+    /// <summary>
+    /// The path of WebTransport sessions (extended CONNECT over HTTP/3, on the UDP port). Default
+    /// <c>/wt</c>. WebTransport needs <see cref="Http3"/>; the browser falls back to <c>/ws</c> without it.
+    /// </summary>
+    public string WebTransportPath { get; set; } = "/wt";
+
     /// <summary>"localhost" (IPv4 and IPv6 loopback, the default), "any" (every interface), or one IP address.</summary>
     public string Host { get; set; } = "localhost";
 
@@ -100,6 +106,8 @@ public sealed class EngineOptions
         Check(Port is >= 0 and <= 65535, $"Engine:Port must be 0–65535 (got {Port}; 0 picks a free port).");
         Check(Host is "localhost" or "any" || System.Net.IPAddress.TryParse(Host, out _), $"Engine:Host must be \"localhost\", \"any\" or an IP address (got \"{Host}\").");
         Check(Port != 0 || Host is not "localhost", "Engine:Port 0 needs an IP address in Engine:Host (Kestrel cannot pick one free port for both loopbacks).");
+        Check(WebTransportPath is ['/', ..] && !WebTransportPath.Contains('?', StringComparison.Ordinal) && WebTransportPath != "/ws",
+            $"Engine:WebTransportPath must start with '/', have no query and differ from /ws (got \"{WebTransportPath}\").");
         Check(TickRate is >= 1 and <= 128, $"Engine:TickRate must be 1–128 (got {TickRate}).");
         Check(MaxConnections >= 1, $"Engine:MaxConnections must be at least 1 (got {MaxConnections}).");
         Check(MaxMessageBytes is >= 256 and <= 16 * 1024 * 1024, $"Engine:MaxMessageBytes must be 256 B–16 MiB (got {MaxMessageBytes}).");

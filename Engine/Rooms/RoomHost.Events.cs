@@ -113,8 +113,9 @@ internal sealed partial class RoomHost
         // connection loop then detaches the player.
         if (player.Session is { } session && session.TrySendReliable(message))
         {
-            _metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "reliable"));
-            _metrics.BytesOut.Add(message.Length);
+            var transport = new KeyValuePair<string, object?>("transport", session.TransportName);
+            _metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "reliable"), transport);
+            _metrics.BytesOut.Add(message.Length, transport);
         }
     }
 }

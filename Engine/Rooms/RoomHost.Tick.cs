@@ -108,8 +108,9 @@ internal sealed partial class RoomHost
             MessageCodec.Write(_snapshotWriter, _snapshot);
             if (session.SendUnreliable(ProtocolInfo.SnapshotChannel, _snapshotWriter.WrittenSpan))
             {
-                _metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "unreliable"));
-                _metrics.BytesOut.Add(_snapshotWriter.WrittenCount);
+                var transport = new KeyValuePair<string, object?>("transport", session.TransportName);
+                _metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "unreliable"), transport);
+                _metrics.BytesOut.Add(_snapshotWriter.WrittenCount, transport);
             }
         }
     }

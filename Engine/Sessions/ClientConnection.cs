@@ -68,6 +68,13 @@ internal sealed partial class ClientConnection
 
                 metrics.MessagesIn.Add(1, transportTag);
                 metrics.BytesIn.Add(result.Payload.Length, transportTag);
+                if (!result.IsReliable && (result.Payload.Length == 0 || result.Payload.Span[0] != (byte)MessageType.Input))
+                {
+                    // Only inputs may arrive unreliably (WebTransport datagrams); anything else there is dropped, not fatal.
+                    metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", "unreliable_not_input"), transportTag);
+                    continue;
+                }
+
                 try
                 {
                     Dispatch(result.Payload.Span);
@@ -105,7 +112,7 @@ internal sealed partial class ClientConnection
             SessionCloseInfo? info = _transport.CloseInfo;
             if (info is not null)
             {
-                metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", info.Code.ToString()));
+                metrics.Disconnects.Add(1, new KeyValuePair<string, object?>("reason", info.Code.ToString()), transportTag);
                 Log.ConnectionClosed(_logger, _transport.Id, info.Code, info.Reason, info.ByPeer);
             }
 
@@ -142,7 +149,7 @@ internal sealed partial class ClientConnection
     private void Drop(string reason)
     {
         _dropped++;
-        _services.Metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        _services.Metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("transport", _transport.TransportName));
         if (!_abuse.TryTake())
         {
             Log.RateAbuse(_logger, _transport.Id, _dropped);
@@ -157,8 +164,9 @@ internal sealed partial class ClientConnection
         MessageCodec.Write(_replyWriter, message);
         if (_transport.TrySendReliable(_replyWriter.WrittenSpan))
         {
-            _services.Metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "reliable"));
-            _services.Metrics.BytesOut.Add(_replyWriter.WrittenCount);
+            var transport = new KeyValuePair<string, object?>("transport", _transport.TransportName);
+            _services.Metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "reliable"), transport);
+            _services.Metrics.BytesOut.Add(_replyWriter.WrittenCount, transport);
         }
     }
 

@@ -27,7 +27,11 @@ public sealed class EngineMetrics : IDisposable
         BytesOut = _meter.CreateCounter<long>("engine.bytes.sent", unit: "By", description: "Bytes queued to clients.");
         Drops = _meter.CreateCounter<long>("engine.drops", description: "Messages dropped, by reason.");
         Disconnects = _meter.CreateCounter<long>("engine.disconnects", description: "Closed connections, by reason.");
-        Rejections = _meter.CreateCounter<long>("engine.rejections", description: "Connection attempts refused before upgrade, by reason.");
+        Rejections = _meter.CreateCounter<long>("engine.rejections", description: "Connection attempts refused before upgrade, by reason and transport.");
+        DatagramsSent = _meter.CreateCounter<long>("engine.datagrams.sent", description: "Datagrams sent to clients (each fragment counts), by transport.");
+        DatagramsReceived = _meter.CreateCounter<long>("engine.datagrams.received", description: "Datagrams received from clients, by transport.");
+        DatagramsDropped = _meter.CreateCounter<long>("engine.datagrams.dropped", description: "Datagrams dropped, by transport and reason.");
+        Fragments = _meter.CreateCounter<long>("engine.datagrams.fragments", description: "Datagrams sent that carried a fragment of a larger message, by transport.");
     }
 
     public UpDownCounter<long> Connections { get; }
@@ -53,6 +57,14 @@ public sealed class EngineMetrics : IDisposable
     public Counter<long> Disconnects { get; }
 
     public Counter<long> Rejections { get; }
+
+    public Counter<long> DatagramsSent { get; }
+
+    public Counter<long> DatagramsReceived { get; }
+
+    public Counter<long> DatagramsDropped { get; }
+
+    public Counter<long> Fragments { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -4,6 +4,8 @@ using System.Security.Cryptography.X509Certificates;
 using Engine.Telemetry;
 using Engine.Transport.Http3;
 using Engine.Transport.Io;
+using Engine.Transport.WebTransport;
+using Microsoft.Extensions.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,7 +18,7 @@ namespace Engine.Hosting.Http3;
 /// same port, both serving the one application. HTTP/3 starts once Kestrel has bound (so port 0
 /// resolves to Kestrel's port) and stops first, with GOAWAY, so requests in flight finish.
 /// </summary>
-internal sealed class EngineServer(IServer kestrel, EngineOptions options, ServerCertificateSource certificates, ILoggerFactory loggers) : IServer
+internal sealed class EngineServer(IServer kestrel, EngineOptions options, ServerCertificateSource certificates, ILoggerFactory loggers, IServiceProvider? services = null) : IServer
 {
     private readonly ILogger _logger = loggers.CreateLogger("Engine.Http3");
     private readonly List<Http3Server> _servers = [];
@@ -47,10 +49,13 @@ internal sealed class EngineServer(IServer kestrel, EngineOptions options, Serve
         X509Certificate2 certificate = certificates.Current;
         try
         {
+            WebTransportServerOptions? webTransport = services?.GetService(typeof(EngineServices)) is EngineServices engine
+                ? new WebTransportEndpoint(engine, (IHostApplicationLifetime?)services.GetService(typeof(IHostApplicationLifetime))).CreateOptions()
+                : null;
             foreach (IPAddress address in ListenAddresses())
             {
                 var bridge = new Http3ApplicationBridge<TContext>(application, _logger);
-                var server = new Http3Server(new IPEndPoint(address, port), certificate, bridge, new Http3ServerOptions(), loggers.CreateLogger("Engine.Transport.Quic"));
+                var server = new Http3Server(new IPEndPoint(address, port), certificate, bridge, new Http3ServerOptions(), loggers.CreateLogger("Engine.Transport.Quic"), webTransport);
                 bridge.Server = server;
                 _servers.Add(server);
             }

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Engine.Transport.WebSockets;
+namespace Engine.Transport.Common;
 
 /// <summary>
 /// A fixed-capacity ring of pooled message buffers, oldest first. Allocated once; enqueue and

@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Net;
+using System.Threading.Channels;
+using Engine.Transport.Abstractions;
+using Engine.Transport.Common;
+using Engine.Transport.Net;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Transport.WebTransport;
+
+/// <summary>
+/// An <see cref="ITransportSession"/> over one WebTransport session (docs/protocol.md,
+/// "WebTransport"): reliable messages on the one bidirectional stream the client opens,
+/// each prefixed with its length (u32 little-endian); unreliable messages as datagrams, split into
+/// fragments when larger than one; RTT from QUIC. Rooms cannot tell it from WebSocket.
+/// </summary>
+/// <remarks>
+/// Bounds: <see cref="WebTransportSessionOptions.SendQueueCapacity"/> reliable messages wait to be
+/// written (full: close with 4000); <see cref="WebTransportSessionOptions.ReceiveQueueCapacity"/>
+/// received messages wait to be read (full: the stream waits under QUIC flow control, datagrams
+/// are dropped). An unreliable message is sent at once (QUIC's datagram queue drops its oldest
+/// when congested), so a newer snapshot never queues behind an older one.
+/// </remarks>
+public sealed partial class WebTransportTransportSession : ITransportSession
+{
+    private readonly WebTransportSession _session;
+    private readonly WebTransportSessionOptions _options;
+    private readonly ILogger? _logger;
+    private readonly IDatagramMeter? _meter;
+    private readonly object _gate = new();
+    private readonly ReliableMessageQueue _sendQueue;
+    private readonly AsyncAutoResetSignal _sendSignal = new();
+    private readonly Channel<ReceivedMessage> _received;
+    private readonly CancellationTokenSource _closed = new();
+    private readonly TaskCompletionSource _messageStreamReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private QuicStream? _messageStream;
+    private SessionCloseInfo? _closeInfo;
+    private Task? _closing;
+    private byte[]? _lastReceived;
+    private long _bytesSent;
+    private long _bytesReceived;
+    private long _datagramsSent;
+    private long _datagramsReceived;
+    private long _datagramsDropped;
+    private long _fragmentsSent;
+
+    /// <summary>Wraps an established session and starts its loops: the message stream, datagrams, and the close watch.</summary>
+    public WebTransportTransportSession(WebTransportSession session, WebTransportSessionOptions? options = null, string? id = null, ILogger? logger = null, IDatagramMeter? meter = null)
+    {
+        _meter = meter;
+        _session = session ?? throw new ArgumentNullException(nameof(session));
+        _options = options ?? WebTransportSessionOptions.Default;
+        _logger = logger;
+        Id = id ?? "wt-" + session.Id;
+        _sendQueue = new ReliableMessageQueue(_options.SendQueueCapacity);
+        _received = Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(_options.ReceiveQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        RemoteEndPoint = session.RemoteEndPoint;
+        _datagramScratch = new byte[2048];
+        _ = Task.Run(AcceptMessageStreamAsync);
+        _ = Task.Run(ReceiveDatagramsAsync);
+        _session.Closed.UnsafeRegister(static s => ((WebTransportTransportSession)s!).OnSessionClosed(), this);
+    }
+
+    public string Id { get; }
+
+    public string TransportName => "webtransport";
+
+    public EndPoint? RemoteEndPoint { get; }
+
+    /// <summary>QUIC's smoothed RTT for the connection (engine-level samples are not needed).</summary>
+    public TimeSpan? RoundTripTime
+    {
+        get
+        {
+            try
+            {
+                return _session.RoundTripTime;
+            }
+            catch (QuicException)
+            {
+                return null;
+            }
+        }
+    }
+
+    public SessionCloseInfo? CloseInfo => Volatile.Read(ref _closeInfo);
+
+    public CancellationToken Closed => _closed.Token;
+
+    /// <summary>The WebTransport session underneath.</summary>
+    public WebTransportSession Session => _session;
+
+    public long BytesSent => Interlocked.Read(ref _bytesSent);
+
+    public long BytesReceived => Interlocked.Read(ref _bytesReceived);
+
+    public long DatagramsSent => Interlocked.Read(ref _datagramsSent);
+
+    public long DatagramsReceived => Interlocked.Read(ref _datagramsReceived);
+
+    /// <summary>Datagrams not sent or not delivered: too large to fragment, refused by QUIC, malformed or unexpected from the peer, or the receive queue was full.</summary>
+    public long DatagramsDropped => Interlocked.Read(ref _datagramsDropped);
+
+    /// <summary>Datagrams sent that carried a fragment of a larger message.</summary>
+    public long FragmentsSent => Interlocked.Read(ref _fragmentsSent);
+
+    /// <summary>QUIC measures the RTT itself; samples from above are not needed.</summary>
+    public void ObserveRoundTrip(TimeSpan sample)
+    {
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (CloseInfo is null)
+        {
+            await CloseAsync(SessionCloseCode.GoingAway, "disposed").ConfigureAwait(false);
+        }
+
+        await _session.DisposeAsync().ConfigureAwait(false);
+        lock (_gate)
+        {
+            _sendQueue.Clear();
+        }
+
+        while (_received.Reader.TryRead(out ReceivedMessage message))
+        {
+            ArrayPool<byte>.Shared.Return(message.Buffer);
+        }
+    }
+
+    private void OnSessionClosed()
+    {
+        WebTransportCloseInfo? info = _session.CloseInfo;
+        SetClosed(new SessionCloseInfo((SessionCloseCode)(int)(info?.Code ?? 1006), info?.Reason ?? string.Empty, ByPeer: info?.ByPeer ?? true));
+    }
+
+    /// <summary>Records how the session closed (the first record wins) and wakes every waiter.</summary>
+    private void SetClosed(SessionCloseInfo info)
+    {
+        if (Interlocked.CompareExchange(ref _closeInfo, info, null) is not null)
+        {
+            return;
+        }
+
+        _received.Writer.TryComplete();
+        _sendSignal.Set();
+        _messageStreamReady.TrySetResult();
+        ThreadPool.UnsafeQueueUserWorkItem(static s => s.Cancel(), _closed, preferLocal: false);
+    }
+}
