@@ -415,4 +415,80 @@ public class BrowserTransportLogicTests
         assert.equal(closed[0].code, 1006);
         assert.match(closed[0].reason, /connection lost/);
         """);
+
+    [Fact]
+    public Task EngineClient_OverFakeTransports_InputAsDatagramSnapshotsLatestWinsReconnectsOverWhatWorks() => RunAsync($$"""
+        import { EngineClient } from '{{Module("client.js")}}';
+        import { encodeMessage, decodeMessage } from '{{Module("codec.js")}}';
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        globalThis.fetch = async () => ({ ok: false, status: 404, headers: new Headers(), json: async () => ({}) });
+        class FakeWebTransport {
+          constructor(url, options) {
+            Object.assign(this, { url, options, fromClient: [], datagramsSent: [] });
+            this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
+            this.ready = Promise.resolve();
+            this.serverReadable = new ReadableStream({ start: (c) => { this.toClient = c; } });
+            this.datagrams = {
+              maxDatagramSize: 1100,
+              readable: new ReadableStream({ start: (c) => { this.datagramsIn = c; } }),
+              writable: new WritableStream({ write: (d) => { this.datagramsSent.push(d); } }),
+            };
+          }
+          async createBidirectionalStream() {
+            return { readable: this.serverReadable, writable: new WritableStream({ write: (c) => { this.fromClient.push(...c); } }) };
+          }
+          close(info) { this.closedWith = info; }
+        }
+        class FakeWebSocket {
+          static OPEN = 1;
+          constructor(url) { this.url = url; this.readyState = 0; this.sent = []; setTimeout(() => { this.readyState = 1; this.onopen(); }); }
+          send(b) { this.sent.push(decodeMessage(b)); }
+          close(code, reason) { setTimeout(() => this.onclose({ code, reason })); }
+        }
+        globalThis.WebTransport = FakeWebTransport;
+        globalThis.WebSocket = FakeWebSocket;
+
+        const client = new EngineClient({ baseUrl: 'https://127.0.0.1:4433', room: 'r', name: 'n' });
+        const seen = [], transports = [];
+        client.addEventListener('message', (e) => seen.push(e.detail));
+        client.addEventListener('transport', (e) => transports.push(e.detail));
+        await client.connect();
+        assert.equal(client.transport, 'webtransport');
+        const wt = client.link.raw;
+        const server = (type, body) => wt.toClient.enqueue(t.encodeFrame(encodeMessage(type, body)));
+        server('Welcome', { sessionId: 's', resumeToken: 'tok', tickRate: 30, serverTime: 0, heartbeatIntervalMs: 30000, resumed: false, playerId: 7 });
+        server('JoinAccepted', { room: 'r', playerId: 7, sequence: 0, recovered: true, members: [], state: new Uint8Array(0), tickRate: 30 });
+        await sleep(20);
+        assert.equal(client.state, 'connected');
+        // Snapshots as datagrams, one late and one repeated: only newer ticks reach the page.
+        for (const tick of [5, 4, 5, 6]) wt.datagramsIn.enqueue(t.encodeMessageDatagram(encodeMessage('Snapshot', { tick, lastProcessedInput: 0, serverTime: 0, state: new Uint8Array(0) })));
+        await sleep(20);
+        assert.deepEqual(seen.filter((m) => m.type === 'Snapshot').map((m) => m.body.tick), [5, 6]);
+        assert.equal(client.staleSnapshots, 2);
+        // Input goes as a kind-0 datagram; everything else on the stream, Hello first.
+        client.sendInput(bytes(8));
+        client.chat('hi');
+        await sleep(20);
+        assert.equal(wt.datagramsSent.length, 1);
+        assert.equal(wt.datagramsSent[0][0], t.DatagramKind.Message);
+        const input = decodeMessage(wt.datagramsSent[0].subarray(1));
+        assert.deepEqual([input.type, input.body.clientTick, [...input.body.data]], ['Input', 6, [8]]);
+        const onStream = new t.FrameParser().push(Uint8Array.from(wt.fromClient)).map((m) => decodeMessage(m).type);
+        assert.deepEqual(onStream, ['Hello', 'Join', 'Chat']);
+
+        // The server replaces the session; WebTransport is gone on the retry: the client resumes
+        // over WebSocket, and the readout's event says so.
+        delete globalThis.WebTransport;
+        wt.resolveClosed({ closeCode: 4004, reason: 'replaced' });
+        const deadline = Date.now() + 3000;
+        while (client.transport !== 'websocket' && Date.now() < deadline) await sleep(20);
+        await sleep(20);
+        assert.deepEqual(transports, ['webtransport', 'websocket']);
+        const hello = client.link.raw.sent[0];
+        assert.deepEqual([hello.type, hello.body.resumeToken], ['Hello', 'tok']);
+        assert.equal(client.lastTick, null); // a new connection starts a new tick baseline
+        client.close();
+        await sleep(20);
+        assert.equal(client.state, 'closed');
+        """);
 }

@@ -404,7 +404,8 @@ export async function openWebTransport({ baseUrl = globalThis.location?.origin, 
 
 function wireWebTransport(wt, stream, closed, maxMessageBytes) {
   const writer = stream.writable.getWriter();
-  const datagramWriter = wt.datagrams.writable.getWriter();
+  // createWritable() is the newer spelling; Chromium 156 has `writable`.
+  const datagramWriter = (wt.datagrams.createWritable?.() ?? wt.datagrams.writable).getWriter();
   const maxDatagramSize = () => wt.datagrams.maxDatagramSize ?? null;
   // Write failures surface as the session or stream closing, which the readers report.
   const sendReliable = (bytes) => { writer.write(encodeFrame(bytes, maxMessageBytes)).catch(() => {}); };
