@@ -307,7 +307,10 @@ class Transport {
   /** WebTransport: the browser's current datagram payload limit; WebSocket: null (no datagrams). */
   get maxDatagramSize() { return this.impl.maxDatagramSize(); }
 
-  /** Reliable, ordered. Returns false when the transport is closed. */
+  /**
+   * Reliable, ordered. Returns false when the transport is closed. On WebTransport an empty
+   * message or one over maxMessageBytes throws RangeError (the server would close the session).
+   */
   send(bytes) { if (this.isClosed) return false; this.impl.send(bytes); return true; }
 
   /** Unreliable where the transport has datagrams (WebTransport), else the same as send. */
