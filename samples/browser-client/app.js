@@ -1,18 +1,30 @@
 // The arena page: draws the room's dots, sends WASD/arrow input, chat, typing and presence.
 import { EngineClient } from './client.js';
 import { decodeObject } from './codec.js';
+import { hexToBytes } from './transport.js';
 
 const params = new URLSearchParams(location.search);
 const room = params.get('room') || 'lobby';
 const name = params.get('name') || `player-${Math.floor(Math.random() * 9000 + 1000)}`;
 const $ = (id) => document.getElementById(id);
 
-const client = new EngineClient({ url: `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`, room, name, token: params.get('token') });
+// ?transport=wt|ws forces one (default: WebTransport, falling back to WebSocket). A page served
+// over plain http cannot know the HTTPS/UDP port WebTransport needs: ?port= names it (else the
+// Alt-Svc header of /cert-hash, else the page's port); ?certHash=<hex> supplies the certificate
+// hash when /cert-hash is not on the page's origin.
+const transportOptions = {};
+if (params.get('port')) transportOptions.port = params.get('port');
+if (params.get('certHash')) transportOptions.certHashes = [{ algorithm: 'sha-256', value: hexToBytes(params.get('certHash')) }];
+const client = new EngineClient({ room, name, token: params.get('token'), prefer: params.get('transport') ?? 'auto', transportOptions });
 const view = { dots: new Map(), previous: new Map(), snapshotAt: 0, interval: 33, members: [], typing: new Set(), chat: [] };
 window.engine = { client, view }; // for tests and the curious
 
 $('room-name').textContent = room;
-$('transport').textContent = client.transport;
+$('transport').textContent = '–';
+client.addEventListener('transport', (e) => {
+  $('transport').textContent = e.detail;
+  $('transport').title = client.link?.fallbackReason ?? ''; // why WebTransport was not used, if it was not
+});
 client.addEventListener('state', (e) => { $('conn-state').textContent = e.detail; });
 client.addEventListener('message', (e) => handle(e.detail.type, e.detail.body));
 client.connect();
