@@ -1,0 +1,211 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using Engine.Protocol;
+using Engine.Rooms;
+using Engine.Transport.WebTransport;
+
+namespace Engine.Tests.Host;
+
+/// <summary>The game host over WebTransport from the .NET client, beside WebSocket players: one room never learns the transport.</summary>
+public class WebTransportHostTests
+{
+    [Fact]
+    public async Task Room_WebTransportAndWebSocketPlayers_ShareRoomSnapshotsAsDatagramsInputsAsDatagrams()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 30);
+        await using WebTransportTestClient alice = await WebTransportTestClient.ConnectAsync(host);
+        await alice.JoinAsync("mixed", "alice");
+        await using TestClient bob = await host.JoinAsync("mixed", "bob");
+        await alice.ExpectAsync<JoinedMessage>(m => m.Name == "bob");
+        int aliceId = alice.Welcome!.PlayerId;
+
+        // Alice holds "right" by datagram inputs; Bob (WebSocket) sees her dot move right in his snapshots.
+        SnapshotMessage first = await bob.ExpectAsync<SnapshotMessage>();
+        float startX = ArenaX(first, aliceId);
+        uint sequence = 0;
+        using var holding = new CancellationTokenSource();
+        Task hold = Task.Run(async () =>
+        {
+            while (!holding.IsCancellationRequested)
+            {
+                alice.SendDatagram(new InputMessage { Sequence = ++sequence, ClientTick = 0, Data = [8] });
+                await Task.Delay(30);
+            }
+        });
+        await bob.ExpectAsync<SnapshotMessage>(s => ArenaX(s, aliceId) > startX + 30, TimeSpan.FromSeconds(20));
+        await holding.CancelAsync();
+        await hold;
+
+        // Snapshots reached Alice as datagrams; chat travels both ways on the reliable paths.
+        await alice.ExpectAsync<SnapshotMessage>();
+        Assert.True(alice.DatagramMessages > 0);
+        await bob.SendAsync(new ChatMessage { Text = "hi from websocket" });
+        await alice.ExpectAsync<ChatPostedMessage>(m => m.Text == "hi from websocket");
+        await alice.SendAsync(new ChatMessage { Text = "hi from webtransport" });
+        await bob.ExpectAsync<ChatPostedMessage>(m => m.Text == "hi from webtransport");
+    }
+
+    [Fact]
+    public async Task Snapshot_LargerThanOneDatagram_ArrivesInFragmentsReassembled()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync<WideStateRoom>(o => o.TickRate = 20);
+        await using WebTransportTestClient alice = await WebTransportTestClient.ConnectAsync(host);
+        await alice.JoinAsync("wide", "alice");
+        SnapshotMessage snapshot = await alice.ExpectAsync<SnapshotMessage>(s => s.State.Length == WideStateRoom.StateBytes);
+        Assert.Equal(WideStateRoom.Pattern(), snapshot.State);
+        Assert.True(alice.ReassembledMessages > 0);
+    }
+
+    [Fact]
+    public async Task Resume_WebTransportDropped_ResumesOverWebSocketWithEventsExactlyOnce()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ChatRatePerSecond = 100);
+        WebTransportTestClient alice = await WebTransportTestClient.ConnectAsync(host);
+        await alice.JoinAsync("hop", "alice");
+        await using TestClient bob = await host.JoinAsync("hop", "bob");
+        await alice.ExpectAsync<JoinedMessage>(m => m.Name == "bob");
+        long seen = bob.Accepted!.Sequence + 1;
+        string token = alice.Welcome!.ResumeToken;
+        int aliceId = alice.Welcome.PlayerId;
+
+        await alice.AbortAsync();
+        await bob.ExpectAsync<PresenceMessage>(p => p.Members.Any(m => m.PlayerId == aliceId && !m.Online));
+        await bob.SendAsync(new ChatMessage { Text = "while you hopped" });
+        await bob.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
+
+        await using TestClient back = await host.ConnectAsync(token, seen);
+        Assert.True(back.Welcome!.Resumed);
+        Assert.Equal(aliceId, back.Welcome.PlayerId);
+        Assert.True((await back.ExpectAsync<JoinAcceptedMessage>()).Recovered);
+        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
+        await bob.SendAsync(new ChatMessage { Text = "live" });
+        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "live");
+        Assert.DoesNotContain(back.Drain(), m => m.Type == MessageType.ChatPosted && MessageCodec.Read<ChatPostedMessage>(m.Bytes).Text == "while you hopped");
+        await alice.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Resume_WebSocketDropped_ResumesOverWebTransportWithEventsExactlyOnce()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ChatRatePerSecond = 100);
+        TestClient alice = await host.JoinAsync("hop", "alice");
+        await using TestClient bob = await host.JoinAsync("hop", "bob");
+        await alice.ExpectAsync<JoinedMessage>(m => m.Name == "bob");
+        long seen = bob.Accepted!.Sequence + 1;
+        string token = alice.Welcome!.ResumeToken;
+        int aliceId = alice.Welcome.PlayerId;
+
+        alice.Abort();
+        await alice.DisposeAsync();
+        await bob.ExpectAsync<PresenceMessage>(p => p.Members.Any(m => m.PlayerId == aliceId && !m.Online));
+        await bob.SendAsync(new ChatMessage { Text = "while you hopped" });
+        await bob.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
+
+        await using WebTransportTestClient back = await WebTransportTestClient.ConnectAsync(host, token, seen);
+        Assert.True(back.Welcome!.Resumed);
+        Assert.Equal(aliceId, back.Welcome.PlayerId);
+        Assert.True((await back.ExpectAsync<JoinAcceptedMessage>()).Recovered);
+        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
+        await bob.SendAsync(new ChatMessage { Text = "live" });
+        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "live");
+        Assert.DoesNotContain(back.Drain(), m => m.Type == MessageType.ChatPosted && MessageCodec.Read<ChatPostedMessage>(m.Bytes).Text == "while you hopped");
+    }
+
+    [Fact]
+    public async Task Connect_OriginNotAllowed_403AndAllowedOriginPlays()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.AllowedOrigins = ["https://game.example"]);
+        WebTransportConnectException refused = await Assert.ThrowsAsync<WebTransportConnectException>(() => WebTransportTestClient.OpenAsync(host, origin: "https://evil.example"));
+        Assert.Equal(403, refused.Status);
+        await using WebTransportTestClient allowed = await WebTransportTestClient.OpenAsync(host, origin: "https://game.example");
+        await allowed.HelloAsync();
+        await allowed.JoinAsync("ok", "alice");
+    }
+
+    [Fact]
+    public async Task Connect_AtConnectionLimit_503()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.MaxConnections = 1);
+        await using WebTransportTestClient first = await WebTransportTestClient.ConnectAsync(host);
+        WebTransportConnectException refused = await Assert.ThrowsAsync<WebTransportConnectException>(() => WebTransportTestClient.OpenAsync(host));
+        Assert.Equal(503, refused.Status);
+        await first.JoinAsync("still", "alice"); // the first keeps playing
+    }
+
+    [Fact]
+    public async Task MessageStream_ZeroLength_Closes1002AndOthersPlayOn()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        await using WebTransportTestClient bad = await WebTransportTestClient.ConnectAsync(host);
+        await using WebTransportTestClient good = await WebTransportTestClient.ConnectAsync(host);
+        await good.JoinAsync("on", "good");
+        await bad.SendFramedAsync([0, 0, 0, 0]);
+        Assert.Equal(1002, await bad.WaitClosedCodeAsync());
+        await good.SendAsync(new ChatMessage { Text = "still here" });
+        await good.ExpectAsync<ChatPostedMessage>(m => m.Text == "still here");
+    }
+
+    [Fact]
+    public async Task MessageStream_Oversize_Closes1009()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.MaxMessageBytes = 1024);
+        await using WebTransportTestClient bad = await WebTransportTestClient.ConnectAsync(host);
+        byte[] header = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(header, 4096);
+        await bad.SendFramedAsync(header);
+        Assert.Equal(1009, await bad.WaitClosedCodeAsync());
+    }
+
+    [Fact]
+    public async Task Metrics_WebTransportSession_CountedByTransport()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 30);
+        await using WebTransportTestClient alice = await WebTransportTestClient.ConnectAsync(host);
+        await alice.JoinAsync("metrics", "alice");
+        await alice.ExpectAsync<SnapshotMessage>();
+        alice.SendDatagram(new InputMessage { Sequence = 1, ClientTick = 0, Data = [1] });
+        using HttpClient http = host.CreateHttpClient();
+        string metrics = "";
+        for (int i = 0; i < 100 && !metrics.Contains("engine_datagrams_received_total{transport=\"webtransport\"}", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50);
+            metrics = await http.GetStringAsync("/metrics");
+        }
+
+        Assert.Contains("engine_connections{transport=\"webtransport\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("engine_datagrams_sent_total{transport=\"webtransport\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("engine_datagrams_received_total{transport=\"webtransport\"}", metrics, StringComparison.Ordinal);
+        Assert.Contains("engine_bytes_sent_total{transport=\"webtransport\"}", metrics, StringComparison.Ordinal);
+    }
+
+    private static float ArenaX(SnapshotMessage snapshot, int playerId)
+    {
+        // ArenaState: dots ArenaDot[] — MemoryPack object header (1), int32 count, then per dot: header (1), playerId i32, x f32, y f32, hue u16.
+        ReadOnlySpan<byte> state = snapshot.State;
+        int count = BinaryPrimitives.ReadInt32LittleEndian(state[1..]);
+        int offset = 5;
+        for (int i = 0; i < count; i++, offset += 15)
+        {
+            if (BinaryPrimitives.ReadInt32LittleEndian(state[(offset + 1)..]) == playerId)
+            {
+                return BinaryPrimitives.ReadSingleLittleEndian(state[(offset + 5)..]);
+            }
+        }
+
+        return float.NaN;
+    }
+}
+
+/// <summary>A room whose state (4 KB) never fits one datagram.</summary>
+public sealed class WideStateRoom : Room
+{
+    public const int StateBytes = 4096;
+
+    public static byte[] Pattern() => Enumerable.Range(0, StateBytes).Select(i => (byte)(i * 7)).ToArray();
+
+    public override void OnTick(TickInfo tick)
+    {
+    }
+
+    public override void WriteState(IBufferWriter<byte> writer) => writer.Write(Pattern());
+}
