@@ -225,13 +225,13 @@ public class LimitsTests
         for (var waited = System.Diagnostics.Stopwatch.StartNew(); waited.Elapsed < TestClient.Timeout; await Task.Delay(100))
         {
             metrics = await http.GetStringAsync("/metrics");
-            if (metrics.Contains("engine_disconnects_total{reason=\"SlowConsumer\"}", StringComparison.Ordinal))
+            if (metrics.Contains("engine_disconnects_total{reason=\"SlowConsumer\",transport=\"websocket\"}", StringComparison.Ordinal))
             {
                 break;
             }
         }
 
-        Assert.Contains("engine_disconnects_total{reason=\"SlowConsumer\"} 1", metrics, StringComparison.Ordinal);
+        Assert.Contains("engine_disconnects_total{reason=\"SlowConsumer\",transport=\"websocket\"} 1", metrics, StringComparison.Ordinal);
     }
 
     private static async Task<(MessageType, byte[])> NextOf(TestClient client, params MessageType[] types)
