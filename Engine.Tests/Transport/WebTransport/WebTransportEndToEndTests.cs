@@ -116,6 +116,25 @@ public class WebTransportEndToEndTests
         Assert.Equal(404, refused.Status);
     }
 
+    [Fact]
+    public async Task Abort_StreamWithApplicationCode_PeerSeesTheSameCode()
+    {
+        using var server = new WebTransportEchoServer();
+        await using WebTransportSession session = await WebTransportClient.ConnectAsync(server.Uri, server.ClientOptions);
+        WebTransportSession serverSide = await server.WaitForSessionAsync();
+        await using QuicStream outgoing = await serverSide.OpenUnidirectionalStreamAsync();
+        await outgoing.WriteAsync("partial"u8.ToArray());
+        using var timeout = new CancellationTokenSource(Patience);
+        await using QuicStream incoming = await session.AcceptUnidirectionalStreamAsync(timeout.Token);
+        byte[] first = new byte[7];
+        await incoming.ReadExactlyAsync(first, timeout.Token);
+
+        // The reset travels as an HTTP/3 code in WebTransport's range and is mapped back to the application's.
+        outgoing.Abort(QuicAbortDirection.Write, 4242);
+        QuicException reset = await Assert.ThrowsAsync<QuicException>(async () => await ReadToEndAsync(incoming));
+        Assert.Equal(4242, reset.ApplicationErrorCode);
+    }
+
     internal static async Task<byte[]> ReadToEndAsync(Stream stream)
     {
         using var timeout = new CancellationTokenSource(Patience);

@@ -55,6 +55,9 @@ internal sealed class WebTransportClientProtocol
     /// <summary>Why the session could not be established, or null.</summary>
     public string? Failure { get; private set; }
 
+    /// <summary>Sees every QUIC event before it is handled (diagnostics and tests).</summary>
+    public Action<QuicConnectionEvent>? EventObserved { get; set; }
+
     /// <summary>Called once the session exists (set its sink here); buffered streams and datagrams follow.</summary>
     public Action<WebTransportSessionCore>? Established { get; set; }
 
@@ -74,6 +77,7 @@ internal sealed class WebTransportClientProtocol
 
         while (!Quic.IsClosing && Quic.TryPollEvent(out QuicConnectionEvent e))
         {
+            EventObserved?.Invoke(e);
             OnEvent(e, now);
         }
 
