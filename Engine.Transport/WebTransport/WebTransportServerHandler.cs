@@ -21,8 +21,7 @@ internal sealed class WebTransportServerHandler(QuicEndpointHost host, WebTransp
         WebTransportConnectResult result;
         try
         {
-            string? origin = request.Headers.FirstOrDefault(h => h.Key == "origin").Value;
-            result = authorize(new WebTransportConnectRequest(request.Path, request.Authority, origin, request.Headers, request.RemoteAddress, request.ConnectionId));
+            result = authorize(ToRequest(request));
         }
         catch (Exception)
         {
@@ -45,6 +44,18 @@ internal sealed class WebTransportServerHandler(QuicEndpointHost host, WebTransp
         return new Http3Response(status, headers, System.Text.Encoding.UTF8.GetBytes(result.Message ?? "WebTransport session refused."));
     }
 
+    public void OnRefused(Http3ServerRequest request, int status)
+    {
+        try
+        {
+            options.Refused?.Invoke(ToRequest(request), status);
+        }
+        catch (Exception)
+        {
+            CallbackErrors++;
+        }
+    }
+
     public void OnSessionEstablished(WebTransportSessionCore session, Http3ServerRequest request)
     {
         var created = new WebTransportSession(session, host, request.RemoteAddress, request.Path, request.Headers, options.DatagramReceiveQueue);
@@ -58,4 +69,7 @@ internal sealed class WebTransportServerHandler(QuicEndpointHost host, WebTransp
             session.Close(0, "internal error");
         }
     }
+
+    private static WebTransportConnectRequest ToRequest(Http3ServerRequest request) =>
+        new(request.Path, request.Authority, request.Headers.FirstOrDefault(h => h.Key == "origin").Value, request.Headers, request.RemoteAddress, request.ConnectionId);
 }

@@ -59,6 +59,9 @@ public sealed record WebTransportServerOptions
     /// <summary>Decides each CONNECT on the driver's thread (must not block). Null accepts every CONNECT on <see cref="Path"/>.</summary>
     public Func<WebTransportConnectRequest, WebTransportConnectResult>? Authorize { get; init; }
 
+    /// <summary>Told (on the driver's thread) of each CONNECT the transport refused itself: 404 off <see cref="Path"/>, 429 over <see cref="MaxSessionsPerConnection"/>.</summary>
+    public Action<WebTransportConnectRequest, int>? Refused { get; init; }
+
     /// <summary>Receives each established session, on the driver's thread: hand it off (e.g. to a task) and return.</summary>
     public Action<WebTransportSession>? SessionEstablished { get; init; }
 

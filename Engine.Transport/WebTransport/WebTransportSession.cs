@@ -32,6 +32,7 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     private readonly CancellationTokenSource _draining = new();
     private readonly Action? _onDisposed;
     private WebTransportCloseInfo? _closeInfo;
+    private byte[] _fragmentScratch = [];
 
     internal WebTransportSession(WebTransportSessionCore core, QuicEndpointHost host, IPEndPoint remote, string path, IReadOnlyList<KeyValuePair<string, string>> headers, int datagramQueue, Action? onDisposed = null)
     {
@@ -66,7 +67,7 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     public WebTransportCloseInfo? CloseInfo => Volatile.Read(ref _closeInfo);
 
     /// <summary>Largest datagram <see cref="TrySendDatagram"/> takes now (the path's QUIC maximum less the session prefix); 0 when the peer takes no datagrams.</summary>
-    public int MaxDatagramSize => Invoke(_ => _core.MaxDatagramPayloadSize);
+    public int MaxDatagramSize => _host.Invoke(_core, static (_, core) => core.MaxDatagramPayloadSize);
 
     /// <summary>The connection's smoothed RTT (QUIC's, RFC 9002); null before the first sample.</summary>
     public TimeSpan? RoundTripTime => Invoke(_ => _core.Quic.SmoothedRtt);
@@ -281,6 +282,61 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
         ThreadPool.UnsafeQueueUserWorkItem(static s => s.Cancel(), _closed, preferLocal: false); // token callbacks never run on the driver's thread
     }
 
+    /// <summary>
+    /// Sends <paramref name="message"/> as one whole-message datagram or as fragments
+    /// (<see cref="MessageDatagrams"/>), all in one visit to the driver's thread and without
+    /// allocating: the split follows the maximum datagram size of this moment.
+    /// </summary>
+    internal MessageSendResult SendMessageDatagrams(ReadOnlySpan<byte> message, ushort messageId)
+    {
+        if (_closed.IsCancellationRequested)
+        {
+            return default;
+        }
+
+        ThrowIfDriverFailed();
+        return _host.Invoke(new MessageSend(message, this, messageId), static (_, send) => send.Session.SendMessageOnDriver(send.Message, send.MessageId));
+    }
+
+    private MessageSendResult SendMessageOnDriver(ReadOnlySpan<byte> message, ushort messageId)
+    {
+        int max = _core.MaxDatagramPayloadSize;
+        int count = MessageDatagrams.CountDatagrams(message.Length, max);
+        if (count == 0)
+        {
+            return new MessageSendResult(0, 0, 0, TooLarge: true);
+        }
+
+        if (_fragmentScratch.Length < max)
+        {
+            _fragmentScratch = new byte[max];
+        }
+
+        int sent = 0;
+        int bytes = 0;
+        for (int index = 0; index < count; index++)
+        {
+            int length = MessageDatagrams.Write(_fragmentScratch, message, max, count, index, messageId);
+            if (_core.TrySendDatagram(_fragmentScratch.AsSpan(0, length)))
+            {
+                sent++;
+                bytes += length;
+            }
+        }
+
+        return new MessageSendResult(count, sent, bytes, TooLarge: false);
+    }
+
+    /// <summary>A message on its way to the driver's thread (a span cannot be captured).</summary>
+    private readonly ref struct MessageSend(ReadOnlySpan<byte> message, WebTransportSession session, ushort messageId)
+    {
+        public ReadOnlySpan<byte> Message { get; } = message;
+
+        public WebTransportSession Session { get; } = session;
+
+        public ushort MessageId { get; } = messageId;
+    }
+
     /// <summary>A datagram on its way to the driver's thread (a span cannot be captured).</summary>
     private readonly ref struct DatagramSend(ReadOnlySpan<byte> payload, WebTransportSessionCore core)
     {
@@ -343,3 +399,6 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
             WebTransportErrorCodes.TryFromHttp3(code, out uint application) ? application : (long)code;
     }
 }
+
+/// <summary>What <see cref="WebTransportSession.SendMessageDatagrams"/> did: datagrams needed, sent, their bytes, or that the message cannot be sent as datagrams.</summary>
+internal readonly record struct MessageSendResult(int Datagrams, int Sent, int Bytes, bool TooLarge);

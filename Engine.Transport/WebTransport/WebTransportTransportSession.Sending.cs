@@ -10,9 +10,7 @@ namespace Engine.Transport.WebTransport;
 public sealed partial class WebTransportTransportSession
 {
     private const int WriteBatchBytes = 64 * 1024;
-    private readonly object _datagramGate = new();
-    private byte[] _datagramScratch;
-    private ushort _nextMessageId;
+    private int _nextMessageId;
 
     public bool TrySendReliable(ReadOnlySpan<byte> message)
     {
@@ -58,43 +56,33 @@ public sealed partial class WebTransportTransportSession
 
         try
         {
-            lock (_datagramGate)
+            // Message ids are only needed for fragmented messages; one per call keeps them unique.
+            ushort id = (ushort)(Interlocked.Increment(ref _nextMessageId) - 1);
+            MessageSendResult result = _session.SendMessageDatagrams(datagram, id);
+            if (result.TooLarge)
             {
-                int max = _session.MaxDatagramSize;
-                int count = MessageDatagrams.CountDatagrams(datagram.Length, max);
-                if (count == 0)
-                {
-                    Interlocked.Increment(ref _datagramsDropped); // larger than MaxFragments datagrams, or the peer takes none
-                    _meter?.Dropped(DatagramDropReason.TooLarge);
-                    return true;
-                }
+                Interlocked.Increment(ref _datagramsDropped); // more than MaxFragments datagrams, or the peer takes none
+                _meter?.Dropped(DatagramDropReason.TooLarge);
+                return true;
+            }
 
-                if (_datagramScratch.Length < max)
-                {
-                    _datagramScratch = new byte[max];
-                }
+            Interlocked.Add(ref _datagramsSent, result.Sent);
+            Interlocked.Add(ref _bytesSent, result.Bytes);
+            bool fragmented = result.Datagrams > 1;
+            if (fragmented)
+            {
+                Interlocked.Add(ref _fragmentsSent, result.Sent);
+            }
 
-                ushort id = count > 1 ? _nextMessageId++ : (ushort)0;
-                for (int index = 0; index < count; index++)
-                {
-                    int length = MessageDatagrams.Write(_datagramScratch, datagram, max, count, index, id);
-                    if (_session.TrySendDatagram(_datagramScratch.AsSpan(0, length)))
-                    {
-                        Interlocked.Increment(ref _datagramsSent);
-                        Interlocked.Add(ref _bytesSent, length);
-                        if (count > 1)
-                        {
-                            Interlocked.Increment(ref _fragmentsSent);
-                        }
+            for (int i = 0; i < result.Sent; i++)
+            {
+                _meter?.Sent(result.Bytes / result.Sent, fragmented);
+            }
 
-                        _meter?.Sent(length, fragment: count > 1);
-                    }
-                    else
-                    {
-                        Interlocked.Increment(ref _datagramsDropped);
-                        _meter?.Dropped(DatagramDropReason.Refused);
-                    }
-                }
+            for (int i = result.Sent; i < result.Datagrams; i++)
+            {
+                Interlocked.Increment(ref _datagramsDropped);
+                _meter?.Dropped(DatagramDropReason.Refused);
             }
 
             return true;

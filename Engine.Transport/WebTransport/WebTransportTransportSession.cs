@@ -55,7 +55,6 @@ public sealed partial class WebTransportTransportSession : ITransportSession
         _sendQueue = new ReliableMessageQueue(_options.SendQueueCapacity);
         _received = Channel.CreateBounded<ReceivedMessage>(new BoundedChannelOptions(_options.ReceiveQueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         RemoteEndPoint = session.RemoteEndPoint;
-        _datagramScratch = new byte[2048];
         _ = Task.Run(AcceptMessageStreamAsync);
         _ = Task.Run(ReceiveDatagramsAsync);
         _session.Closed.UnsafeRegister(static s => ((WebTransportTransportSession)s!).OnSessionClosed(), this);

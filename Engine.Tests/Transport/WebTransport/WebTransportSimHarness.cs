@@ -13,9 +13,9 @@ namespace Engine.Tests.Transport.WebTransport;
 /// </summary>
 internal sealed class WebTransportSimHarness : IDisposable, IWebTransportServerHandler
 {
-    public WebTransportSimHarness(int seed = 5, NetworkConditions? conditions = null, WebTransportLimits? limits = null, Func<Http3ServerRequest, Http3Response?>? authorize = null)
+    public WebTransportSimHarness(int seed = 5, NetworkConditions? conditions = null, WebTransportLimits? limits = null, Func<Http3ServerRequest, Http3Response?>? authorize = null, QuicTransportOptions? clientTransport = null)
     {
-        Pair = new QuicTestPair(seed);
+        Pair = new QuicTestPair(seed, transport: clientTransport, serverTransport: new QuicTransportOptions());
         Assert.True(Pair.ConnectAndHandshake());
         Limits = limits ?? new WebTransportLimits();
         Authorizer = authorize;
@@ -70,6 +70,10 @@ internal sealed class WebTransportSimHarness : IDisposable, IWebTransportServerH
     }
 
     public Http3Response? Authorize(Http3ServerRequest request) => Authorizer?.Invoke(request);
+
+    public void OnRefused(Http3ServerRequest request, int status)
+    {
+    }
 
     public void OnSessionEstablished(WebTransportSessionCore session, Http3ServerRequest request) => ServerSessions.Add(new RecordingSink(session));
 

@@ -178,6 +178,19 @@ public class WebTransportSimulationTests
         Assert.True(sim.RunUntil(() => DrainClientEventsSeen(sim).Any(e => e.StreamId == streamId && e.Kind == QuicConnectionEventKind.StreamPeerReset && e.ErrorCode == (ulong)Http3ErrorCode.ConnectError)));
     }
 
+    [Fact]
+    public void Session_IdleForAMinuteAgainstChromiumsThirtySecondTimeout_StaysOpen()
+    {
+        // The client behaves like Chromium: a 30 s idle timeout and no keep-alive of its own.
+        using var sim = new WebTransportSimHarness(clientTransport: new QuicTransportOptions { IdleTimeout = TimeSpan.FromSeconds(30), KeepAliveInterval = null });
+        RecordingSink client = sim.Establish();
+        sim.RunFor(TimeSpan.FromSeconds(65));
+        Assert.False(sim.Pair.Client!.IsClosing, $"closed: {sim.Pair.Client.CloseInfo}");
+        Assert.Null(client.Closed);
+        Assert.True(client.Session.TrySendDatagram("after a quiet minute"u8));
+        Assert.True(sim.RunUntil(() => sim.ServerSessions[0].Datagrams.Count > 0));
+    }
+
     /// <summary>Opens a session with a raw CONNECT on a new client stream (beside the protocol client's).</summary>
     private static long OpenRawSession(WebTransportSimHarness sim)
     {

@@ -12,6 +12,9 @@ internal interface IWebTransportServerHandler
     /// </summary>
     Http3Response? Authorize(Http3ServerRequest request);
 
+    /// <summary>The transport itself refused a CONNECT (404 off the path, 429 over the session limit).</summary>
+    void OnRefused(Http3ServerRequest request, int status);
+
     /// <summary>The 2xx was sent: set <see cref="WebTransportSessionCore.Sink"/> (buffered streams and datagrams are delivered right after).</summary>
     void OnSessionEstablished(WebTransportSessionCore session, Http3ServerRequest request);
 }
@@ -98,6 +101,7 @@ internal sealed class WebTransportServerExtension : IHttp3ServerExtension
     private Http3Response Refuse(Http3ServerRequest request, int status, string message)
     {
         CountRefusal(status);
+        _handler.OnRefused(request, status);
         _state.MarkEnded(request.StreamId);
         return new Http3Response(status, [new("content-type", "text/plain; charset=utf-8")], System.Text.Encoding.UTF8.GetBytes(message));
     }

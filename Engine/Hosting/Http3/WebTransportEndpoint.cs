@@ -21,6 +21,7 @@ internal sealed class WebTransportEndpoint(EngineServices services, IHostApplica
     {
         Path = services.Options.WebTransportPath,
         Authorize = Authorize,
+        Refused = (request, status) => Reject(request, status == 429 ? "too_many_sessions" : "not_found", $"{status} from the WebTransport layer"),
         SessionEstablished = session => _ = Task.Run(() => RunAsync(session)),
     };
 
