@@ -123,6 +123,25 @@ public class WebTransportHostTests
     }
 
     [Fact]
+    public async Task Join_SecretConfigured_SameTokenRulesAsWebSocketAndOthersPlayOn()
+    {
+        const string secret = "a-join-token-secret-for-tests";
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TokenSecret = secret);
+        var tokens = new Engine.Security.JoinTokens(secret);
+        await using WebTransportTestClient good = await WebTransportTestClient.ConnectAsync(host);
+        await good.JoinAsync("vip", "alice", tokens.Issue("vip", "alice", DateTimeOffset.UtcNow.AddMinutes(5)));
+
+        await using WebTransportTestClient bad = await WebTransportTestClient.ConnectAsync(host);
+        await bad.SendAsync(new JoinMessage { Room = "vip", Name = "mallory", Token = tokens.Issue("vip", "alice", DateTimeOffset.UtcNow.AddMinutes(5)) });
+        Assert.Equal(ErrorCode.Unauthorized, (await bad.ExpectAsync<ErrorMessage>()).Code);
+        await bad.SendAsync(new JoinMessage { Room = "vip", Name = "mallory", Token = "garbage.token" });
+        Assert.Equal(ErrorCode.Unauthorized, (await bad.ExpectAsync<ErrorMessage>()).Code);
+
+        await good.SendAsync(new ChatMessage { Text = "still playing" });
+        await good.ExpectAsync<ChatPostedMessage>(m => m.Text == "still playing");
+    }
+
+    [Fact]
     public async Task Connect_AtConnectionLimit_503()
     {
         await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.MaxConnections = 1);
