@@ -5,7 +5,7 @@ namespace Engine.Bench.Load;
 /// <summary>Command-line settings of the load scenarios (Engine.Bench/Load/README.md lists them).</summary>
 internal sealed record LoadArguments
 {
-    /// <summary>The one baseline server this bench knows: Engine.Bench/Load/node-ws-baseline.</summary>
+    /// <summary>The baseline server: Engine.Bench/Load/node-ws-baseline.</summary>
     public const string NodeWsBaseline = "node-ws";
 
     public int Clients { get; init; } = 100;
@@ -22,10 +22,14 @@ internal sealed record LoadArguments
 
     public int WarmupSeconds { get; init; } = 2;
 
-    /// <summary><c>--baseline node-ws</c>: load the baseline server instead of Engine (with <c>--compare</c>: as well as Engine).</summary>
+    /// <summary>
+    /// <c>--baseline node-ws|ws|wt</c>: load that target instead of the command's own; with
+    /// <c>--compare</c> (or <c>--compare TARGET</c>): as well as it, second. Null: the command's
+    /// default (load-ws compares with node-ws, load-wt with ws).
+    /// </summary>
     public string? Baseline { get; init; }
 
-    /// <summary><c>--compare</c>: Engine, then the baseline, with the same load; ends with a ratio table.</summary>
+    /// <summary><c>--compare</c>: the command's target, then the other one, with the same load; ends with a ratio table.</summary>
     public bool Compare { get; init; }
 
     /// <summary><c>--baseline-tls false</c>: the baseline serves plain ws:// instead of wss:// (to see what TLS costs it).</summary>
@@ -38,7 +42,9 @@ internal sealed record LoadArguments
         {
             if (args[i] == "--compare")
             {
-                result = result with { Compare = true, Baseline = result.Baseline ?? NodeWsBaseline };
+                // --compare [target]: the target is optional (load-ws: node-ws, load-wt: ws).
+                bool named = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal);
+                result = result with { Compare = true, Baseline = named ? Target(args[++i]) : result.Baseline };
                 continue;
             }
 
@@ -57,8 +63,7 @@ internal sealed record LoadArguments
                 "--event-bytes" => result with { EventBytes = Number(value) },
                 "--seconds" => result with { Seconds = Number(value) },
                 "--warmup" => result with { WarmupSeconds = Number(value) },
-                "--baseline" when value == NodeWsBaseline => result with { Baseline = value },
-                "--baseline" => throw new ArgumentException($"Unknown baseline {value}; the only one is {NodeWsBaseline}."),
+                "--baseline" => result with { Baseline = Target(value) },
                 "--baseline-tls" => result with { BaselineTls = bool.Parse(value) },
                 _ => throw new ArgumentException($"Unknown option {args[i - 1]}; see Engine.Bench/Load/README.md."),
             };
@@ -66,6 +71,8 @@ internal sealed record LoadArguments
 
         return result;
     }
+
+    private static string Target(string value) => LoadTarget.For(value) is not null ? value : throw new ArgumentException(value);
 
     private static int Number(string value) => int.Parse(value, CultureInfo.InvariantCulture);
 
