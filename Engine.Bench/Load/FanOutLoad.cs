@@ -55,6 +55,8 @@ internal static class FanOutLoad
                 c.Measuring = true;
             }
 
+            Uri? metrics = server.Name == "Engine" ? new Uri($"https://{server.WebSocketUri.Authority}/metrics") : null;
+            Dictionary<string, double> countersBefore = await ServerCounters.ReadAsync(metrics);
             using var self = Process.GetCurrentProcess();
             server.Process.Refresh();
             TimeSpan serverCpuStart = server.Process.TotalProcessorTime;
@@ -73,6 +75,7 @@ internal static class FanOutLoad
             double serverCpu = (server.Process.TotalProcessorTime - serverCpuStart).TotalSeconds;
             double clientCpu = (self.TotalProcessorTime - clientCpuStart).TotalSeconds;
             double otherCpu = Math.Max(0, MachineCpu.BusySeconds() - machineCpuStart - serverCpu - clientCpu);
+            Dictionary<string, double> countersAfter = await ServerCounters.ReadAsync(metrics);
 
             var snapshotLatency = new LongHistogram(TimeStamp.Seconds(10), 3);
             var eventLatency = new LongHistogram(TimeStamp.Seconds(10), 3);
@@ -101,6 +104,7 @@ internal static class FanOutLoad
                 SnapshotLatency = snapshotLatency,
                 EventLatency = eventLatency,
                 Datagrams = target.IsWebTransport ? DatagramCounts.Sum(clients.Select(c => c.Datagrams!)) : null,
+                ServerCounters = metrics is null ? null : ServerCounters.Difference(countersBefore, countersAfter),
                 ServerCpuSeconds = serverCpu,
                 ClientCpuSeconds = clientCpu,
                 OtherCpuSeconds = otherCpu,
@@ -128,10 +132,15 @@ internal static class FanOutLoad
         Console.WriteLine(string.Create(Inv, $"  server          {r.Software}, {r.Transport}"));
         Console.WriteLine(string.Create(Inv, $"  delivered       {r.MessagesPerSecond,12:N0} msgs/s  (snapshots {r.Snapshots / r.Seconds:N0}/s, events {r.Events / r.Seconds:N0}/s), {r.Bytes / r.Seconds / 1e6:F1} MB/s"));
         Console.WriteLine(string.Create(Inv, $"  expected        {args.Clients * args.Rate * (1 + args.EventsPerTick),12:N0} msgs/s  (clients × rate × (1 + events/tick))"));
-        Console.WriteLine(string.Create(Inv, $"  snapshots       {r.Snapshots:N0} received of {r.TicksSpanned:N0} sent (by tick number): {r.SnapshotLoss * 100:F2} % lost{(wt ? " (datagram loss)" : " (skipped by the latest-wins slot)")}, {r.StaleSnapshots:N0} stale (reordered)"));
+        Console.WriteLine(string.Create(Inv, $"  snapshots       {r.Snapshots:N0} received of {r.TicksSpanned:N0} sent (by tick number): {r.SnapshotLoss * 100:F2} % lost{(wt ? " (datagram loss)" : " (skipped by the latest-wins slot)")}, {r.StaleSnapshots:N0} stale (reordered); ticks reached clients at {r.TicksSpanned / r.Seconds / args.Clients:F1}/s of {args.Rate}"));
         if (r.Datagrams is { } d)
         {
             Console.WriteLine(string.Create(Inv, $"  datagrams       {d.Whole:N0} whole, {d.Reassembled:N0} reassembled from fragments, {d.Incomplete:N0} fragmented given up incomplete, {d.QueueDropped:N0} dropped by the clients' receive queues; max payload {d.MaxDatagramSize} B"));
+        }
+
+        if (r.ServerCounters is not null)
+        {
+            Console.WriteLine($"  server counters {r.ServerCounters}  (its /metrics over the window)");
         }
 
         Console.WriteLine(string.Create(Inv, $"  tick→receive    {Percentiles(r.Latency)}"));

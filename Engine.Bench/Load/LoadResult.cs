@@ -39,6 +39,9 @@ internal sealed record LoadResult
     /// <summary>The clients' datagram figures (WebTransport only).</summary>
     public DatagramCounts? Datagrams { get; init; }
 
+    /// <summary>Engine's /metrics counters that changed in the window (ticks skipped, drops by reason…); null for a baseline.</summary>
+    public string? ServerCounters { get; init; }
+
     public required double ServerCpuSeconds { get; init; }
 
     public required double ClientCpuSeconds { get; init; }
