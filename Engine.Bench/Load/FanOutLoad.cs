@@ -38,6 +38,12 @@ internal static class FanOutLoad
 
     private static async Task<LoadResult> MeasureAsync(LoadArguments args, LoadTarget target)
     {
+        if (args.WaitQuietSeconds > 0)
+        {
+            double busy = await MachineCpu.WaitForQuietAsync(args.WaitQuietSeconds);
+            Console.WriteLine(string.Create(Inv, $"(machine before starting {target.Name}: {busy:F0} % of one core busy in the last second)"));
+        }
+
         using ServerUnderTest server = target.Start(args);
         var clients = new LoadClient[args.Clients];
         try

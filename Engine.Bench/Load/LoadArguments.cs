@@ -22,6 +22,9 @@ internal sealed record LoadArguments
 
     public int WarmupSeconds { get; init; } = 2;
 
+    /// <summary><c>--wait-quiet N</c>: before starting each server, wait up to N s for a second in which the machine is nearly idle.</summary>
+    public int WaitQuietSeconds { get; init; }
+
     /// <summary>
     /// <c>--baseline node-ws|ws|wt</c>: load that target instead of the command's own; with
     /// <c>--compare</c> (or <c>--compare TARGET</c>): as well as it, second. Null: the command's
@@ -63,6 +66,7 @@ internal sealed record LoadArguments
                 "--event-bytes" => result with { EventBytes = Number(value) },
                 "--seconds" => result with { Seconds = Number(value) },
                 "--warmup" => result with { WarmupSeconds = Number(value) },
+                "--wait-quiet" => result with { WaitQuietSeconds = Number(value) },
                 "--baseline" => result with { Baseline = Target(value) },
                 "--baseline-tls" => result with { BaselineTls = bool.Parse(value) },
                 _ => throw new ArgumentException($"Unknown option {args[i - 1]}; see Engine.Bench/Load/README.md."),
