@@ -76,7 +76,12 @@ internal sealed record LoadArguments
         return result;
     }
 
-    private static string Target(string value) => LoadTarget.For(value) is not null ? value : throw new ArgumentException(value);
+    /// <summary>A target name (ws, wt, node-ws), checked.</summary>
+    private static string Target(string value)
+    {
+        _ = LoadTarget.For(value); // throws for an unknown name
+        return value;
+    }
 
     private static int Number(string value) => int.Parse(value, CultureInfo.InvariantCulture);
 
