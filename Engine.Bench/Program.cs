@@ -4,12 +4,15 @@ using BenchmarkDotNet.Running;
 using Engine.Bench.Load;
 
 // Load scenarios: dotnet run -c Release --project Engine.Bench -- load-ws [--clients 100] [--rate 30] [--compare] ... (Load/README.md)
+//                 dotnet run -c Release --project Engine.Bench -- load-wt [--clients 100] [--rate 30] [--compare ws] ...
 // HTTP/3 bulk vs ngtcp2: dotnet run -c Release --project Engine.Bench -- h3-bulk [--megabytes 100] [--runs 3]
 // Micro benchmarks: dotnet run -c Release --project Engine.Bench -- --filter '*'
 switch (args.FirstOrDefault())
 {
     case "load-ws":
-        return await WebSocketLoad.RunAsync(LoadArguments.Parse(args[1..]));
+        return await FanOutLoad.RunAsync(LoadArguments.Parse(args[1..]), LoadTarget.EngineWebSocket);
+    case "load-wt":
+        return await FanOutLoad.RunAsync(LoadArguments.Parse(args[1..]), LoadTarget.EngineWebTransport);
     case "h3-bulk":
         return Http3Bulk.Run(args[1..]);
     case "serve":

@@ -5,7 +5,7 @@ namespace Engine.Bench.Load;
 /// <summary>Command-line settings of the load scenarios (Engine.Bench/Load/README.md lists them).</summary>
 internal sealed record LoadArguments
 {
-    /// <summary>The one baseline server this bench knows: Engine.Bench/Load/node-ws-baseline.</summary>
+    /// <summary>The baseline server: Engine.Bench/Load/node-ws-baseline.</summary>
     public const string NodeWsBaseline = "node-ws";
 
     public int Clients { get; init; } = 100;
@@ -22,10 +22,17 @@ internal sealed record LoadArguments
 
     public int WarmupSeconds { get; init; } = 2;
 
-    /// <summary><c>--baseline node-ws</c>: load the baseline server instead of Engine (with <c>--compare</c>: as well as Engine).</summary>
+    /// <summary><c>--wait-quiet N</c>: before starting each server, wait up to N s for a second in which the machine is nearly idle.</summary>
+    public int WaitQuietSeconds { get; init; }
+
+    /// <summary>
+    /// <c>--baseline node-ws|ws|wt</c>: load that target instead of the command's own; with
+    /// <c>--compare</c> (or <c>--compare TARGET</c>): as well as it, second. Null: the command's
+    /// default (load-ws compares with node-ws, load-wt with ws).
+    /// </summary>
     public string? Baseline { get; init; }
 
-    /// <summary><c>--compare</c>: Engine, then the baseline, with the same load; ends with a ratio table.</summary>
+    /// <summary><c>--compare</c>: the command's target, then the other one, with the same load; ends with a ratio table.</summary>
     public bool Compare { get; init; }
 
     /// <summary><c>--baseline-tls false</c>: the baseline serves plain ws:// instead of wss:// (to see what TLS costs it).</summary>
@@ -38,7 +45,9 @@ internal sealed record LoadArguments
         {
             if (args[i] == "--compare")
             {
-                result = result with { Compare = true, Baseline = result.Baseline ?? NodeWsBaseline };
+                // --compare [target]: the target is optional (load-ws: node-ws, load-wt: ws).
+                bool named = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal);
+                result = result with { Compare = true, Baseline = named ? Target(args[++i]) : result.Baseline };
                 continue;
             }
 
@@ -57,14 +66,21 @@ internal sealed record LoadArguments
                 "--event-bytes" => result with { EventBytes = Number(value) },
                 "--seconds" => result with { Seconds = Number(value) },
                 "--warmup" => result with { WarmupSeconds = Number(value) },
-                "--baseline" when value == NodeWsBaseline => result with { Baseline = value },
-                "--baseline" => throw new ArgumentException($"Unknown baseline {value}; the only one is {NodeWsBaseline}."),
+                "--wait-quiet" => result with { WaitQuietSeconds = Number(value) },
+                "--baseline" => result with { Baseline = Target(value) },
                 "--baseline-tls" => result with { BaselineTls = bool.Parse(value) },
                 _ => throw new ArgumentException($"Unknown option {args[i - 1]}; see Engine.Bench/Load/README.md."),
             };
         }
 
         return result;
+    }
+
+    /// <summary>A target name (ws, wt, node-ws), checked.</summary>
+    private static string Target(string value)
+    {
+        _ = LoadTarget.For(value); // throws for an unknown name
+        return value;
     }
 
     private static int Number(string value) => int.Parse(value, CultureInfo.InvariantCulture);

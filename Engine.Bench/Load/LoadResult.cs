@@ -2,14 +2,17 @@ using HdrHistogram;
 
 namespace Engine.Bench.Load;
 
-/// <summary>What one measurement window of <c>load-ws</c> saw against one server.</summary>
+/// <summary>What one measurement window of <c>load-ws</c> / <c>load-wt</c> saw against one server.</summary>
 internal sealed record LoadResult
 {
     public required string Target { get; init; }
 
     public required string Software { get; init; }
 
-    /// <summary>ws:// or wss://, with the negotiated TLS protocol and cipher suite.</summary>
+    /// <summary>WebSocket or WebTransport.</summary>
+    public required string Carrier { get; init; }
+
+    /// <summary>ws:// or wss:// with the negotiated TLS protocol and cipher suite, or the WebTransport URL and what carries it.</summary>
     public required string Transport { get; init; }
 
     public required double Seconds { get; init; }
@@ -20,8 +23,24 @@ internal sealed record LoadResult
 
     public required long Bytes { get; init; }
 
+    /// <summary>Snapshots ignored as not newer than one already received (reordered).</summary>
+    public required long StaleSnapshots { get; init; }
+
+    /// <summary>Sum over clients of the ticks from their first to their last snapshot in the window.</summary>
+    public required long TicksSpanned { get; init; }
+
     /// <summary>Tick-to-receive latency of every snapshot and event, in Stopwatch ticks.</summary>
     public required LongHistogram Latency { get; init; }
+
+    public required LongHistogram SnapshotLatency { get; init; }
+
+    public required LongHistogram EventLatency { get; init; }
+
+    /// <summary>The clients' datagram figures (WebTransport only).</summary>
+    public DatagramCounts? Datagrams { get; init; }
+
+    /// <summary>Engine's /metrics counters that changed in the window (ticks skipped, drops by reason…); null for a baseline.</summary>
+    public string? ServerCounters { get; init; }
 
     public required double ServerCpuSeconds { get; init; }
 
@@ -42,9 +61,15 @@ internal sealed record LoadResult
 
     public double MessagesPerSecond => Messages / Seconds;
 
-    public double LatencyMs(double percentile) => Latency.GetValueAtPercentile(percentile) / OutputScalingFactor.TimeStampToMilliseconds;
+    /// <summary>Snapshots that a tick number says were sent in the window but did not arrive (or arrived out of order), as a fraction of those sent.</summary>
+    public double SnapshotLoss => TicksSpanned == 0 ? double.NaN : (double)(TicksSpanned - Snapshots) / TicksSpanned;
+
+    public double LatencyMs(double percentile) => LatencyMs(Latency, percentile);
 
     public double MaxLatencyMs => Latency.GetMaxValue() / OutputScalingFactor.TimeStampToMilliseconds;
+
+    public static double LatencyMs(LongHistogram histogram, double percentile) =>
+        histogram.TotalCount == 0 ? double.NaN : histogram.GetValueAtPercentile(percentile) / OutputScalingFactor.TimeStampToMilliseconds;
 
     /// <summary>Server CPU milliseconds spent per 100,000 delivered messages.</summary>
     public double ServerCpuMsPer100k => Messages == 0 ? double.NaN : ServerCpuSeconds * 1000 / Messages * 100_000;

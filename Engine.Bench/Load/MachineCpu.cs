@@ -31,4 +31,27 @@ internal static class MachineCpu
 
         return busy / TicksPerSecond;
     }
+
+    /// <summary>
+    /// Waits (at most <paramref name="seconds"/>) for a second in which the whole machine used less
+    /// than a quarter of one core, so a measurement does not start in the middle of someone's build.
+    /// Returns what the last second used, in % of one core.
+    /// </summary>
+    public static async Task<double> WaitForQuietAsync(int seconds)
+    {
+        double busy = double.NaN;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds < seconds)
+        {
+            double before = BusySeconds();
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            busy = (BusySeconds() - before) * 100;
+            if (busy < 25)
+            {
+                break;
+            }
+        }
+
+        return busy;
+    }
 }
