@@ -27,15 +27,7 @@ internal sealed class FragmentReassembler
     /// </summary>
     public ReadOnlySpan<byte> Add(ReadOnlySpan<byte> datagram, long now)
     {
-        if (datagram.Length <= MessageDatagrams.FragmentHeaderLength || datagram[0] != MessageDatagrams.FragmentKind)
-        {
-            return default;
-        }
-
-        ushort id = BinaryPrimitives.ReadUInt16LittleEndian(datagram[1..]);
-        int index = datagram[3];
-        int count = datagram[4];
-        if (count is < 2 or > MessageDatagrams.MaxFragments || index >= count)
+        if (!MessageDatagrams.TryReadFragment(datagram, out ushort id, out int index, out int count, out _))
         {
             return default;
         }

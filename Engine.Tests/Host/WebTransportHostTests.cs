@@ -57,59 +57,22 @@ public class WebTransportHostTests
     }
 
     [Fact]
-    public async Task Resume_WebTransportDropped_ResumesOverWebSocketWithEventsExactlyOnce()
-    {
-        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ChatRatePerSecond = 100);
-        WebTransportTestClient alice = await WebTransportTestClient.ConnectAsync(host);
-        await alice.JoinAsync("hop", "alice");
-        await using TestClient bob = await host.JoinAsync("hop", "bob");
-        await alice.ExpectAsync<JoinedMessage>(m => m.Name == "bob");
-        long seen = bob.Accepted!.Sequence + 1;
-        string token = alice.Welcome!.ResumeToken;
-        int aliceId = alice.Welcome.PlayerId;
-
-        await alice.AbortAsync();
-        await bob.ExpectAsync<PresenceMessage>(p => p.Members.Any(m => m.PlayerId == aliceId && !m.Online));
-        await bob.SendAsync(new ChatMessage { Text = "while you hopped" });
-        await bob.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
-
-        await using TestClient back = await host.ConnectAsync(token, seen);
-        Assert.True(back.Welcome!.Resumed);
-        Assert.Equal(aliceId, back.Welcome.PlayerId);
-        Assert.True((await back.ExpectAsync<JoinAcceptedMessage>()).Recovered);
-        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
-        await bob.SendAsync(new ChatMessage { Text = "live" });
-        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "live");
-        Assert.DoesNotContain(back.Drain(), m => m.Type == MessageType.ChatPosted && MessageCodec.Read<ChatPostedMessage>(m.Bytes).Text == "while you hopped");
-        await alice.DisposeAsync();
-    }
+    public Task Resume_WebTransportDropped_ResumesOverWebSocketWithEventsExactlyOnce() =>
+        ResumeAcrossTransportsAsync(
+            async host => await WebTransportTestClient.ConnectAsync(host),
+            client => ((WebTransportTestClient)client).AbortAsync(),
+            async (host, token, seen) => await host.ConnectAsync(token, seen));
 
     [Fact]
-    public async Task Resume_WebSocketDropped_ResumesOverWebTransportWithEventsExactlyOnce()
-    {
-        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ChatRatePerSecond = 100);
-        TestClient alice = await host.JoinAsync("hop", "alice");
-        await using TestClient bob = await host.JoinAsync("hop", "bob");
-        await alice.ExpectAsync<JoinedMessage>(m => m.Name == "bob");
-        long seen = bob.Accepted!.Sequence + 1;
-        string token = alice.Welcome!.ResumeToken;
-        int aliceId = alice.Welcome.PlayerId;
-
-        alice.Abort();
-        await alice.DisposeAsync();
-        await bob.ExpectAsync<PresenceMessage>(p => p.Members.Any(m => m.PlayerId == aliceId && !m.Online));
-        await bob.SendAsync(new ChatMessage { Text = "while you hopped" });
-        await bob.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
-
-        await using WebTransportTestClient back = await WebTransportTestClient.ConnectAsync(host, token, seen);
-        Assert.True(back.Welcome!.Resumed);
-        Assert.Equal(aliceId, back.Welcome.PlayerId);
-        Assert.True((await back.ExpectAsync<JoinAcceptedMessage>()).Recovered);
-        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
-        await bob.SendAsync(new ChatMessage { Text = "live" });
-        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "live");
-        Assert.DoesNotContain(back.Drain(), m => m.Type == MessageType.ChatPosted && MessageCodec.Read<ChatPostedMessage>(m.Bytes).Text == "while you hopped");
-    }
+    public Task Resume_WebSocketDropped_ResumesOverWebTransportWithEventsExactlyOnce() =>
+        ResumeAcrossTransportsAsync(
+            async host => await host.ConnectAsync(),
+            client =>
+            {
+                ((TestClient)client).Abort();
+                return Task.CompletedTask;
+            },
+            async (host, token, seen) => await WebTransportTestClient.ConnectAsync(host, token, seen));
 
     [Fact]
     public async Task Connect_OriginNotAllowed_403AndAllowedOriginPlays()
@@ -195,6 +158,40 @@ public class WebTransportHostTests
         Assert.Contains("engine_datagrams_sent_total{transport=\"webtransport\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("engine_datagrams_received_total{transport=\"webtransport\"}", metrics, StringComparison.Ordinal);
         Assert.Contains("engine_bytes_sent_total{transport=\"webtransport\"}", metrics, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Alice joins on one transport and drops without a close; Bob chats while she is away; she
+    /// resumes on the other transport and gets the missed line exactly once, then the live feed.
+    /// </summary>
+    private static async Task ResumeAcrossTransportsAsync(
+        Func<EngineTestHost, Task<ProtocolTestClient>> connect,
+        Func<ProtocolTestClient, Task> drop,
+        Func<EngineTestHost, string, long, Task<ProtocolTestClient>> resume)
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.ChatRatePerSecond = 100);
+        ProtocolTestClient alice = await connect(host);
+        await alice.JoinAsync("hop", "alice");
+        await using TestClient bob = await host.JoinAsync("hop", "bob");
+        await alice.ExpectAsync<JoinedMessage>(m => m.Name == "bob");
+        long seen = bob.Accepted!.Sequence + 1;
+        string token = alice.Welcome!.ResumeToken;
+        int aliceId = alice.Welcome.PlayerId;
+
+        await drop(alice);
+        await bob.ExpectAsync<PresenceMessage>(p => p.Members.Any(m => m.PlayerId == aliceId && !m.Online));
+        await bob.SendAsync(new ChatMessage { Text = "while you hopped" });
+        await bob.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
+
+        await using ProtocolTestClient back = await resume(host, token, seen);
+        Assert.True(back.Welcome!.Resumed);
+        Assert.Equal(aliceId, back.Welcome.PlayerId);
+        Assert.True((await back.ExpectAsync<JoinAcceptedMessage>()).Recovered);
+        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you hopped");
+        await bob.SendAsync(new ChatMessage { Text = "live" });
+        await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "live");
+        Assert.DoesNotContain(back.Drain(), m => m.Type == MessageType.ChatPosted && MessageCodec.Read<ChatPostedMessage>(m.Bytes).Text == "while you hopped");
+        await alice.DisposeAsync();
     }
 
     private static float ArenaX(SnapshotMessage snapshot, int playerId)

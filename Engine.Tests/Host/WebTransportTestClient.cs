@@ -166,15 +166,7 @@ public sealed class WebTransportTestClient : ProtocolTestClient
             return whole.ToArray();
         }
 
-        if (datagram.Length < MessageDatagrams.FragmentHeaderLength || datagram[0] != MessageDatagrams.FragmentKind)
-        {
-            return null;
-        }
-
-        ushort id = BinaryPrimitives.ReadUInt16LittleEndian(datagram[1..]);
-        int index = datagram[3];
-        int count = datagram[4];
-        if (count is < 2 or > MessageDatagrams.MaxFragments || index >= count)
+        if (!MessageDatagrams.TryReadFragment(datagram, out ushort id, out int index, out int count, out ReadOnlySpan<byte> slice))
         {
             return null;
         }
@@ -190,7 +182,7 @@ public sealed class WebTransportTestClient : ProtocolTestClient
             _partial[id] = parts;
         }
 
-        parts[index] = datagram[MessageDatagrams.FragmentHeaderLength..].ToArray();
+        parts[index] = slice.ToArray();
         if (parts.Any(p => p is null))
         {
             return null;

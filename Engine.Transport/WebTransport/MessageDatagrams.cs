@@ -64,6 +64,28 @@ public static class MessageDatagrams
         return FragmentHeaderLength + length;
     }
 
+    /// <summary>
+    /// Reads a kind-1 datagram's header: false unless it is a fragment with 2–<see cref="MaxFragments"/>
+    /// as its count, an index below it and a non-empty slice.
+    /// </summary>
+    public static bool TryReadFragment(ReadOnlySpan<byte> datagram, out ushort messageId, out int index, out int count, out ReadOnlySpan<byte> slice)
+    {
+        messageId = 0;
+        index = 0;
+        count = 0;
+        slice = default;
+        if (datagram.Length <= FragmentHeaderLength || datagram[0] != FragmentKind)
+        {
+            return false;
+        }
+
+        messageId = BinaryPrimitives.ReadUInt16LittleEndian(datagram[1..]);
+        index = datagram[3];
+        count = datagram[4];
+        slice = datagram[FragmentHeaderLength..];
+        return count is >= 2 and <= MaxFragments && index < count;
+    }
+
     /// <summary>The message inside a kind-0 datagram; false for fragments, empty or unknown kinds.</summary>
     public static bool TryReadWhole(ReadOnlySpan<byte> datagram, out ReadOnlySpan<byte> message)
     {
