@@ -12,8 +12,11 @@ namespace Engine.Tests.Browser;
 /// The sample page falls back to WebSocket when WebTransport cannot work, and is playing within
 /// 5 s of page load (measured in the page: from navigation start to state 'connected'): with
 /// HTTP/3 switched off, and with UDP dropped by a firewall (nftables in a network namespace the
-/// test creates, holding both the built Engine and Chromium).
+/// test creates, holding both the built Engine and Chromium). Not run in parallel with other
+/// tests: the 5 s bound is the product's, not a busy machine's.
 /// </summary>
+[Collection(nameof(BrowserFallbackTests))]
+[CollectionDefinition(nameof(BrowserFallbackTests), DisableParallelization = true)]
 public class BrowserFallbackTests
 {
     /// <summary>The bound the issue sets on falling back: playing within 5 s of page load.</summary>
