@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Each entry is "debian-package:command-it-provides". Later issues add ngtcp2-client,
 # ngtcp2-server and nats-server here.
-REQUIRED=("chromium:chromium" "ngtcp2-client:/usr/bin/gtlsclient" "ngtcp2-server:/usr/sbin/gtlsserver")
+REQUIRED=("chromium:chromium" "ngtcp2-client:/usr/bin/gtlsclient" "ngtcp2-server:/usr/sbin/gtlsserver" "nftables:nft" "iproute2:ip")
 
 missing=()
 for entry in "${REQUIRED[@]}"; do

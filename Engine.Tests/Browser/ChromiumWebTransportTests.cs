@@ -123,9 +123,52 @@ public class ChromiumWebTransportTests
             return "(no net-log at " + path + ")";
         }
 
+        string[] markers = ["WEBTRANSPORT", "QUIC_SESSION_CLOSE", "CONNECTION_CLOSE", "HTTP3_SETTINGS", "QUIC_SESSION_TRANSPORT_PARAMETERS"];
         string text = File.ReadAllText(path);
         var lines = new StringBuilder("net-log kept at " + path + Environment.NewLine);
-        foreach (string marker in new[] { "WEBTRANSPORT", "QUIC_SESSION_CLOSE", "HTTP3_SETTINGS", "QUIC_SESSION_TRANSPORT_PARAMETERS" })
+        try
+        {
+            // Events carry numeric types; the log's constants name them.
+            using JsonDocument log = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true });
+            var names = new Dictionary<int, string>();
+            foreach (JsonProperty type in log.RootElement.GetProperty("constants").GetProperty("logEventTypes").EnumerateObject())
+            {
+                names[type.Value.GetInt32()] = type.Name;
+            }
+
+            int shown = 0;
+            foreach (JsonElement entry in log.RootElement.GetProperty("events").EnumerateArray())
+            {
+                if (!entry.TryGetProperty("type", out JsonElement type) || !names.TryGetValue(type.GetInt32(), out string? name)
+                    || !markers.Any(m => name.Contains(m, StringComparison.Ordinal)))
+                {
+                    continue;
+                }
+
+                if (++shown > 80)
+                {
+                    lines.AppendLine("(more events in the file)");
+                    break;
+                }
+
+                string parameters = entry.TryGetProperty("params", out JsonElement p) ? p.GetRawText() : "";
+                string source = entry.TryGetProperty("source", out JsonElement s) && s.TryGetProperty("id", out JsonElement id) ? id.GetRawText() : "?";
+                lines.AppendLine($"t={(entry.TryGetProperty("time", out JsonElement t) ? t.ToString() : "?")} source={source} {name} {parameters[..Math.Min(400, parameters.Length)]}");
+            }
+
+            if (shown == 0)
+            {
+                lines.AppendLine("(no WebTransport or QUIC session events)");
+            }
+
+            return lines.ToString();
+        }
+        catch (Exception exception) when (exception is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            lines.AppendLine("(not complete JSON: " + exception.Message + "; raw matches follow)");
+        }
+
+        foreach (string marker in markers)
         {
             int at = 0;
             for (int found = 0; found < 6 && (at = text.IndexOf(marker, at, StringComparison.Ordinal)) >= 0; found++, at += marker.Length)
