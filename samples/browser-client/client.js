@@ -117,6 +117,13 @@ export class EngineClient extends EventTarget {
 
   typing(isTyping) { this.send('Typing', { isTyping }); }
 
+  /** Sends Join once per connection (a failed resume announces itself twice: Welcome and Error). */
+  join() {
+    if (this.joinedLink === this.link) return;
+    this.joinedLink = this.link;
+    this.send('Join', { room: this.room, name: this.name, token: this.token });
+  }
+
   receive(bytes) {
     const { type, body } = decodeMessage(bytes);
     if (body && typeof body.sequence === 'number' && type !== 'JoinAccepted' && type !== 'Snapshot') {
@@ -128,7 +135,7 @@ export class EngineClient extends EventTarget {
         this.resumeToken = body.resumeToken;
         this.playerId = body.playerId;
         if (body.resumed) this.resumes++;
-        if (!body.resumed) this.send('Join', { room: this.room, name: this.name, token: this.token });
+        if (!body.resumed) this.join();
         break;
       case 'JoinAccepted':
         this.attempt = 0;
@@ -145,7 +152,8 @@ export class EngineClient extends EventTarget {
         this.lastTick = body.tick;
         break;
       case 'Error':
-        if (body.code === 8 /* ResumeFailed */) { this.lastSequence = 0; this.send('Join', { room: this.room, name: this.name, token: this.token }); }
+        // ResumeFailed follows Welcome{resumed:false} (already joining) or a resumed session without a seat.
+        if (body.code === 8 /* ResumeFailed */) { this.lastSequence = 0; this.join(); }
         break;
     }
     this.dispatchEvent(new CustomEvent('message', { detail: { type, body } }));
