@@ -491,4 +491,30 @@ public class BrowserTransportLogicTests
         await sleep(20);
         assert.equal(client.state, 'closed');
         """);
+
+    [Fact]
+    public Task EngineClient_FailedResume_JoinsOncePerConnection() => RunAsync($$"""
+        import { EngineClient } from '{{Module("client.js")}}';
+        import { decodeMessage, encodeMessage } from '{{Module("codec.js")}}';
+        const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+        class FakeWebSocket {
+          static OPEN = 1;
+          constructor(url) { this.url = url; this.readyState = 0; this.sent = []; setTimeout(() => { this.readyState = 1; this.onopen(); }); }
+          send(b) { this.sent.push(decodeMessage(b)); }
+          close(code, reason) { setTimeout(() => this.onclose({ code, reason })); }
+        }
+        globalThis.WebSocket = FakeWebSocket;
+        const client = new EngineClient({ baseUrl: 'https://127.0.0.1:4433', room: 'r', name: 'n', prefer: 'ws' });
+        client.resumeToken = 'expired';
+        await client.connect();
+        await sleep(20);
+        const ws = client.link.raw;
+        const server = (type, body) => ws.onmessage({ data: encodeMessage(type, body).buffer });
+        // A failed resume: Welcome{resumed:false} then Error ResumeFailed; one Join answers both.
+        server('Welcome', { sessionId: 's', resumeToken: 'new', tickRate: 30, serverTime: 0, heartbeatIntervalMs: 30000, resumed: false, playerId: 9 });
+        server('Error', { code: 8, message: 'resume failed' });
+        await sleep(20);
+        assert.deepEqual(ws.sent.map((m) => m.type), ['Hello', 'Join']);
+        client.close();
+        """);
 }
