@@ -9,12 +9,14 @@ internal sealed class AsyncPulse
 {
     private readonly Lock _gate = new();
     private TaskCompletionSource _next = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _taken;
 
     /// <summary>The task the next <see cref="Pulse"/> completes; take it before checking the condition.</summary>
     public Task NextAsync()
     {
         lock (_gate)
         {
+            _taken = true;
             return _next.Task;
         }
     }
@@ -24,8 +26,14 @@ internal sealed class AsyncPulse
         TaskCompletionSource current;
         lock (_gate)
         {
+            if (!_taken)
+            {
+                return; // nobody took the pending task since the last pulse: nothing to wake, nothing to allocate
+            }
+
             current = _next;
             _next = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _taken = false;
         }
 
         current.TrySetResult();

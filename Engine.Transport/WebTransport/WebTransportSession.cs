@@ -103,22 +103,8 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
         while (true)
         {
             Task arrived = _datagramArrived.NextAsync();
-            int length = Invoke(_ =>
-            {
-                if (_datagrams.TryPeek(out ReadOnlySpan<byte> next))
-                {
-                    if (next.Length > buffer.Length)
-                    {
-                        return -2;
-                    }
-
-                    _datagrams.TryDequeue(buffer.Span, out int received);
-                    return received;
-                }
-
-                ThrowIfClosed();
-                return -1;
-            });
+            ThrowIfDriverFailed();
+            int length = _host.Invoke((Session: this, Buffer: buffer), static (_, s) => s.Session.TryTakeDatagram(s.Buffer.Span));
             if (length >= 0)
             {
                 return length;
@@ -131,6 +117,24 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
 
             await arrived.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>On the driver's thread: the next datagram's length once copied, -1 when none waits, -2 when it does not fit.</summary>
+    private int TryTakeDatagram(Span<byte> buffer)
+    {
+        if (_datagrams.TryPeek(out ReadOnlySpan<byte> next))
+        {
+            if (next.Length > buffer.Length)
+            {
+                return -2;
+            }
+
+            _datagrams.TryDequeue(buffer, out int received);
+            return received;
+        }
+
+        ThrowIfClosed();
+        return -1;
     }
 
     /// <summary>Takes the next bidirectional stream the peer opened.</summary>
