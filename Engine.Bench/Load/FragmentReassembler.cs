@@ -6,7 +6,7 @@ namespace Engine.Bench.Load;
 
 /// <summary>
 /// Reassembles kind-1 datagrams (fragments) into messages by the rules of
-/// /work/spec/engine-over-wt.md: at most 4 incomplete messages (a 5th evicts the one that started
+/// docs/protocol.md ("WebTransport"): at most 4 incomplete messages (a 5th evicts the one that started
 /// first), duplicates ignored, out-of-range or disagreeing fragments dropped, incomplete messages
 /// older than 1 s dropped. Allocation-free once its buffers have grown: every fragment but the
 /// last is full-size, so each lands at <c>index × slice</c> of one buffer per slot.

@@ -6,7 +6,7 @@ using Engine.Transport.WebTransport;
 namespace Engine.Bench.Load;
 
 /// <summary>
-/// A load client on a WebTransport session to Engine's /wt (/work/spec/engine-over-wt.md): Hello and
+/// A load client on a WebTransport session to Engine's /wt (docs/protocol.md ("WebTransport")): Hello and
 /// Join on the one message stream (u32 LE length + message), game events read from that stream,
 /// snapshots from datagrams (kind 0 whole, kind 1 fragments reassembled). Each client is its own
 /// QUIC connection on its own UDP socket (and driver thread), as browsers are.
