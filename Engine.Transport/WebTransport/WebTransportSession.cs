@@ -8,6 +8,9 @@ using Engine.Transport.WebTransport.Protocol;
 
 namespace Engine.Transport.WebTransport;
 
+/// <summary>Receives one datagram's bytes on the connection's driver thread (see <see cref="WebTransportSession.DatagramReceived"/>).</summary>
+public delegate void DatagramHandler(ReadOnlySpan<byte> datagram);
+
 /// <summary>How a WebTransport session ended: the application code and reason, and which side ended it.</summary>
 public sealed record WebTransportCloseInfo(uint Code, string Reason, bool ByPeer);
 
@@ -33,6 +36,7 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     private readonly Action? _onDisposed;
     private WebTransportCloseInfo? _closeInfo;
     private byte[] _fragmentScratch = [];
+    private DatagramHandler? _datagramHandler;
 
     internal WebTransportSession(WebTransportSessionCore core, QuicEndpointHost host, IPEndPoint remote, string path, IReadOnlyList<KeyValuePair<string, string>> headers, int datagramQueue, Action? onDisposed = null)
     {
@@ -71,6 +75,18 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
 
     /// <summary>The connection's smoothed RTT (QUIC's, RFC 9002); null before the first sample.</summary>
     public TimeSpan? RoundTripTime => Invoke(_ => _core.Quic.SmoothedRtt);
+
+    /// <summary>
+    /// When set, each received datagram is handed to this handler on the connection's driver thread
+    /// as it arrives, instead of being queued for <see cref="ReceiveDatagramAsync"/>: no thread is
+    /// woken per datagram. The handler must be quick, must not block, and must not throw (an
+    /// exception closes this session with code 0). The span is valid only during the call.
+    /// </summary>
+    public DatagramHandler? DatagramReceived
+    {
+        get => Volatile.Read(ref _datagramHandler);
+        set => Volatile.Write(ref _datagramHandler, value);
+    }
 
     /// <summary>Received datagrams dropped because the application's queue was full.</summary>
     public long DatagramsDropped => Invoke(_ => _datagrams.Dropped);
@@ -388,6 +404,20 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
 
         public void OnDatagram(ReadOnlySpan<byte> payload)
         {
+            if (session.DatagramReceived is { } handler)
+            {
+                try
+                {
+                    handler(payload);
+                }
+                catch (Exception)
+                {
+                    session._core.Close(0, "the datagram handler failed");
+                }
+
+                return;
+            }
+
             session._datagrams.Enqueue(payload);
             session._datagramArrived.Pulse();
         }

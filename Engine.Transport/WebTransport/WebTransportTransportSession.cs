@@ -21,7 +21,7 @@ namespace Engine.Transport.WebTransport;
 /// are dropped). An unreliable message is sent at once (QUIC's datagram queue drops its oldest
 /// when congested), so a newer snapshot never queues behind an older one.
 /// </remarks>
-public sealed partial class WebTransportTransportSession : ITransportSession
+public sealed partial class WebTransportTransportSession : ITransportSession, IUnreliableMessageSource
 {
     private readonly WebTransportSession _session;
     private readonly WebTransportSessionOptions _options;
@@ -125,6 +125,31 @@ public sealed partial class WebTransportTransportSession : ITransportSession
         {
             ArrayPool<byte>.Shared.Return(message.Buffer);
         }
+    }
+
+    /// <summary>Whole-message datagrams go to <paramref name="handler"/> on the QUIC driver's thread; malformed ones are dropped and counted there.</summary>
+    public void SetUnreliableHandler(UnreliableMessageHandler? handler)
+    {
+        if (handler is null)
+        {
+            _session.DatagramReceived = null;
+            return;
+        }
+
+        _session.DatagramReceived = datagram =>
+        {
+            Interlocked.Increment(ref _datagramsReceived);
+            Interlocked.Add(ref _bytesReceived, datagram.Length);
+            _meter?.Received(datagram.Length);
+            if (!MessageDatagrams.TryReadWhole(datagram, out ReadOnlySpan<byte> message) || message.Length > _options.MaxMessageBytes)
+            {
+                Interlocked.Increment(ref _datagramsDropped);
+                _meter?.Dropped(DatagramDropReason.Malformed);
+                return;
+            }
+
+            handler(message);
+        };
     }
 
     private void OnSessionClosed()

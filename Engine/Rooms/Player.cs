@@ -12,6 +12,7 @@ public sealed class Player
     public const int MaxInputBytes = 256;
 
     private readonly QueuedInput[] _inputs = new QueuedInput[InputQueueCapacity];
+    private readonly Lock _inputGate = new(); // inputs arrive on I/O threads (a datagram on the QUIC driver) without the room's lock
     private int _inputHead;
     private int _inputCount;
 
@@ -46,42 +47,87 @@ public sealed class Player
     internal long HeldUntil { get; set; }
 
     /// <summary>Inputs dropped because the queue was full (the oldest go first).</summary>
-    internal long InputsDropped { get; private set; }
-
-    internal void EnqueueInput(uint sequence, uint clientTick, ReadOnlySpan<byte> data)
+    internal long InputsDropped
     {
-        if (_inputCount == InputQueueCapacity)
+        get
         {
-            _inputHead = (_inputHead + 1) % InputQueueCapacity;
-            _inputCount--;
-            InputsDropped++;
+            lock (_inputGate)
+            {
+                return _inputsDropped;
+            }
         }
-
-        ref QueuedInput slot = ref _inputs[(_inputHead + _inputCount) % InputQueueCapacity];
-        slot.Buffer ??= new byte[MaxInputBytes];
-        data.CopyTo(slot.Buffer);
-        slot.Length = data.Length;
-        slot.Sequence = sequence;
-        slot.ClientTick = clientTick;
-        _inputCount++;
     }
 
+    /// <summary>True while the player holds a seat in a room (set under the room's lock; read by I/O threads).</summary>
+    internal bool IsSeated
+    {
+        get => Volatile.Read(ref _seated);
+        set => Volatile.Write(ref _seated, value);
+    }
+
+    private bool _seated;
+    private long _inputsDropped;
+
+    /// <summary>Queues one input from any thread (its own short lock, never the room's); returns false when the oldest had to be dropped.</summary>
+    internal bool EnqueueInput(uint sequence, uint clientTick, ReadOnlySpan<byte> data)
+    {
+        bool dropped = false;
+        lock (_inputGate)
+        {
+            if (_inputCount == InputQueueCapacity)
+            {
+                _inputHead = (_inputHead + 1) % InputQueueCapacity;
+                _inputCount--;
+                _inputsDropped++;
+                dropped = true;
+            }
+
+            ref QueuedInput slot = ref _inputs[(_inputHead + _inputCount) % InputQueueCapacity];
+            slot.Buffer ??= new byte[MaxInputBytes];
+            data.CopyTo(slot.Buffer);
+            slot.Length = data.Length;
+            slot.Sequence = sequence;
+            slot.ClientTick = clientTick;
+            _inputCount++;
+        }
+
+        return !dropped;
+    }
+
+    /// <summary>Applies queued inputs in order (under the room's lock); each input is taken out under the queue's lock, then applied outside it.</summary>
     internal void DrainInputs(Room room)
     {
-        while (_inputCount > 0)
+        Span<byte> data = stackalloc byte[MaxInputBytes];
+        while (TryDequeueInput(data, out uint sequence, out uint clientTick, out int length))
         {
-            ref QueuedInput slot = ref _inputs[_inputHead];
-            _inputHead = (_inputHead + 1) % InputQueueCapacity;
-            _inputCount--;
-
             // Old or duplicate sequences (a resent input) are not applied twice.
-            if (slot.Sequence <= LastProcessedInput && LastProcessedInput != 0)
+            if (sequence <= LastProcessedInput && LastProcessedInput != 0)
             {
                 continue;
             }
 
-            room.OnInput(this, new PlayerInput(slot.Sequence, slot.ClientTick, slot.Buffer.AsSpan(0, slot.Length)));
-            LastProcessedInput = slot.Sequence;
+            room.OnInput(this, new PlayerInput(sequence, clientTick, data[..length]));
+            LastProcessedInput = sequence;
+        }
+    }
+
+    private bool TryDequeueInput(Span<byte> destination, out uint sequence, out uint clientTick, out int length)
+    {
+        lock (_inputGate)
+        {
+            if (_inputCount == 0)
+            {
+                sequence = clientTick = 0;
+                length = 0;
+                return false;
+            }
+
+            ref QueuedInput slot = ref _inputs[_inputHead];
+            _inputHead = (_inputHead + 1) % InputQueueCapacity;
+            _inputCount--;
+            slot.Buffer.AsSpan(0, slot.Length).CopyTo(destination);
+            (sequence, clientTick, length) = (slot.Sequence, slot.ClientTick, slot.Length);
+            return true;
         }
     }
 

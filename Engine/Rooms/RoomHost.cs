@@ -102,6 +102,7 @@ internal sealed partial class RoomHost : IAsyncDisposable
             player.Session = session;
             player.LastSeen = Time.GetTimestamp();
             _players.Add(player.Id, player);
+            player.IsSeated = true;
             _metrics.Players.Add(1);
             Guard("OnJoin", () => _room.OnJoin(player));
             ApplyPendingKicks();
@@ -208,19 +209,16 @@ internal sealed partial class RoomHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Queues an input for the next tick. Safe from any thread, without the room's lock (so a QUIC
+    /// driver thread handing over a datagram never waits for a tick); an input racing a leave is
+    /// simply never applied.
+    /// </summary>
     public void Input(Player player, uint sequence, uint clientTick, ReadOnlySpan<byte> data)
     {
-        lock (_gate)
+        if (player.IsSeated && !player.EnqueueInput(sequence, clientTick, data))
         {
-            if (_players.ContainsKey(player.Id))
-            {
-                long before = player.InputsDropped;
-                player.EnqueueInput(sequence, clientTick, data);
-                if (player.InputsDropped != before)
-                {
-                    _metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", "input_queue_full"));
-                }
-            }
+            _metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", "input_queue_full"));
         }
     }
 
@@ -314,6 +312,8 @@ internal sealed partial class RoomHost : IAsyncDisposable
         {
             return;
         }
+
+        player.IsSeated = false;
 
         ITransportSession? leaving = player.Session;
         player.Session = null;

@@ -232,7 +232,13 @@ internal sealed partial class ClientConnection
             return; // inputs racing a leave are harmless; no error per input
         }
 
-        if (!_inputs.TryTake())
+        bool allowed;
+        lock (_inputGate)
+        {
+            allowed = _inputs.TryTake();
+        }
+
+        if (!allowed)
         {
             Drop("input_rate");
             return;

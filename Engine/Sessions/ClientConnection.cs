@@ -55,6 +55,7 @@ internal sealed partial class ClientConnection
         EngineMetrics metrics = _services.Metrics;
         var transportTag = new KeyValuePair<string, object?>("transport", _transport.TransportName);
         metrics.Connections.Add(1, transportTag);
+        AttachUnreliableHandler();
         Log.ConnectionOpened(_logger, _transport.Id, _transport.RemoteEndPoint?.ToString(), _transport.TransportName);
         try
         {
@@ -148,13 +149,36 @@ internal sealed partial class ClientConnection
     /// <summary>Counts a dropped message against the abuse allowance; closes with 1008 when it runs out.</summary>
     private void Drop(string reason)
     {
+        lock (_inputGate)
+        {
+            if (CountDropLocked(reason) is { } exhausted)
+            {
+                RequestClose(SessionCloseCode.PolicyViolation, exhausted);
+            }
+        }
+    }
+
+    /// <summary>A drop on the I/O thread (a datagram input), under <c>_inputGate</c>: the close cannot wait for the receive loop.</summary>
+    private void DropLocked(string reason)
+    {
+        if (CountDropLocked(reason) is { } exhausted)
+        {
+            _ = _transport.CloseAsync(SessionCloseCode.PolicyViolation, exhausted, CancellationToken.None).AsTask();
+        }
+    }
+
+    /// <summary>Counts a drop; returns the close reason once the abuse allowance is spent.</summary>
+    private string? CountDropLocked(string reason)
+    {
         _dropped++;
         _services.Metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", reason), new KeyValuePair<string, object?>("transport", _transport.TransportName));
-        if (!_abuse.TryTake())
+        if (_abuse.TryTake())
         {
-            Log.RateAbuse(_logger, _transport.Id, _dropped);
-            RequestClose(SessionCloseCode.PolicyViolation, $"rate limit exceeded repeatedly ({_dropped} messages dropped)");
+            return null;
         }
+
+        Log.RateAbuse(_logger, _transport.Id, _dropped);
+        return $"rate limit exceeded repeatedly ({_dropped} messages dropped)";
     }
 
     private void Reply<T>(T message)

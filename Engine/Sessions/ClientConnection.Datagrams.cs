@@ -1,0 +1,71 @@
+using Engine.Protocol;
+using Engine.Rooms;
+using Engine.Telemetry;
+using Engine.Transport.Abstractions;
+
+namespace Engine.Sessions;
+
+/// <summary>
+/// Inputs that arrive as datagrams (WebTransport) are handled on the transport's I/O thread as
+/// they arrive, straight into the player's input queue: no thread hop, no wake-up per datagram.
+/// Everything else a datagram might carry is dropped and counted.
+/// </summary>
+internal sealed partial class ClientConnection
+{
+    private readonly Lock _inputGate = new(); // the rate bucket and drop count are shared with the reliable path
+    private InputMessage? _datagramInput;
+
+    /// <summary>Takes unreliable messages on the I/O thread when the transport offers it.</summary>
+    private void AttachUnreliableHandler()
+    {
+        if (_transport is IUnreliableMessageSource source)
+        {
+            source.SetUnreliableHandler(OnUnreliableMessage);
+        }
+    }
+
+    /// <summary>On the transport's I/O thread: must not block or throw.</summary>
+    private void OnUnreliableMessage(ReadOnlySpan<byte> message)
+    {
+        EngineMetrics metrics = _services.Metrics;
+        var transportTag = new KeyValuePair<string, object?>("transport", _transport.TransportName);
+        metrics.MessagesIn.Add(1, transportTag);
+        metrics.BytesIn.Add(message.Length, transportTag);
+        if (message.IsEmpty || message[0] != (byte)MessageType.Input)
+        {
+            metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", "unreliable_not_input"), transportTag);
+            return;
+        }
+
+        if (Volatile.Read(ref _session) is not { } session || session.Player is not { } player || session.Room is not { } room)
+        {
+            return; // before joining, or racing a leave: harmless, no error per input
+        }
+
+        RoomHost.Touch(player, _services.Time.GetTimestamp());
+        try
+        {
+            lock (_inputGate)
+            {
+                MessageCodec.ReadBody(message, ref _datagramInput);
+                if (_datagramInput!.Data.Length > Player.MaxInputBytes)
+                {
+                    throw new ProtocolException($"Input data is {_datagramInput.Data.Length} bytes; the limit is {Player.MaxInputBytes}.");
+                }
+
+                if (!_inputs.TryTake())
+                {
+                    DropLocked("input_rate");
+                    return;
+                }
+            }
+
+            room.Input(player, _datagramInput.Sequence, _datagramInput.ClientTick, _datagramInput.Data);
+        }
+        catch (ProtocolException exception)
+        {
+            Log.MalformedMessage(_logger, _transport.Id, exception.Message);
+            _ = _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(exception.Message), CancellationToken.None).AsTask();
+        }
+    }
+}
