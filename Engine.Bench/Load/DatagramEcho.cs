@@ -88,19 +88,17 @@ internal static class DatagramEcho
         double connectMs = Stopwatch.GetElapsedTime(connecting).TotalMilliseconds;
         var pinger = new Pinger(args, channel, server.Process);
         await Task.Factory.StartNew(pinger.RunAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
-        return new EchoResult
-        {
-            Stack = stack,
-            Description = channel.Description,
-            ServerPid = server.Process.Id,
-            Placement = string.Create(Inv, $"{pinning}; server CPUs {AllowedCpus(server.Process.Id)}, client CPUs {AllowedCpus(Environment.ProcessId)}"),
-            ConnectMs = connectMs,
-            First = pinger.First,
-            Measured = pinger.Measured!,
-            Lost = pinger.Lost,
-            StartedAfterSeconds = pinger.MeasuredStartSeconds,
-            StartedAfterRoundTrips = pinger.MeasuredStartRoundTrips,
-        };
+        return new EchoResult(
+            stack,
+            channel.Description,
+            server.Process.Id,
+            string.Create(Inv, $"{pinning}; server CPUs {AllowedCpus(server.Process.Id)}, client CPUs {AllowedCpus(Environment.ProcessId)}"),
+            connectMs,
+            pinger.First,
+            pinger.Measured!,
+            pinger.Lost,
+            pinger.MeasuredStartSeconds,
+            pinger.MeasuredStartRoundTrips);
     }
 
     private static string AllowedCpus(int pid)
@@ -130,28 +128,10 @@ internal static class DatagramEcho
         public double Micros(double percentile) => Rtt.TotalCount == 0 ? double.NaN : Rtt.GetValueAtPercentile(percentile) * 1e6 / Stopwatch.Frequency;
     }
 
-    internal sealed record EchoResult
-    {
-        public required string Stack { get; init; }
-
-        public required string Description { get; init; }
-
-        public required int ServerPid { get; init; }
-
-        public required string Placement { get; init; }
-
-        public required double ConnectMs { get; init; }
-
-        public required Window? First { get; init; }
-
-        public required Window Measured { get; init; }
-
-        public required long Lost { get; init; }
-
-        public required double StartedAfterSeconds { get; init; }
-
-        public required long StartedAfterRoundTrips { get; init; }
-    }
+    /// <summary>One stack's run: what carried it, where the processes ran, the two windows, and pings resent.</summary>
+    internal sealed record EchoResult(
+        string Stack, string Description, int ServerPid, string Placement, double ConnectMs,
+        Window? First, Window Measured, long Lost, double StartedAfterSeconds, long StartedAfterRoundTrips);
 
     /// <summary>
     /// Keeps <c>--concurrency</c> pings outstanding, each in a slot: a ping carries its send time,

@@ -15,14 +15,24 @@ internal abstract class DatagramEchoChannel : IAsyncDisposable
     public static async Task<DatagramEchoChannel> ConnectAsync(string stack, Uri address, byte[]? certificateHash) => stack switch
     {
         "udp" => new Udp(new IPEndPoint(IPAddress.Parse(address.Host), address.Port)),
-        "quic" => new Quic(await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
+        "quic" => Quic(await QuicConnection.ConnectAsync(new QuicClientConnectionOptions
         {
             RemoteEndPoint = new IPEndPoint(IPAddress.Parse(address.Host), address.Port),
             ApplicationProtocols = ["echo"],
             ServerCertificateHashes = [certificateHash!],
         })),
-        _ => new WebTransport(await WebTransportClient.ConnectAsync(address, new WebTransportClientOptions { ServerCertificateHashes = [certificateHash!] })),
+        _ => WebTransport(await WebTransportClient.ConnectAsync(address, new WebTransportClientOptions { ServerCertificateHashes = [certificateHash!] })),
     };
+
+    private static Engine Quic(QuicConnection connection) => new(
+        $"Engine QUIC (Engine.Transport.Net public API): QuicListener / QuicConnection.ConnectAsync, ALPN \"{connection.NegotiatedApplicationProtocol}\", " +
+        $"TrySendDatagram / ReceiveDatagramAsync (RFC 9221 datagrams, max {connection.MaxDatagramSendSize} B)",
+        payload => connection.TrySendDatagram(payload), connection.ReceiveDatagramAsync, connection);
+
+    private static Engine WebTransport(WebTransportSession session) => new(
+        "Engine WebTransport (draft-02 over HTTP/3): Http3Server + WebTransportServerOptions, WebTransportClient.ConnectAsync with the certificate's SHA-256, " +
+        $"session TrySendDatagram / ReceiveDatagramAsync (max {session.MaxDatagramSize} B)",
+        payload => session.TrySendDatagram(payload), session.ReceiveDatagramAsync, session);
 
     /// <summary>Sends one datagram (copied before returning).</summary>
     public abstract void Send(byte[] payload);
@@ -63,41 +73,21 @@ internal abstract class DatagramEchoChannel : IAsyncDisposable
         }
     }
 
-    private sealed class Quic(QuicConnection connection) : DatagramEchoChannel
+    /// <summary>A QUIC connection or WebTransport session: both send with TrySendDatagram and wait in ReceiveDatagramAsync.</summary>
+    private sealed class Engine(string description, Func<byte[], bool> trySend, Func<Memory<byte>, CancellationToken, ValueTask<int>> receive, IAsyncDisposable owner) : DatagramEchoChannel
     {
-        public override string Description =>
-            $"Engine QUIC (Engine.Transport.Net public API): QuicListener / QuicConnection.ConnectAsync, ALPN \"{connection.NegotiatedApplicationProtocol}\", " +
-            $"TrySendDatagram / ReceiveDatagramAsync (RFC 9221 datagrams, max {connection.MaxDatagramSendSize} B)";
+        public override string Description => description;
 
         public override void Send(byte[] payload)
         {
-            if (!connection.TrySendDatagram(payload))
+            if (!trySend(payload))
             {
-                throw new InvalidOperationException($"QuicConnection.TrySendDatagram refused a {payload.Length}-byte datagram (max {connection.MaxDatagramSendSize}).");
+                throw new InvalidOperationException($"TrySendDatagram refused a {payload.Length}-byte datagram ({description}).");
             }
         }
 
-        public override ValueTask<int> ReceiveAsync(byte[] buffer, CancellationToken cancellationToken) => connection.ReceiveDatagramAsync(buffer, cancellationToken);
+        public override ValueTask<int> ReceiveAsync(byte[] buffer, CancellationToken cancellationToken) => receive(buffer, cancellationToken);
 
-        public override ValueTask DisposeAsync() => connection.DisposeAsync();
-    }
-
-    private sealed class WebTransport(WebTransportSession session) : DatagramEchoChannel
-    {
-        public override string Description =>
-            $"Engine WebTransport (draft-02 over HTTP/3): Http3Server + WebTransportServerOptions, WebTransportClient.ConnectAsync with the certificate's SHA-256, " +
-            $"session TrySendDatagram / ReceiveDatagramAsync (max {session.MaxDatagramSize} B)";
-
-        public override void Send(byte[] payload)
-        {
-            if (!session.TrySendDatagram(payload))
-            {
-                throw new InvalidOperationException($"WebTransportSession.TrySendDatagram refused a {payload.Length}-byte datagram (max {session.MaxDatagramSize}).");
-            }
-        }
-
-        public override ValueTask<int> ReceiveAsync(byte[] buffer, CancellationToken cancellationToken) => session.ReceiveDatagramAsync(buffer, cancellationToken);
-
-        public override ValueTask DisposeAsync() => session.DisposeAsync();
+        public override ValueTask DisposeAsync() => owner.DisposeAsync();
     }
 }

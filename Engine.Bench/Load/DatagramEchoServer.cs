@@ -89,42 +89,29 @@ internal static class DatagramEchoServer
         }
     }
 
-    private static async Task EchoQuicAsync(QuicConnection connection)
+    private static Task EchoQuicAsync(QuicConnection connection) =>
+        EchoAsync(connection, connection.ReceiveDatagramAsync, (buffer, length) => connection.TrySendDatagram(buffer.AsMemory(0, length)));
+
+    private static Task EchoWebTransportAsync(WebTransportSession session) =>
+        EchoAsync(session, session.ReceiveDatagramAsync, (buffer, length) => session.TrySendDatagram(buffer.AsSpan(0, length)));
+
+    /// <summary>Sends back every datagram <paramref name="receive"/> returns until the connection or session ends, then disposes it.</summary>
+    private static async Task EchoAsync(IAsyncDisposable owner, Func<Memory<byte>, CancellationToken, ValueTask<int>> receive, Func<byte[], int, bool> send)
     {
-        await using (connection)
+        await using (owner)
         {
             byte[] buffer = new byte[65536];
             try
             {
                 while (true)
                 {
-                    int length = await connection.ReceiveDatagramAsync(buffer);
-                    connection.TrySendDatagram(buffer.AsMemory(0, length));
+                    int length = await receive(buffer, CancellationToken.None);
+                    send(buffer, length);
                 }
             }
             catch (QuicException)
             {
                 // the client went away
-            }
-        }
-    }
-
-    private static async Task EchoWebTransportAsync(WebTransportSession session)
-    {
-        await using (session)
-        {
-            byte[] buffer = new byte[65536];
-            try
-            {
-                while (true)
-                {
-                    int length = await session.ReceiveDatagramAsync(buffer);
-                    session.TrySendDatagram(buffer.AsSpan(0, length));
-                }
-            }
-            catch (QuicException)
-            {
-                // the session ended
             }
         }
     }
