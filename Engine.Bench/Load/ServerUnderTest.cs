@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace Engine.Bench.Load;
 
 /// <summary>
-/// A server process the load clients connect to: Engine (<see cref="StartEngine"/>) or a baseline
-/// (<see cref="NodeWsBaseline"/>). Its CPU time is read from its <see cref="Process"/>; disposing
+/// A server process the load clients connect to: Engine (<see cref="StartEngine"/>), a baseline
+/// (<see cref="NodeWsBaseline"/>), or <see cref="DatagramEchoServer"/>. Its CPU time is read from its <see cref="Process"/>; disposing
 /// closes its standard input, which both servers treat as "stop".
 /// </summary>
 internal sealed class ServerUnderTest : IDisposable
@@ -30,7 +30,7 @@ internal sealed class ServerUnderTest : IDisposable
 
     public Process Process { get; }
 
-    /// <summary>Where clients connect: wss://…/ws for Engine, wss:// or ws:// for a baseline.</summary>
+    /// <summary>Where clients connect: wss://…/ws for Engine, wss:// or ws:// for a baseline; about:blank for the datagram echo server, whose client reads the address from its <c>listening</c> line.</summary>
     public Uri WebSocketUri { get; }
 
     /// <summary>Starts <c>Engine.Bench serve</c> (an Engine host with <see cref="BenchRoom"/>) as its own process.</summary>
