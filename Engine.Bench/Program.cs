@@ -5,6 +5,7 @@ using Engine.Bench.Load;
 
 // Load scenarios: dotnet run -c Release --project Engine.Bench -- load-ws [--clients 100] [--rate 30] [--compare] ... (Load/README.md)
 //                 dotnet run -c Release --project Engine.Bench -- load-wt [--clients 100] [--rate 30] [--compare ws] ...
+// Datagram round trips vs raw UDP: dotnet run -c Release --project Engine.Bench -- datagram-echo [--stack udp|quic|wt] [--compare] [--pin] ...
 // HTTP/3 bulk vs ngtcp2: dotnet run -c Release --project Engine.Bench -- h3-bulk [--megabytes 100] [--runs 3]
 // Micro benchmarks: dotnet run -c Release --project Engine.Bench -- --filter '*'
 switch (args.FirstOrDefault())
@@ -15,6 +16,10 @@ switch (args.FirstOrDefault())
         return await FanOutLoad.RunAsync(LoadArguments.Parse(args[1..]), LoadTarget.EngineWebTransport);
     case "h3-bulk":
         return Http3Bulk.Run(args[1..]);
+    case "datagram-echo":
+        return await DatagramEcho.RunAsync(DatagramEchoArguments.Parse(args[1..]));
+    case "datagram-echo-serve":
+        return await DatagramEcho.ServeAsync(args[1..]);
     case "serve":
         return await BenchServer.RunAsync(LoadArguments.Parse(args[1..]));
     default:

@@ -63,11 +63,7 @@ internal static class FanOutLoad
 
             Uri? metrics = server.Name == "Engine" ? new Uri($"https://{server.WebSocketUri.Authority}/metrics") : null;
             Dictionary<string, double> countersBefore = await ServerCounters.ReadAsync(metrics);
-            using var self = Process.GetCurrentProcess();
-            server.Process.Refresh();
-            TimeSpan serverCpuStart = server.Process.TotalProcessorTime;
-            TimeSpan clientCpuStart = self.TotalProcessorTime;
-            double machineCpuStart = MachineCpu.BusySeconds();
+            CpuWindow cpu = CpuWindow.Start(server.Process);
             long startedAt = Stopwatch.GetTimestamp();
             await Task.Delay(TimeSpan.FromSeconds(args.Seconds));
             foreach (LoadClient c in clients)
@@ -76,11 +72,7 @@ internal static class FanOutLoad
             }
 
             double elapsed = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
-            server.Process.Refresh();
-            self.Refresh();
-            double serverCpu = (server.Process.TotalProcessorTime - serverCpuStart).TotalSeconds;
-            double clientCpu = (self.TotalProcessorTime - clientCpuStart).TotalSeconds;
-            double otherCpu = Math.Max(0, MachineCpu.BusySeconds() - machineCpuStart - serverCpu - clientCpu);
+            (double serverCpu, double clientCpu, double otherCpu) = cpu.Stop();
             Dictionary<string, double> countersAfter = await ServerCounters.ReadAsync(metrics);
 
             var snapshotLatency = new LongHistogram(TimeStamp.Seconds(10), 3);

@@ -55,3 +55,40 @@ internal static class MachineCpu
         return busy;
     }
 }
+
+/// <summary>
+/// CPU time over one measurement window: the server process's, this (client) process's, and the
+/// rest of the machine's (busy time from /proc/stat minus both: the noise).
+/// </summary>
+internal sealed class CpuWindow
+{
+    private readonly System.Diagnostics.Process _server;
+    private readonly System.Diagnostics.Process _self = System.Diagnostics.Process.GetCurrentProcess();
+    private readonly TimeSpan _serverStart;
+    private readonly TimeSpan _selfStart;
+    private readonly double _machineStart;
+
+    private CpuWindow(System.Diagnostics.Process server)
+    {
+        _server = server;
+        server.Refresh();
+        _serverStart = server.TotalProcessorTime;
+        _selfStart = _self.TotalProcessorTime;
+        _machineStart = MachineCpu.BusySeconds();
+    }
+
+    /// <summary>Starts a window now.</summary>
+    public static CpuWindow Start(System.Diagnostics.Process server) => new(server);
+
+    /// <summary>Ends the window: CPU seconds of the server, of this process, and of everything else.</summary>
+    public (double Server, double Client, double Other) Stop()
+    {
+        _server.Refresh();
+        _self.Refresh();
+        double server = (_server.TotalProcessorTime - _serverStart).TotalSeconds;
+        double client = (_self.TotalProcessorTime - _selfStart).TotalSeconds;
+        double other = Math.Max(0, MachineCpu.BusySeconds() - _machineStart - server - client);
+        _self.Dispose();
+        return (server, client, other);
+    }
+}

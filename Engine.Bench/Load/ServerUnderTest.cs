@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace Engine.Bench.Load;
 
 /// <summary>
-/// A server process the load clients connect to: Engine (<see cref="StartEngine"/>) or a baseline
-/// (<see cref="NodeWsBaseline"/>). Its CPU time is read from its <see cref="Process"/>; disposing
+/// A server process the load clients connect to: Engine (<see cref="StartEngine"/>), a baseline
+/// (<see cref="NodeWsBaseline"/>), or <see cref="DatagramEchoServer"/>. Its CPU time is read from its <see cref="Process"/>; disposing
 /// closes its standard input, which both servers treat as "stop".
 /// </summary>
 internal sealed class ServerUnderTest : IDisposable
@@ -30,33 +30,49 @@ internal sealed class ServerUnderTest : IDisposable
 
     public Process Process { get; }
 
-    /// <summary>Where clients connect: wss://…/ws for Engine, wss:// or ws:// for a baseline.</summary>
+    /// <summary>Where clients connect: wss://…/ws for Engine, wss:// or ws:// for a baseline; about:blank for the datagram echo server, whose client reads the address from its <c>listening</c> line.</summary>
     public Uri WebSocketUri { get; }
 
     /// <summary>Starts <c>Engine.Bench serve</c> (an Engine host with <see cref="BenchRoom"/>) as its own process.</summary>
     public static ServerUnderTest StartEngine(LoadArguments args)
     {
-        var start = new ProcessStartInfo(Environment.ProcessPath!)
+        Process server = StartBench(["serve", .. args.ToServerArgs()]);
+        string line = ReadListeningLine(server, "the bench server");
+        var baseAddress = new Uri(line["listening ".Length..]);
+        return new ServerUnderTest("Engine", $"Engine (Kestrel, .NET {Environment.Version})", server, new Uri($"wss://{baseAddress.Authority}/ws"));
+    }
+
+    /// <summary>
+    /// Starts this bench again as its own process with <paramref name="arguments"/> (a server
+    /// command), standard input and output redirected; with <paramref name="cpus"/> (a taskset
+    /// CPU list) under <c>taskset -c</c>, which execs it, so the process id is the bench's.
+    /// </summary>
+    public static Process StartBench(IEnumerable<string> arguments, string? cpus = null)
+    {
+        var start = new ProcessStartInfo(cpus is null ? Environment.ProcessPath! : "taskset")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             UseShellExecute = false,
         };
+        if (cpus is not null)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add(cpus);
+            start.ArgumentList.Add(Environment.ProcessPath!);
+        }
+
         if (!Environment.ProcessPath!.EndsWith("Engine.Bench", StringComparison.Ordinal))
         {
             start.ArgumentList.Add(typeof(ServerUnderTest).Assembly.Location); // running under `dotnet Engine.Bench.dll`
         }
 
-        start.ArgumentList.Add("serve");
-        foreach (string a in args.ToServerArgs())
+        foreach (string a in arguments)
         {
             start.ArgumentList.Add(a);
         }
 
-        Process server = Process.Start(start) ?? throw new InvalidOperationException("could not start the bench server");
-        string line = ReadListeningLine(server, "the bench server");
-        var baseAddress = new Uri(line["listening ".Length..]);
-        return new ServerUnderTest("Engine", $"Engine (Kestrel, .NET {Environment.Version})", server, new Uri($"wss://{baseAddress.Authority}/ws"));
+        return Process.Start(start) ?? throw new InvalidOperationException("could not start the bench server");
     }
 
     /// <summary>Reads the server's standard output up to its <c>listening …</c> line.</summary>
