@@ -325,7 +325,7 @@ internal static class DatagramEcho
         List<EchoResult> others = results.Skip(1).ToList();
         Console.WriteLine(string.Create(Inv,
             $"datagram-echo --compare: {args.Size} B, {args.Concurrency} outstanding, first {args.FirstSeconds} s, then {args.Count:N0} measured round trips after {args.Warmup:N0}; {floor.Placement}"));
-        string header = $"  {"",-30}" + string.Concat(results.Select(r => $"{r.Stack,10}")) + string.Concat(others.Select(o => $"{o.Stack + "/" + floor.Stack,10}"));
+        string header = $"  {"",-30}" + string.Concat(results.Select(r => $"{r.Stack,10}")) + string.Concat(others.Select(o => $"{o.Stack + "/" + floor.Stack,14}"));
         Console.WriteLine(header);
         Row("RTT p50 µs", r => r.Measured.Micros(50), "F1");
         Row("RTT p99 µs", r => r.Measured.Micros(99), "F1");
@@ -351,7 +351,7 @@ internal static class DatagramEcho
         {
             double baseline = value(floor);
             string cells = string.Concat(results.Select(r => $"{value(r).ToString(format, Inv),10}"));
-            string ratios = string.Concat(others.Select(o => $"{(ratio && baseline > 0 ? (value(o) / baseline).ToString("F2", Inv) : ""),10}"));
+            string ratios = string.Concat(others.Select(o => $"{(ratio && baseline > 0 ? (value(o) / baseline).ToString("F2", Inv) : ""),14}"));
             Console.WriteLine($"  {name,-30}{cells}{ratios}");
         }
     }

@@ -6,7 +6,7 @@ namespace Engine.Bench.Load;
 internal sealed record DatagramEchoArguments
 {
     /// <summary>The stacks, in the order <c>--compare</c> runs them; the first is the floor the others are divided by.</summary>
-    public static readonly string[] Stacks = ["udp", "quic", "wt"];
+    public static readonly string[] Stacks = ["udp", "quic", "wt", "wt-driver"];
 
     /// <summary><c>--stack udp|quic|wt</c>: raw UDP sockets, Engine's public QUIC API, or a WebTransport session.</summary>
     public string Stack { get; init; } = "udp";

@@ -60,7 +60,13 @@ internal static class DatagramEchoServer
 
             default:
                 {
-                    var webTransport = new WebTransportServerOptions { SessionEstablished = session => _ = Task.Run(() => EchoWebTransportAsync(session)) };
+                    // wt-driver echoes on the QUIC driver's thread (DatagramReceived), the host's path for inputs: no thread hop.
+                    var webTransport = new WebTransportServerOptions
+                    {
+                        SessionEstablished = stack == "wt-driver"
+                            ? session => session.DatagramReceived = datagram => session.TrySendDatagram(datagram)
+                            : session => _ = Task.Run(() => EchoWebTransportAsync(session)),
+                    };
                     var notFound = new Http3WholeResponseHandler(_ => new Http3Response(404, [], "not found"u8.ToArray()));
                     using var server = new Http3Server(loopback, certificate, notFound, webTransport: webTransport);
                     Console.WriteLine($"listening https://127.0.0.1:{server.LocalEndPoint.Port}{webTransport.Path} {hash}");

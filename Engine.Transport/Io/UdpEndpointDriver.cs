@@ -30,6 +30,9 @@ internal sealed class UdpEndpointDriver : IDisposable
     private readonly Thread _thread;
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly Lock _gate = new();
+
+    /// <summary>True on the driver's thread during its turn, or inside <see cref="Invoke{T}"/>: the core may be touched directly.</summary>
+    internal bool IsHeldByCurrentThread => _gate.IsHeldByCurrentThread;
     private readonly byte[] _receiveBuffer = new byte[65536];
     private readonly byte[] _sendBuffer = new byte[65536];
     private readonly SocketAddress _receiveAddress;

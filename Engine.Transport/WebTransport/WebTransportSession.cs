@@ -107,6 +107,11 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
             return false;
         }
 
+        if (_host.Driver.IsHeldByCurrentThread)
+        {
+            return _core.TrySendDatagram(payload); // inside a DatagramReceived handler: the driver flushes after its turn
+        }
+
         ThrowIfDriverFailed();
         return _host.Invoke(new DatagramSend(payload, _core), static (_, send) => send.Core.TrySendDatagram(send.Payload));
     }
@@ -312,6 +317,11 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
         if (_closed.IsCancellationRequested)
         {
             return default;
+        }
+
+        if (_host.Driver.IsHeldByCurrentThread)
+        {
+            return SendMessageOnDriver(message, messageId);
         }
 
         ThrowIfDriverFailed();
