@@ -70,6 +70,44 @@ public class WebTransportEndToEndTests
     }
 
     [Fact]
+    public async Task DatagramReceived_HandlerEchoesOnTheDriverThread_DatagramsComeBack()
+    {
+        int handledOnDriver = 0;
+        using var server = new WebTransportEchoServer(configure: options => options with
+        {
+            SessionEstablished = session => session.DatagramReceived = datagram =>
+            {
+                if (Thread.CurrentThread.Name?.StartsWith("quic-udp", StringComparison.Ordinal) == true)
+                {
+                    Interlocked.Increment(ref handledOnDriver);
+                }
+
+                session.TrySendDatagram(datagram);
+            },
+        });
+        await using WebTransportSession session = await WebTransportClient.ConnectAsync(server.Uri, server.ClientOptions);
+        using var timeout = new CancellationTokenSource(Patience);
+        byte[] buffer = new byte[64];
+        for (int i = 0; ; i++)
+        {
+            Assert.True(session.TrySendDatagram(BitConverter.GetBytes(i)));
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token);
+            wait.CancelAfter(TimeSpan.FromMilliseconds(200));
+            try
+            {
+                Assert.Equal(4, await session.ReceiveDatagramAsync(buffer, wait.Token));
+                Assert.InRange(BitConverter.ToInt32(buffer), 0, i);
+                break;
+            }
+            catch (OperationCanceledException) when (!timeout.IsCancellationRequested)
+            {
+            }
+        }
+
+        Assert.True(handledOnDriver > 0, "the handler ran on a thread-pool thread");
+    }
+
+    [Fact]
     public async Task CloseAsync_FromClient_ServerSeesCodeAndReason()
     {
         using var server = new WebTransportEchoServer();
