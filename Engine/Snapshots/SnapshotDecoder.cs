@@ -18,6 +18,7 @@ public sealed class SnapshotDecoder
     private readonly FrameRing _ring;
     private EntityFrame _scratch = new();
     private RecordRef[] _records = new RecordRef[64];
+    private uint[] _recordIds = new uint[64];
 
     /// <summary>Creates a decoder that keeps the last <paramref name="ringCapacity"/> applied frames as possible baselines.</summary>
     public SnapshotDecoder(int ringCapacity = SnapshotEncoder.DefaultRingCapacity) => _ring = new FrameRing(ringCapacity);
@@ -100,6 +101,7 @@ public sealed class SnapshotDecoder
         if (_records.Length < declared)
         {
             Array.Resize(ref _records, Math.Max((int)declared, _records.Length * 2));
+            Array.Resize(ref _recordIds, _records.Length);
         }
 
         for (int i = 0; i < (int)declared; i++)
@@ -149,6 +151,7 @@ public sealed class SnapshotDecoder
 
             position += length;
             _records[i] = new RecordRef(id, kind, start, length, baselineIndex);
+            _recordIds[i] = id;
         }
 
         if (position != payload.Length)
@@ -157,11 +160,11 @@ public sealed class SnapshotDecoder
         }
 
         count = (int)declared;
-        Span<RecordRef> records = _records.AsSpan(0, count);
-        records.Sort(new ById());
+        Span<uint> ids = _recordIds.AsSpan(0, count);
+        ids.Sort(_records.AsSpan(0, count)); // integer keys: no comparer to allocate
         for (int i = 1; i < count; i++)
         {
-            if (records[i].Id == records[i - 1].Id)
+            if (ids[i] == ids[i - 1])
             {
                 return false;
             }
@@ -204,9 +207,4 @@ public sealed class SnapshotDecoder
     }
 
     private readonly record struct RecordRef(uint Id, byte Kind, int Start, int Length, int BaselineIndex);
-
-    private readonly struct ById : IComparer<RecordRef>
-    {
-        public int Compare(RecordRef x, RecordRef y) => x.Id.CompareTo(y.Id);
-    }
 }

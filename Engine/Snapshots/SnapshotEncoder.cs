@@ -31,7 +31,8 @@ public sealed class SnapshotEncoder
     private readonly FrameRing _ring;
     private EntityFrame _view = new();
     private Candidate[] _candidates = new Candidate[64];
-    private Ranked[] _ranked = new Ranked[64];
+    private ulong[] _rankKeys = new ulong[64];
+    private int[] _rankedCandidates = new int[64];
     private uint[] _accumulatorIds = new uint[64];
     private float[] _accumulators = new float[64];
     private uint[] _nextAccumulatorIds = new uint[64];
@@ -183,12 +184,14 @@ public sealed class SnapshotEncoder
             ref Candidate candidate = ref _candidates[i];
             if (candidate.Kind != Remove)
             {
-                if (ranked == _ranked.Length)
+                if (ranked == _rankKeys.Length)
                 {
-                    Array.Resize(ref _ranked, ranked * 2);
+                    Array.Resize(ref _rankKeys, ranked * 2);
+                    Array.Resize(ref _rankedCandidates, ranked * 2);
                 }
 
-                _ranked[ranked++] = new Ranked(candidate.Id, candidate.Accumulated, i);
+                _rankKeys[ranked] = RankKey(candidate.Accumulated, candidate.Id);
+                _rankedCandidates[ranked++] = i;
                 continue;
             }
 
@@ -199,10 +202,10 @@ public sealed class SnapshotEncoder
             Keep(ref candidate, before, limit, ref sent, ref deferred);
         }
 
-        _ranked.AsSpan(0, ranked).Sort(new ByPriority());
+        _rankKeys.AsSpan(0, ranked).Sort(_rankedCandidates.AsSpan(0, ranked));
         for (int r = 0; r < ranked; r++)
         {
-            ref Candidate candidate = ref _candidates[_ranked[r].CandidateIndex];
+            ref Candidate candidate = ref _candidates[_rankedCandidates[r]];
             int before = _recordBytes;
             WriteChange(candidate, baseline, current);
             Keep(ref candidate, before, limit, ref sent, ref deferred);
@@ -332,14 +335,11 @@ public sealed class SnapshotEncoder
         public bool Sent { get; set; }
     }
 
-    private readonly record struct Ranked(uint Id, float Accumulated, int CandidateIndex);
-
-    private readonly struct ByPriority : IComparer<Ranked>
-    {
-        public int Compare(Ranked x, Ranked y)
-        {
-            int byPriority = y.Accumulated.CompareTo(x.Accumulated);
-            return byPriority != 0 ? byPriority : x.Id.CompareTo(y.Id);
-        }
-    }
+    /// <summary>
+    /// A key that sorts ascending as priority descending, then id ascending. Accumulated priorities
+    /// are positive floats, whose bit patterns order like the values; sorting plain integers with the
+    /// runtime's default comparer allocates nothing (a comparer object or delegate would).
+    /// </summary>
+    private static ulong RankKey(float accumulated, uint id) =>
+        ((ulong)~BitConverter.SingleToUInt32Bits(accumulated) << 32) | id;
 }
