@@ -150,6 +150,27 @@ public sealed class EntityFrame
         return body;
     }
 
+    /// <summary>Makes this frame a copy of <paramref name="source"/> with three block copies (the encoder's common case: the client gets everything).</summary>
+    internal void CopyFrom(EntityFrame source)
+    {
+        if (_ids.Length < source._count)
+        {
+            _ids = new uint[source._ids.Length];
+            _ranges = new BodyRange[source._ids.Length];
+        }
+
+        if (_bodies.Length < source._bodyBytes)
+        {
+            _bodies = new byte[source._bodies.Length];
+        }
+
+        source._ids.AsSpan(0, source._count).CopyTo(_ids);
+        source._ranges.AsSpan(0, source._count).CopyTo(_ranges);
+        source._bodies.AsSpan(0, source._bodyBytes).CopyTo(_bodies); // bodies fill [0, BodyBytes) in any id order
+        _count = source._count;
+        _bodyBytes = source._bodyBytes;
+    }
+
     /// <summary>The id of the last entity appended (the frame must not be empty).</summary>
     internal uint LastId => _ids[_count - 1];
 

@@ -41,6 +41,7 @@ public sealed class SnapshotEncoder
     private int _candidateCount;
     private int _accumulatorCount;
     private int _recordBytes;
+    private bool _everyEntityRelevant;
 
     /// <summary>Creates an encoder that keeps the client views of the last <paramref name="ringCapacity"/> snapshots.</summary>
     public SnapshotEncoder(int ringCapacity = DefaultRingCapacity) => _ring = new FrameRing(ringCapacity);
@@ -105,7 +106,15 @@ public sealed class SnapshotEncoder
         int header = SnapshotFormat.HeaderFixedBytes + Leb128.Size((uint)_candidateCount);
         long limit = Math.Max(0L, (long)budget.MaxBytes - header);
         (int sent, int deferred) = WriteRecords(baseline, current, limit);
-        BuildView(baseline, current);
+        if (deferred == 0 && _everyEntityRelevant)
+        {
+            _view.CopyFrom(current); // the client now holds exactly the server's frame
+        }
+        else
+        {
+            BuildView(baseline, current);
+        }
+
         KeepUnsentAccumulators();
 
         int total = header + _recordBytes;
@@ -131,6 +140,7 @@ public sealed class SnapshotEncoder
     private void Diff(EntityFrame baseline, EntityFrame current, IInterest? interest)
     {
         _candidateCount = 0;
+        _everyEntityRelevant = true;
         int b = 0, c = 0, a = 0;
         while (b < baseline.Count || c < current.Count)
         {
@@ -147,6 +157,7 @@ public sealed class SnapshotEncoder
             float priority = 1;
             if (interest is not null && !interest.TryGetPriority(id, out priority))
             {
+                _everyEntityRelevant = false;
                 if (inBaseline)
                 {
                     AddCandidate(new Candidate(id, Remove, b, -1, 0));
