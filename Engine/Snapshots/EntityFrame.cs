@@ -112,6 +112,16 @@ public sealed class EntityFrame
         return true;
     }
 
+    /// <summary>The ids in order, for the codec's merge loops (no per-call index check).</summary>
+    internal ReadOnlySpan<uint> Ids => _ids.AsSpan(0, _count);
+
+    /// <summary><see cref="GetBody"/> for an index the caller got from <see cref="Ids"/>.</summary>
+    internal ReadOnlySpan<byte> BodyAt(int index)
+    {
+        BodyRange range = _ranges[index];
+        return _bodies.AsSpan(range.Offset, range.Length);
+    }
+
     /// <summary>Empties the frame, keeping its buffers.</summary>
     internal void Clear()
     {

@@ -141,19 +141,19 @@ public sealed class SnapshotEncoder
     {
         _candidateCount = 0;
         _everyEntityRelevant = true;
+        ReadOnlySpan<uint> baselineIds = baseline.Ids, currentIds = current.Ids;
         int b = 0, c = 0, a = 0;
-        while (b < baseline.Count || c < current.Count)
+        while (b < baselineIds.Length || c < currentIds.Length)
         {
-            bool takeBaseline = c == current.Count || (b < baseline.Count && baseline.GetId(b) < current.GetId(c));
-            if (takeBaseline)
+            if (c == currentIds.Length || (b < baselineIds.Length && baselineIds[b] < currentIds[c]))
             {
-                AddCandidate(new Candidate(baseline.GetId(b), Remove, b, -1, 0));
+                AddCandidate(new Candidate(baselineIds[b], Remove, b, -1, 0));
                 b++;
                 continue;
             }
 
-            uint id = current.GetId(c);
-            bool inBaseline = b < baseline.Count && baseline.GetId(b) == id;
+            uint id = currentIds[c];
+            bool inBaseline = b < baselineIds.Length && baselineIds[b] == id;
             float priority = 1;
             if (interest is not null && !interest.TryGetPriority(id, out priority))
             {
@@ -163,17 +163,22 @@ public sealed class SnapshotEncoder
                     AddCandidate(new Candidate(id, Remove, b, -1, 0));
                 }
             }
-            else if (!inBaseline || !baseline.GetBody(b).SequenceEqual(current.GetBody(c)))
+            else
             {
-                while (a < _accumulatorCount && _accumulatorIds[a] < id)
+                ReadOnlySpan<byte> body = current.BodyAt(c);
+                ReadOnlySpan<byte> sent = inBaseline ? baseline.BodyAt(b) : default;
+                if (!inBaseline || !sent.SequenceEqual(body))
                 {
-                    a++;
-                }
+                    while (a < _accumulatorCount && _accumulatorIds[a] < id)
+                    {
+                        a++;
+                    }
 
-                float carried = a < _accumulatorCount && _accumulatorIds[a] == id ? _accumulators[a] : 0;
-                float accumulated = carried + (priority >= MinimumPriority ? priority : MinimumPriority);
-                bool sameLength = inBaseline && baseline.GetBody(b).Length == current.GetBody(c).Length;
-                AddCandidate(new Candidate(id, sameLength ? Change : Create, inBaseline ? b : -1, c, accumulated));
+                    float carried = a < _accumulatorCount && _accumulatorIds[a] == id ? _accumulators[a] : 0;
+                    float accumulated = carried + (priority >= MinimumPriority ? priority : MinimumPriority);
+                    bool sameLength = inBaseline && sent.Length == body.Length;
+                    AddCandidate(new Candidate(id, sameLength ? Change : Create, inBaseline ? b : -1, c, accumulated));
+                }
             }
 
             b += inBaseline ? 1 : 0;
@@ -272,27 +277,28 @@ public sealed class SnapshotEncoder
     private void BuildView(EntityFrame baseline, EntityFrame current)
     {
         _view.Clear();
+        ReadOnlySpan<uint> baselineIds = baseline.Ids;
         int b = 0, k = 0;
-        while (b < baseline.Count || k < _candidateCount)
+        while (b < baselineIds.Length || k < _candidateCount)
         {
-            if (k < _candidateCount && (b == baseline.Count || _candidates[k].Id <= baseline.GetId(b)))
+            if (k < _candidateCount && (b == baselineIds.Length || _candidates[k].Id <= baselineIds[b]))
             {
                 ref Candidate candidate = ref _candidates[k++];
-                bool inBaseline = b < baseline.Count && candidate.Id == baseline.GetId(b);
+                bool inBaseline = b < baselineIds.Length && candidate.Id == baselineIds[b];
                 if (candidate.Sent && candidate.Kind != Remove)
                 {
-                    _view.Append(candidate.Id, current.GetBody(candidate.CurrentIndex));
+                    _view.Append(candidate.Id, current.BodyAt(candidate.CurrentIndex));
                 }
                 else if (!candidate.Sent && inBaseline)
                 {
-                    _view.Append(candidate.Id, baseline.GetBody(b));
+                    _view.Append(candidate.Id, baseline.BodyAt(b));
                 }
 
                 b += inBaseline ? 1 : 0;
                 continue;
             }
 
-            _view.Append(baseline.GetId(b), baseline.GetBody(b));
+            _view.Append(baselineIds[b], baseline.BodyAt(b));
             b++;
         }
     }
