@@ -15,9 +15,6 @@ public sealed class EntityFrameWriter
     /// <summary>Creates a writer whose frame starts with room for the given numbers of entities and body bytes.</summary>
     public EntityFrameWriter(int entityCapacity = 64, int bodyCapacity = 4096) => _frame = new EntityFrame(entityCapacity, bodyCapacity);
 
-    /// <summary>The frame being built; complete only after <see cref="Complete"/>.</summary>
-    public EntityFrame Frame => _frame;
-
     /// <summary>Starts a new frame, discarding the previous one (its spans become invalid).</summary>
     public void Reset()
     {
