@@ -472,7 +472,7 @@ public class BrowserTransportLogicTests
         assert.equal(wt.datagramsSent.length, 1);
         assert.equal(wt.datagramsSent[0][0], t.DatagramKind.Message);
         const input = decodeMessage(wt.datagramsSent[0].subarray(1));
-        assert.deepEqual([input.type, input.body.clientTick, [...input.body.data]], ['Input', 6, [8]]);
+        assert.deepEqual([input.type, input.body.ackTick, input.body.inputs.length, input.body.inputs[0].clientTick, [...input.body.inputs[0].data]], ['InputBatch', 6, 1, 6, [8]]);
         const onStream = new t.FrameParser().push(Uint8Array.from(wt.fromClient)).map((m) => decodeMessage(m).type);
         assert.deepEqual(onStream, ['Hello', 'Join', 'Chat']);
 

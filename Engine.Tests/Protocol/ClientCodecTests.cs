@@ -88,6 +88,7 @@ public class ClientCodecTests
     {
         byte[] bytes => bytes.Select(b => (int)b).ToArray(),
         RoomMember[] members => members.Select(Fields).ToArray(),
+        InputEntry[] inputs => inputs.Select(Fields).ToArray(),
         Enum e => Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture),
         _ => value,
     };
@@ -112,6 +113,7 @@ public class ClientCodecTests
                 _ when t == typeof(double) => 1234.5 + i,
                 _ when t == typeof(ErrorCode) => ErrorCode.RateLimited,
                 _ when t == typeof(RoomMember[]) => new[] { (RoomMember)Sample(typeof(RoomMember), i), (RoomMember)Sample(typeof(RoomMember), i + 10) },
+                _ when t == typeof(InputEntry[]) => new[] { (InputEntry)Sample(typeof(InputEntry), i), (InputEntry)Sample(typeof(InputEntry), i + 10) },
                 _ => throw new InvalidOperationException($"No sample for {type.Name}.{p.Name} ({t.Name}); extend the test."),
             };
             p.SetValue(instance, value);

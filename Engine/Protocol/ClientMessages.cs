@@ -63,6 +63,35 @@ public sealed partial class InputMessage
     [MemoryPackOrder(2)] public byte[] Data { get; set; } = [];
 }
 
+/// <summary>
+/// The client's newest inputs, oldest first (at most <see cref="MaxInputs"/>): sent unreliably, each
+/// datagram repeats the inputs of the previous ones, so a lost datagram loses no input. The server
+/// applies each sequence once, in order.
+/// </summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class InputBatchMessage
+{
+    /// <summary>Most inputs one batch may carry.</summary>
+    public const int MaxInputs = 8;
+
+    /// <summary>The newest snapshot tick the client applied (0 if none); read by delta snapshots.</summary>
+    [MemoryPackOrder(0)] public uint AckTick { get; set; }
+
+    /// <summary>Inputs in increasing sequence order.</summary>
+    [MemoryPackOrder(1)] public InputEntry[] Inputs { get; set; } = [];
+}
+
+/// <summary>One input inside an <see cref="InputBatchMessage"/>: the same members as <see cref="InputMessage"/>.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class InputEntry
+{
+    [MemoryPackOrder(0)] public uint Sequence { get; set; }
+
+    [MemoryPackOrder(1)] public uint ClientTick { get; set; }
+
+    [MemoryPackOrder(2)] public byte[] Data { get; set; } = [];
+}
+
 /// <summary>Ping; also the presence heartbeat.</summary>
 [MemoryPackable(SerializeLayout.Explicit)]
 public sealed partial class PingMessage

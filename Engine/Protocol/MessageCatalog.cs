@@ -15,6 +15,7 @@ public static class MessageCatalog
         (MessageType.Typing, typeof(TypingMessage)),
         (MessageType.Input, typeof(InputMessage)),
         (MessageType.Ping, typeof(PingMessage)),
+        (MessageType.InputBatch, typeof(InputBatchMessage)),
         (MessageType.Welcome, typeof(WelcomeMessage)),
         (MessageType.JoinAccepted, typeof(JoinAcceptedMessage)),
         (MessageType.Joined, typeof(JoinedMessage)),
@@ -31,7 +32,7 @@ public static class MessageCatalog
     private static readonly FrozenDictionary<Type, MessageType> TypesByBody = All.ToFrozenDictionary(m => m.Body, m => m.Type);
 
     /// <summary>Types embedded inside messages (not sent on their own).</summary>
-    public static IReadOnlyList<Type> Embedded { get; } = [typeof(RoomMember)];
+    public static IReadOnlyList<Type> Embedded { get; } = [typeof(RoomMember), typeof(InputEntry)];
 
     /// <summary>The message type for a body type.</summary>
     /// <exception cref="ArgumentException">The type is not a message body.</exception>

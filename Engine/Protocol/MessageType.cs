@@ -27,6 +27,9 @@ public enum MessageType : byte
     /// <summary>Client ping: RTT, clock offset, and the presence heartbeat.</summary>
     Ping = 0x07,
 
+    /// <summary>Client inputs with redundancy: the newest few, so one lost datagram loses none.</summary>
+    InputBatch = 0x08,
+
     /// <summary>Server accepts the session.</summary>
     Welcome = 0x81,
 

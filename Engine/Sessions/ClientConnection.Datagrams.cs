@@ -14,6 +14,9 @@ internal sealed partial class ClientConnection
 {
     private readonly Lock _inputGate = new(); // the rate bucket and drop count are shared with the reliable path
     private InputMessage? _datagramInput;
+    private InputBatchMessage? _inputBatch;
+    private InputBatchMessage? _datagramInputBatch;
+    private uint _lastQueuedBatchSequence;
 
     /// <summary>Takes unreliable messages on the I/O thread when the transport offers it.</summary>
     private void AttachUnreliableHandler()
@@ -31,6 +34,27 @@ internal sealed partial class ClientConnection
         var transportTag = new KeyValuePair<string, object?>("transport", _transport.TransportName);
         metrics.MessagesIn.Add(1, transportTag);
         metrics.BytesIn.Add(message.Length, transportTag);
+        if (!message.IsEmpty && message[0] == (byte)MessageType.InputBatch)
+        {
+            try
+            {
+                MessageCodec.ReadBody(message, ref _datagramInputBatch); // only the I/O thread uses this instance
+                if (Volatile.Read(ref _session)?.Player is { } seated)
+                {
+                    RoomHost.Touch(seated, _services.Time.GetTimestamp());
+                }
+
+                OnInputBatch(_datagramInputBatch!, fromIo: true);
+            }
+            catch (ProtocolException exception)
+            {
+                Log.MalformedMessage(_logger, _transport.Id, exception.Message);
+                _ = _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(exception.Message), CancellationToken.None).AsTask();
+            }
+
+            return;
+        }
+
         if (message.IsEmpty || message[0] != (byte)MessageType.Input)
         {
             metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", "unreliable_not_input"), transportTag);
@@ -66,6 +90,64 @@ internal sealed partial class ClientConnection
         {
             Log.MalformedMessage(_logger, _transport.Id, exception.Message);
             _ = _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(exception.Message), CancellationToken.None).AsTask();
+        }
+    }
+
+    /// <summary>
+    /// Queues the inputs of a batch the connection has not queued yet (a batch repeats the previous
+    /// ones), each counted against the input rate; runs on the receive loop or the I/O thread.
+    /// </summary>
+    private void OnInputBatch(InputBatchMessage batch, bool fromIo)
+    {
+        if (batch.Inputs.Length > InputBatchMessage.MaxInputs)
+        {
+            throw new ProtocolException($"An input batch holds {batch.Inputs.Length} inputs; the limit is {InputBatchMessage.MaxInputs}.");
+        }
+
+        foreach (InputEntry entry in batch.Inputs)
+        {
+            if (entry.Data.Length > Player.MaxInputBytes)
+            {
+                throw new ProtocolException($"Input data is {entry.Data.Length} bytes; the limit is {Player.MaxInputBytes}.");
+            }
+        }
+
+        if (Volatile.Read(ref _session) is not { } session || session.Player is not { } player || session.Room is not { } room)
+        {
+            return; // before joining, or racing a leave: harmless
+        }
+
+        string? exhausted = null;
+        lock (_inputGate)
+        {
+            foreach (InputEntry entry in batch.Inputs)
+            {
+                if (entry.Sequence <= _lastQueuedBatchSequence)
+                {
+                    continue; // sent again for redundancy; the player's queue would skip it anyway
+                }
+
+                if (!_inputs.TryTake())
+                {
+                    exhausted = CountDropLocked("input_rate");
+                    break;
+                }
+
+                _lastQueuedBatchSequence = entry.Sequence;
+                room.Input(player, entry.Sequence, entry.ClientTick, entry.Data);
+            }
+        }
+
+        if (exhausted is not null)
+        {
+            if (fromIo)
+            {
+                _ = _transport.CloseAsync(SessionCloseCode.PolicyViolation, exhausted, CancellationToken.None).AsTask();
+            }
+            else
+            {
+                RequestClose(SessionCloseCode.PolicyViolation, exhausted);
+            }
         }
     }
 }

@@ -54,6 +54,10 @@ internal sealed partial class ClientConnection
                 MessageCodec.ReadBody(payload, ref _ping);
                 OnPing(_ping!);
                 break;
+            case MessageType.InputBatch:
+                MessageCodec.ReadBody(payload, ref _inputBatch);
+                OnInputBatch(_inputBatch!, fromIo: false);
+                break;
             default:
                 throw new ProtocolException($"Unhandled message type {type}.");
         }

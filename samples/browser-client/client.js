@@ -7,6 +7,8 @@ import { MessageType, ProtocolVersion } from './protocol.generated.js';
 import { openTransport } from './transport.js';
 
 export const BackoffBaseMs = 500;
+/** Inputs repeated in each InputBatch: a datagram may be lost without losing an input. */
+export const InputRedundancy = 3;
 export const BackoffCapMs = 10_000;
 
 /** Full jitter: a uniform delay in [0, min(cap, base * 2^attempt)). */
@@ -104,13 +106,16 @@ export class EngineClient extends EventTarget {
     const link = this.link;
     if (!link || link.isClosed) return;
     const bytes = encodeMessage(type, body);
-    if (bytes[0] === MessageType.Input) link.sendUnreliable(bytes); else link.send(bytes);
+    if (bytes[0] === MessageType.Input || bytes[0] === MessageType.InputBatch) link.sendUnreliable(bytes); else link.send(bytes);
   }
 
   ping() { this.send('Ping', { clientTime: performance.now(), lastRttMs: this.rtt ?? 0 }); }
 
+  /** Sends the newest inputs (this one and the previous InputRedundancy − 1), so one lost datagram loses none; the server applies each once. */
   sendInput(data) {
-    this.send('Input', { sequence: ++this.inputSequence, clientTick: this.lastTick ?? 0, data });
+    const input = { sequence: ++this.inputSequence, clientTick: this.lastTick ?? 0, data };
+    this.recentInputs = [...(this.recentInputs ?? []), input].slice(-InputRedundancy);
+    this.send('InputBatch', { ackTick: this.lastTick ?? 0, inputs: this.recentInputs });
   }
 
   chat(text) { this.send('Chat', { text }); }

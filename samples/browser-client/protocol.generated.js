@@ -12,6 +12,7 @@ export const MessageType = Object.freeze({
   Typing: 5,
   Input: 6,
   Ping: 7,
+  InputBatch: 8,
   Welcome: 129,
   JoinAccepted: 130,
   Joined: 131,
@@ -45,6 +46,7 @@ export const MessageBodies = {
   5: 'TypingMessage',
   6: 'InputMessage',
   7: 'PingMessage',
+  8: 'InputBatchMessage',
   129: 'WelcomeMessage',
   130: 'JoinAcceptedMessage',
   131: 'JoinedMessage',
@@ -62,6 +64,7 @@ export const MessageBodies = {
 // string bytes obj:Name arr:Name; with '?' (string? bytes? obj?:Name arr?:Name) the member may be null.
 export const Schemas = {
   RoomMember: [['playerId', 'i32'], ['name', 'string'], ['online', 'bool']],
+  InputEntry: [['sequence', 'u32'], ['clientTick', 'u32'], ['data', 'bytes']],
   HelloMessage: [['protocolVersion', 'i32'], ['resumeToken', 'string?'], ['lastSequence', 'i64']],
   JoinMessage: [['room', 'string'], ['name', 'string'], ['token', 'string?']],
   LeaveMessage: [],
@@ -69,6 +72,7 @@ export const Schemas = {
   TypingMessage: [['isTyping', 'bool']],
   InputMessage: [['sequence', 'u32'], ['clientTick', 'u32'], ['data', 'bytes']],
   PingMessage: [['clientTime', 'f64'], ['lastRttMs', 'f64']],
+  InputBatchMessage: [['ackTick', 'u32'], ['inputs', 'arr:InputEntry']],
   WelcomeMessage: [['sessionId', 'string'], ['resumeToken', 'string'], ['tickRate', 'i32'], ['serverTime', 'i64'], ['heartbeatIntervalMs', 'i32'], ['resumed', 'bool'], ['playerId', 'i32']],
   JoinAcceptedMessage: [['room', 'string'], ['playerId', 'i32'], ['sequence', 'i64'], ['recovered', 'bool'], ['members', 'arr:RoomMember'], ['state', 'bytes'], ['tickRate', 'i32']],
   JoinedMessage: [['sequence', 'i64'], ['playerId', 'i32'], ['name', 'string']],
