@@ -9,7 +9,11 @@ namespace Engine.Tests.Transport.Quic.Simulation;
 /// <summary>
 /// Seeded property tests that play a hostile or broken peer: random and mutated datagrams at a
 /// server endpoint, and authentic packets with garbage frames at an established connection.
+/// Run alone: the bounded-state check reads the process's managed heap, which tests running in
+/// parallel (property tests with large worlds, browsers) would grow.
 /// </summary>
+[Collection(nameof(EndpointFuzzTests))]
+[CollectionDefinition(nameof(EndpointFuzzTests), DisableParallelization = true)]
 public sealed class EndpointFuzzTests
 {
     [Fact]
