@@ -27,7 +27,7 @@ internal sealed class FragmentReassembler
     /// </summary>
     public ReadOnlySpan<byte> Add(ReadOnlySpan<byte> datagram, long now)
     {
-        if (!MessageDatagrams.TryReadFragment(datagram, out ushort id, out int index, out int count, out _))
+        if (!MessageDatagrams.TryReadFragment(datagram, out ushort id, out int index, out int count, out ReadOnlySpan<byte> slice))
         {
             return default;
         }
@@ -43,7 +43,6 @@ internal sealed class FragmentReassembler
             return default;
         }
 
-        ReadOnlySpan<byte> slice = datagram[MessageDatagrams.FragmentHeaderLength..];
         if (!slot.Put(index, slice))
         {
             return default;

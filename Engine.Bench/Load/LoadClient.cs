@@ -64,7 +64,7 @@ internal abstract class LoadClient : IAsyncDisposable
 
     public int EventMessageBytes { get; private set; }
 
-    public string? WireError { get; private set; }
+    public string? WireError { get; protected set; }
 
     /// <summary>Datagram figures of a WebTransport client; null for a WebSocket one.</summary>
     public virtual DatagramCounts? Datagrams => null;

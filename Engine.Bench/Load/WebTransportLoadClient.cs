@@ -13,6 +13,9 @@ namespace Engine.Bench.Load;
 /// </summary>
 internal sealed class WebTransportLoadClient : LoadClient
 {
+    /// <summary>The largest message the load client accepts from the server (snapshots and events are far smaller); a larger prefix is a wire error.</summary>
+    private const uint MaxServerMessageBytes = 1024 * 1024;
+
     private readonly WebTransportSession _session;
     private readonly QuicStream _stream;
     private readonly FragmentReassembler _fragments = new();
@@ -121,7 +124,14 @@ internal sealed class WebTransportLoadClient : LoadClient
             int used = 0;
             while (filled - used >= 4)
             {
-                int length = (int)BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(used));
+                uint prefix = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(used));
+                if (prefix is 0 or > MaxServerMessageBytes)
+                {
+                    WireError ??= $"NO: a message-stream length of {prefix} bytes";
+                    return;
+                }
+
+                int length = (int)prefix;
                 if (length > buffer.Length - 4)
                 {
                     Array.Resize(ref buffer, length + 4);

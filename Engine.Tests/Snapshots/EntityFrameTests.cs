@@ -66,7 +66,7 @@ public class EntityFrameTests
                 encoder.Acknowledge(tick - 1);
             }
 
-            decoder.TryApply(output.WrittenSpan, out _);
+            Assert.True(decoder.TryApply(output.WrittenSpan, out _));
             if (tick > 100)
             {
                 allocated += GC.GetAllocatedBytesForCurrentThread() - before;

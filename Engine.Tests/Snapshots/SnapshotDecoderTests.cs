@@ -38,7 +38,7 @@ public class SnapshotDecoderTests
         { "more records than bytes", [2, 0, 0, 0, 1, 0, 0, 0, 9, 2, 9] },
         { "body longer than the payload", [2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 4, 5, 1] },
         { "body over 1024 bytes", [2, 0, 0, 0, 1, 0, 0, 0, 1, 0, 4, 0x81, 0x08, .. new byte[1025]] },
-        { "baseline not held", [2, 0, 0, 0, 7, 0, 0, 0, 0] },
+        { "baseline not held", [9, 0, 0, 0, 7, 0, 0, 0, 0] },
         { "tick not newer", [1, 0, 0, 0, 0, 0, 0, 0, 0] },
         { "tick zero", [0, 0, 0, 0, 0, 0, 0, 0, 0] },
         { "header only", [2, 0, 0, 0, 1, 0, 0, 0] },

@@ -72,9 +72,6 @@ public sealed class Http3Server : IDisposable
         }
     }
 
-    /// <summary>WebTransport sessions open now (read it through <see cref="Invoke"/> for an exact value).</summary>
-    public int WebTransportSessionCount => _connections.Sum(c => c.Extension?.ActiveSessions ?? 0);
-
     /// <summary>WebTransport counters summed over open connections and those already closed.</summary>
     public WebTransportServerStatistics WebTransportStatistics => _host.Invoke(_ =>
     {

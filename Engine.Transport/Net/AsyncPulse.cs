@@ -21,6 +21,25 @@ internal sealed class AsyncPulse
         }
     }
 
+    /// <summary>
+    /// Tries <paramref name="attempt"/> (which checks its condition under the driver's lock) until it
+    /// returns a result, waiting for a pulse between tries: the shape of every "wait for credit" loop.
+    /// </summary>
+    public async ValueTask<T> UntilAsync<T>(Func<T?> attempt, CancellationToken cancellationToken)
+        where T : class
+    {
+        while (true)
+        {
+            Task next = NextAsync();
+            if (attempt() is { } result)
+            {
+                return result;
+            }
+
+            await next.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     public void Pulse()
     {
         TaskCompletionSource current;

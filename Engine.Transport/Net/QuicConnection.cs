@@ -106,31 +106,21 @@ public sealed class QuicConnection : IAsyncDisposable, IQuicConnectionOwner, IQu
     }
 
     /// <summary>Opens a stream; waits while the peer's stream limit is reached.</summary>
-    public async ValueTask<QuicStream> OpenOutboundStreamAsync(QuicStreamType type, CancellationToken cancellationToken = default)
+    public ValueTask<QuicStream> OpenOutboundStreamAsync(QuicStreamType type, CancellationToken cancellationToken = default)
     {
         bool bidirectional = type == QuicStreamType.Bidirectional;
-        while (true)
+        return _streamCredit.UntilAsync(() => Invoke(_ =>
         {
-            Task credit = _streamCredit.NextAsync();
-            QuicStream? stream = Invoke(_ =>
+            ThrowIfClosed();
+            if (!Core.TryOpenStream(bidirectional, out long id))
             {
-                ThrowIfClosed();
-                if (!Core.TryOpenStream(bidirectional, out long id))
-                {
-                    return null;
-                }
-
-                var opened = new QuicStream(this, id, canRead: bidirectional, canWrite: true);
-                _streams[id] = opened;
-                return opened;
-            });
-            if (stream is not null)
-            {
-                return stream;
+                return null;
             }
 
-            await credit.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
+            var opened = new QuicStream(this, id, canRead: bidirectional, canWrite: true);
+            _streams[id] = opened;
+            return opened;
+        }), cancellationToken);
     }
 
     /// <summary>Takes the next stream the peer opened.</summary>

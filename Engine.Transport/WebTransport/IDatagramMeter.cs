@@ -19,9 +19,10 @@ public enum DatagramDropReason
 /// <summary>Counts one transport session's datagrams as they happen (the host's metrics); calls must be cheap and never throw.</summary>
 public interface IDatagramMeter
 {
-    void Sent(int bytes, bool fragment);
+    /// <summary><paramref name="datagrams"/> datagrams of one message went out; <paramref name="fragments"/> when they were its fragments.</summary>
+    void Sent(int datagrams, bool fragments);
 
     void Received(int bytes);
 
-    void Dropped(DatagramDropReason reason);
+    void Dropped(DatagramDropReason reason, int datagrams = 1);
 }

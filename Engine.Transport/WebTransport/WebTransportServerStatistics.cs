@@ -22,6 +22,9 @@ public sealed class WebTransportServerStatistics
 
     public long DatagramsReceived { get; private set; }
 
+    /// <summary>Datagrams held until their session was established.</summary>
+    public long DatagramsBuffered { get; private set; }
+
     /// <summary>Datagrams dropped: malformed, for a closed or impossible session, or expired before their session.</summary>
     public long DatagramsDropped { get; private set; }
 
@@ -37,6 +40,7 @@ public sealed class WebTransportServerStatistics
             StreamsRefused = StreamsRefused,
             StreamsBuffered = StreamsBuffered,
             DatagramsReceived = DatagramsReceived,
+            DatagramsBuffered = DatagramsBuffered,
             DatagramsDropped = DatagramsDropped,
             MalformedCapsules = MalformedCapsules,
         };
@@ -56,6 +60,7 @@ public sealed class WebTransportServerStatistics
         StreamsRefused += counters.StreamsRefused;
         StreamsBuffered += counters.StreamsBuffered;
         DatagramsReceived += counters.DatagramsReceived;
+        DatagramsBuffered += counters.DatagramsBuffered;
         DatagramsDropped += counters.DatagramsDropped;
         MalformedCapsules += counters.MalformedCapsules;
         foreach ((int status, long count) in extension.Refusals)

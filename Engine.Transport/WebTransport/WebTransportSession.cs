@@ -74,7 +74,7 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     public int MaxDatagramSize => _host.Invoke(_core, static (_, core) => core.MaxDatagramPayloadSize);
 
     /// <summary>The connection's smoothed RTT (QUIC's, RFC 9002); null before the first sample.</summary>
-    public TimeSpan? RoundTripTime => Invoke(_ => _core.Quic.SmoothedRtt);
+    public TimeSpan? RoundTripTime => _host.Invoke(_core, static (_, core) => core.Quic.SmoothedRtt);
 
     /// <summary>
     /// When set, each received datagram is handed to this handler on the connection's driver thread
@@ -260,31 +260,19 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
         }
     }
 
-    private async ValueTask<QuicStream> OpenAsync(bool bidirectional, CancellationToken cancellationToken)
-    {
-        while (true)
+    private ValueTask<QuicStream> OpenAsync(bool bidirectional, CancellationToken cancellationToken) =>
+        _streamCredit.UntilAsync(() => Invoke(_ =>
         {
-            Task credit = _streamCredit.NextAsync();
-            QuicStream? stream = Invoke(_ =>
+            ThrowIfClosed();
+            if (!_core.TryOpenStream(bidirectional, out long id))
             {
-                ThrowIfClosed();
-                if (!_core.TryOpenStream(bidirectional, out long id))
-                {
-                    return null;
-                }
-
-                var opened = new QuicStream(this, id, canRead: bidirectional, canWrite: true);
-                _streams[id] = opened;
-                return opened;
-            });
-            if (stream is not null)
-            {
-                return stream;
+                return null;
             }
 
-            await credit.WaitAsync(cancellationToken).ConfigureAwait(false);
-        }
-    }
+            var opened = new QuicStream(this, id, canRead: bidirectional, canWrite: true);
+            _streams[id] = opened;
+            return opened;
+        }), cancellationToken);
 
     private void OnClosed(WebTransportCloseRecord close)
     {

@@ -94,7 +94,6 @@ public sealed partial class WebTransportTransportSession
                 }
             }
 
-            _messageStreamReady.TrySetResult();
             _ = Task.Run(() => WriteLoopAsync(_messageStream));
             _ = Task.Run(() => ReadLoopAsync(_messageStream));
             while (true)
@@ -179,13 +178,8 @@ public sealed partial class WebTransportTransportSession
             while (true)
             {
                 int length = await _session.ReceiveDatagramAsync(buffer).ConfigureAwait(false);
-                Interlocked.Increment(ref _datagramsReceived);
-                Interlocked.Add(ref _bytesReceived, length);
-                _meter?.Received(length);
-                if (!MessageDatagrams.TryReadWhole(buffer.AsSpan(0, length), out ReadOnlySpan<byte> message) || message.Length > _options.MaxMessageBytes)
+                if (!TryAcceptDatagram(buffer.AsSpan(0, length), out ReadOnlySpan<byte> message))
                 {
-                    Interlocked.Increment(ref _datagramsDropped);
-                    _meter?.Dropped(DatagramDropReason.Malformed);
                     continue;
                 }
 

@@ -74,15 +74,15 @@ public sealed partial class WebTransportTransportSession
                 Interlocked.Add(ref _fragmentsSent, result.Sent);
             }
 
-            for (int i = 0; i < result.Sent; i++)
+            if (result.Sent > 0)
             {
-                _meter?.Sent(result.Bytes / result.Sent, fragmented);
+                _meter?.Sent(result.Sent, fragmented);
             }
 
-            for (int i = result.Sent; i < result.Datagrams; i++)
+            if (result.Datagrams > result.Sent)
             {
-                Interlocked.Increment(ref _datagramsDropped);
-                _meter?.Dropped(DatagramDropReason.Refused);
+                Interlocked.Add(ref _datagramsDropped, result.Datagrams - result.Sent);
+                _meter?.Dropped(DatagramDropReason.Refused, result.Datagrams - result.Sent);
             }
 
             return true;

@@ -32,7 +32,6 @@ public sealed partial class WebTransportTransportSession : ITransportSession, IU
     private readonly AsyncAutoResetSignal _sendSignal = new();
     private readonly Channel<ReceivedMessage> _received;
     private readonly CancellationTokenSource _closed = new();
-    private readonly TaskCompletionSource _messageStreamReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private QuicStream? _messageStream;
     private SessionCloseInfo? _closeInfo;
     private Task? _closing;
@@ -138,18 +137,27 @@ public sealed partial class WebTransportTransportSession : ITransportSession, IU
 
         _session.DatagramReceived = datagram =>
         {
-            Interlocked.Increment(ref _datagramsReceived);
-            Interlocked.Add(ref _bytesReceived, datagram.Length);
-            _meter?.Received(datagram.Length);
-            if (!MessageDatagrams.TryReadWhole(datagram, out ReadOnlySpan<byte> message) || message.Length > _options.MaxMessageBytes)
+            if (TryAcceptDatagram(datagram, out ReadOnlySpan<byte> message))
             {
-                Interlocked.Increment(ref _datagramsDropped);
-                _meter?.Dropped(DatagramDropReason.Malformed);
-                return;
+                handler(message);
             }
-
-            handler(message);
         };
+    }
+
+    /// <summary>Counts a received datagram and takes the message out of it; a fragment from a client or a malformed datagram is dropped and counted.</summary>
+    private bool TryAcceptDatagram(ReadOnlySpan<byte> datagram, out ReadOnlySpan<byte> message)
+    {
+        Interlocked.Increment(ref _datagramsReceived);
+        Interlocked.Add(ref _bytesReceived, datagram.Length);
+        _meter?.Received(datagram.Length);
+        if (MessageDatagrams.TryReadWhole(datagram, out message) && message.Length <= _options.MaxMessageBytes)
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _datagramsDropped);
+        _meter?.Dropped(DatagramDropReason.Malformed);
+        return false;
     }
 
     private void OnSessionClosed()
@@ -168,7 +176,6 @@ public sealed partial class WebTransportTransportSession : ITransportSession, IU
 
         _received.Writer.TryComplete();
         _sendSignal.Set();
-        _messageStreamReady.TrySetResult();
         ThreadPool.UnsafeQueueUserWorkItem(static s => s.Cancel(), _closed, preferLocal: false);
     }
 }

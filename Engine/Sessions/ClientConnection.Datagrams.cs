@@ -69,22 +69,8 @@ internal sealed partial class ClientConnection
         RoomHost.Touch(player, _services.Time.GetTimestamp());
         try
         {
-            lock (_inputGate)
-            {
-                MessageCodec.ReadBody(message, ref _datagramInput);
-                if (_datagramInput!.Data.Length > Player.MaxInputBytes)
-                {
-                    throw new ProtocolException($"Input data is {_datagramInput.Data.Length} bytes; the limit is {Player.MaxInputBytes}.");
-                }
-
-                if (!_inputs.TryTake())
-                {
-                    DropLocked("input_rate");
-                    return;
-                }
-            }
-
-            room.Input(player, _datagramInput.Sequence, _datagramInput.ClientTick, _datagramInput.Data);
+            MessageCodec.ReadBody(message, ref _datagramInput); // only the I/O thread uses this instance
+            OnInput(_datagramInput!, fromIo: true);
         }
         catch (ProtocolException exception)
         {
@@ -138,16 +124,24 @@ internal sealed partial class ClientConnection
             }
         }
 
-        if (exhausted is not null)
+        CloseIfExhausted(exhausted, fromIo);
+    }
+
+    /// <summary>The abuse allowance ran out: on the I/O thread close now; on the receive loop, after this message.</summary>
+    private void CloseIfExhausted(string? exhausted, bool fromIo)
+    {
+        if (exhausted is null)
         {
-            if (fromIo)
-            {
-                _ = _transport.CloseAsync(SessionCloseCode.PolicyViolation, exhausted, CancellationToken.None).AsTask();
-            }
-            else
-            {
-                RequestClose(SessionCloseCode.PolicyViolation, exhausted);
-            }
+            return;
+        }
+
+        if (fromIo)
+        {
+            _ = _transport.CloseAsync(SessionCloseCode.PolicyViolation, exhausted, CancellationToken.None).AsTask();
+        }
+        else
+        {
+            RequestClose(SessionCloseCode.PolicyViolation, exhausted);
         }
     }
 }

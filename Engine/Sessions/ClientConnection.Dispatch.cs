@@ -48,7 +48,7 @@ internal sealed partial class ClientConnection
                 break;
             case MessageType.Input:
                 MessageCodec.ReadBody(payload, ref _input);
-                OnInput(_input!);
+                OnInput(_input!, fromIo: false);
                 break;
             case MessageType.Ping:
                 MessageCodec.ReadBody(payload, ref _ping);
@@ -229,22 +229,28 @@ internal sealed partial class ClientConnection
         room.Typing(player, typing.IsTyping);
     }
 
-    private void OnInput(InputMessage input)
+    /// <summary>One input, from the receive loop or (<paramref name="fromIo"/>) a datagram on the transport's I/O thread.</summary>
+    private void OnInput(InputMessage input, bool fromIo)
     {
-        if (_session!.Room is not { } room || _session.Player is not { } player)
+        if (Volatile.Read(ref _session) is not { } session || session.Room is not { } room || session.Player is not { } player)
         {
-            return; // inputs racing a leave are harmless; no error per input
+            return; // before joining, or racing a leave: harmless; no error per input
         }
 
+        string? exhausted = null;
         bool allowed;
         lock (_inputGate)
         {
             allowed = _inputs.TryTake();
+            if (!allowed)
+            {
+                exhausted = CountDropLocked("input_rate");
+            }
         }
 
         if (!allowed)
         {
-            Drop("input_rate");
+            CloseIfExhausted(exhausted, fromIo);
             return;
         }
 

@@ -158,15 +158,6 @@ internal sealed partial class ClientConnection
         }
     }
 
-    /// <summary>A drop on the I/O thread (a datagram input), under <c>_inputGate</c>: the close cannot wait for the receive loop.</summary>
-    private void DropLocked(string reason)
-    {
-        if (CountDropLocked(reason) is { } exhausted)
-        {
-            _ = _transport.CloseAsync(SessionCloseCode.PolicyViolation, exhausted, CancellationToken.None).AsTask();
-        }
-    }
-
     /// <summary>Counts a drop; returns the close reason once the abuse allowance is spent.</summary>
     private string? CountDropLocked(string reason)
     {

@@ -29,8 +29,11 @@ public sealed class SnapshotDecoder
     /// <summary>The state at <see cref="NewestApplied"/> (empty before the first snapshot).</summary>
     public EntityFrame Current { get; private set; } = EntityFrame.Empty;
 
+    private ulong? _hash;
+
     /// <summary><see cref="EntityFrame.ComputeHash"/> of <see cref="Current"/>.</summary>
-    public ulong Hash { get; private set; } = EntityFrame.Empty.ComputeHash();
+    /// <remarks>Computed when first read after a change, not on every applied payload.</remarks>
+    public ulong Hash => _hash ??= Current.ComputeHash();
 
     /// <summary>How many applied frames are kept as baselines.</summary>
     public int RingCapacity => _ring.Capacity;
@@ -48,7 +51,7 @@ public sealed class SnapshotDecoder
         _ring.Clear();
         NewestApplied = 0;
         Current = EntityFrame.Empty;
-        Hash = EntityFrame.Empty.ComputeHash();
+        _hash = null;
     }
 
     /// <summary>Reads a payload's tick and baseline tick without applying it.</summary>
@@ -83,7 +86,7 @@ public sealed class SnapshotDecoder
         Current = _scratch;
         _scratch = _ring.Store(snapshotTick, _scratch);
         NewestApplied = snapshotTick;
-        Hash = Current.ComputeHash();
+        _hash = null;
         tick = snapshotTick;
         return true;
     }

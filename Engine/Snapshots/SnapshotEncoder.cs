@@ -222,6 +222,12 @@ public sealed class SnapshotEncoder
         for (int r = 0; r < ranked; r++)
         {
             ref Candidate candidate = ref _candidates[_rankedCandidates[r]];
+            if (_recordBytes + 1 + Leb128.Size(candidate.Id) + 1 > limit)
+            {
+                deferred++; // even the smallest record for it (kind, id, one byte) cannot fit: do not encode it only to undo it
+                continue;
+            }
+
             int before = _recordBytes;
             WriteChange(candidate, baseline, current);
             Keep(ref candidate, before, limit, ref sent, ref deferred);

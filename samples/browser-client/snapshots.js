@@ -133,7 +133,7 @@ export class SnapshotDecoder {
   #ring = new Map(); // tick -> frame, insertion (= tick) order; at most #capacity entries
   #newest = 0;
   #current = new Map();
-  #hash = frameHash(new Map());
+  #hash = null; // computed when asked, not on every applied payload
 
   constructor({ ringCapacity = DefaultRingCapacity } = {}) {
     if (!Number.isInteger(ringCapacity) || ringCapacity < 1) throw new RangeError(`ringCapacity must be a positive integer, got ${ringCapacity}`);
@@ -150,7 +150,7 @@ export class SnapshotDecoder {
   get ringCapacity() { return this.#capacity; }
 
   /** The current state's hash (FNV-1a 64, as EntityFrame.ComputeHash) as a BigInt. */
-  hash() { return this.#hash; }
+  hash() { return (this.#hash ??= frameHash(this.#current)); }
 
   /** The kept frame for `tick`, or undefined. Do not modify it. */
   frame(tick) { return this.#ring.get(tick); }
@@ -160,7 +160,7 @@ export class SnapshotDecoder {
     this.#ring.clear();
     this.#newest = 0;
     this.#current = new Map();
-    this.#hash = frameHash(this.#current);
+    this.#hash = null;
   }
 
   /**
@@ -186,7 +186,7 @@ export class SnapshotDecoder {
     while (this.#ring.size > this.#capacity) this.#ring.delete(this.#ring.keys().next().value);
     this.#newest = tick;
     this.#current = frame;
-    this.#hash = frameHash(frame);
+    this.#hash = null;
     return tick;
   }
 }

@@ -151,7 +151,7 @@ export class FragmentReassembler {
       this.stats.messages++;
       return datagram.slice(1);
     }
-    if (datagram[0] !== DatagramKind.Fragment || datagram.length < FragmentHeaderBytes) return this.invalid();
+    if (datagram[0] !== DatagramKind.Fragment || datagram.length <= FragmentHeaderBytes) return this.invalid(); // a fragment carries at least one byte
     const id = datagram[1] | (datagram[2] << 8), index = datagram[3], count = datagram[4];
     if (count < 2 || count > MaxFragments || index >= count) return this.invalid();
     if (this.completed.has(id)) { this.stats.duplicates++; return null; }

@@ -39,7 +39,7 @@ public class WebTransportEndToEndTests
     }
 
     [Fact]
-    public async Task TrySendDatagram_EchoServer_DatagramsComeBackAtMostOnce()
+    public async Task TrySendDatagram_EchoServer_AnEchoOfASentDatagramReturnsAndOversizeIsRefused()
     {
         using var server = new WebTransportEchoServer();
         await using WebTransportSession session = await WebTransportClient.ConnectAsync(server.Uri, server.ClientOptions);

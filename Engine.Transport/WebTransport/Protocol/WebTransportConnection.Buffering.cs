@@ -41,7 +41,7 @@ internal sealed partial class WebTransportConnection
             {
                 session.OnDatagram(datagram[offset..]);
             }
-            else if (_endedSessions.Contains(sessionId) || !CouldBecomeSession(sessionId))
+            else if (_endedSessions.Contains(sessionId) || !WebTransportStreamSignal.IsValidSessionId(sessionId))
             {
                 Counters.DatagramsDropped++; // for a closed or impossible session
             }
@@ -74,26 +74,6 @@ internal sealed partial class WebTransportConnection
         }
 
         PruneRetired();
-    }
-
-    /// <summary>The earliest time <see cref="Expire"/> has work, or null when nothing is buffered.</summary>
-    public TimeSpan? NextExpiry
-    {
-        get
-        {
-            TimeSpan? first = null;
-            foreach (BufferedStream stream in _bufferedStreams)
-            {
-                first = first is null || stream.ArrivedAt < first ? stream.ArrivedAt : first;
-            }
-
-            if (_bufferedDatagrams.First is { } datagram && (first is null || datagram.Value.ArrivedAt < first))
-            {
-                first = datagram.Value.ArrivedAt;
-            }
-
-            return first + Limits.BufferedLifetime;
-        }
     }
 
     private bool IsBuffered(long streamId)

@@ -287,7 +287,7 @@ internal sealed partial class WebTransportConnection
             return;
         }
 
-        if (_endedSessions.Contains(sessionId) || !CouldBecomeSession(sessionId))
+        if (_endedSessions.Contains(sessionId) || !WebTransportStreamSignal.IsValidSessionId(sessionId))
         {
             Counters.StreamsRefused++;
             Refuse(streamId, WebTransportErrorCodes.SessionGone);
@@ -296,9 +296,6 @@ internal sealed partial class WebTransportConnection
 
         BufferStream(streamId, sessionId, leftover, finished, now);
     }
-
-    /// <summary>A session ID must be a client-initiated bidirectional stream ID (draft-02 §4.1).</summary>
-    private static bool CouldBecomeSession(long sessionId) => sessionId >= 0 && (sessionId & 0x3) == 0;
 
     private void Refuse(long streamId, ulong code)
     {

@@ -16,9 +16,6 @@ internal static class WebTransportDatagram
     /// </summary>
     public const ulong MaxQuarterStreamId = (1UL << 60) - 1;
 
-    /// <summary>H3_DATAGRAM_ERROR (RFC 9297 §5.2): the code for a datagram whose prefix is malformed.</summary>
-    public const ulong DatagramErrorCode = 0x33;
-
     /// <summary>Bytes of the quarter-stream-ID prefix for this session (varint of sessionId/4).</summary>
     /// <exception cref="ArgumentException">The session ID is not a client-initiated bidirectional stream ID.</exception>
     public static int PrefixLength(long sessionId)

@@ -78,19 +78,19 @@ internal sealed class DatagramMeter(EngineMetrics metrics) : IDatagramMeter
 {
     private static readonly KeyValuePair<string, object?> Transport = new("transport", "webtransport");
 
-    public void Sent(int bytes, bool fragment)
+    public void Sent(int datagrams, bool fragments)
     {
-        metrics.DatagramsSent.Add(1, Transport);
-        if (fragment)
+        metrics.DatagramsSent.Add(datagrams, Transport);
+        if (fragments)
         {
-            metrics.Fragments.Add(1, Transport);
+            metrics.Fragments.Add(datagrams, Transport);
         }
     }
 
     public void Received(int bytes) => metrics.DatagramsReceived.Add(1, Transport);
 
-    public void Dropped(DatagramDropReason reason) =>
-        metrics.DatagramsDropped.Add(1, Transport, new KeyValuePair<string, object?>("reason", reason switch
+    public void Dropped(DatagramDropReason reason, int datagrams = 1) =>
+        metrics.DatagramsDropped.Add(datagrams, Transport, new KeyValuePair<string, object?>("reason", reason switch
         {
             DatagramDropReason.TooLarge => "too_large",
             DatagramDropReason.Refused => "refused",
