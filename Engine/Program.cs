@@ -6,7 +6,7 @@ using Engine.Protocol;
 if (args is ["generate-client-codec", ..])
 {
     string path = args.Length > 1 ? args[1] : Path.Combine(RepositoryRoot(), ClientCodecGenerator.DefaultRelativePath);
-    File.WriteAllText(path, ClientCodecGenerator.Generate([typeof(ArenaState), typeof(ArenaDot)]));
+    File.WriteAllText(path, ClientCodecGenerator.Generate([typeof(ArenaDot)]));
     Console.WriteLine($"Wrote {Path.GetFullPath(path)}");
     return 0;
 }

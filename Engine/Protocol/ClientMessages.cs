@@ -92,6 +92,17 @@ public sealed partial class InputEntry
     [MemoryPackOrder(2)] public byte[] Data { get; set; } = [];
 }
 
+/// <summary>
+/// The newest entity-snapshot tick the client applied. Input batches carry the same ack; a client
+/// sends this when it has applied a snapshot and sent no input batch for a while (the browser
+/// sample: 100 ms), so an idle player's deltas stay small. Unreliable where the transport has datagrams.
+/// </summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class SnapshotAckMessage
+{
+    [MemoryPackOrder(0)] public uint Tick { get; set; }
+}
+
 /// <summary>Ping; also the presence heartbeat.</summary>
 [MemoryPackable(SerializeLayout.Explicit)]
 public sealed partial class PingMessage

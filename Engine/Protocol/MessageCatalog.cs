@@ -16,6 +16,7 @@ public static class MessageCatalog
         (MessageType.Input, typeof(InputMessage)),
         (MessageType.Ping, typeof(PingMessage)),
         (MessageType.InputBatch, typeof(InputBatchMessage)),
+        (MessageType.SnapshotAck, typeof(SnapshotAckMessage)),
         (MessageType.Welcome, typeof(WelcomeMessage)),
         (MessageType.JoinAccepted, typeof(JoinAcceptedMessage)),
         (MessageType.Joined, typeof(JoinedMessage)),
@@ -27,6 +28,7 @@ public static class MessageCatalog
         (MessageType.GameEvent, typeof(GameEventMessage)),
         (MessageType.Pong, typeof(PongMessage)),
         (MessageType.Error, typeof(ErrorMessage)),
+        (MessageType.EntitySnapshot, typeof(EntitySnapshotMessage)),
     ];
 
     private static readonly FrozenDictionary<Type, MessageType> TypesByBody = All.ToFrozenDictionary(m => m.Body, m => m.Type);

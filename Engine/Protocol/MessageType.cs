@@ -30,6 +30,9 @@ public enum MessageType : byte
     /// <summary>Client inputs with redundancy: the newest few, so one lost datagram loses none.</summary>
     InputBatch = 0x08,
 
+    /// <summary>Client acknowledges the newest entity snapshot it applied (when it has no input to carry the ack).</summary>
+    SnapshotAck = 0x09,
+
     /// <summary>Server accepts the session.</summary>
     Welcome = 0x81,
 
@@ -62,4 +65,7 @@ public enum MessageType : byte
 
     /// <summary>A request failed; the connection may stay open.</summary>
     Error = 0x8B,
+
+    /// <summary>An entity snapshot: a delta against the client's acknowledged baseline (unreliable channel).</summary>
+    EntitySnapshot = 0x8C,
 }

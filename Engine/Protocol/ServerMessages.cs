@@ -168,3 +168,21 @@ public sealed partial class ErrorMessage
 
     [MemoryPackOrder(1)] public string Message { get; set; } = "";
 }
+
+/// <summary>
+/// One player's entity snapshot, on the unreliable channel, for rooms that describe their state as
+/// entities: <see cref="Payload"/> is a delta against the newest snapshot the client acknowledged
+/// (docs/protocol.md, "Entity snapshots"). It fits one datagram on WebTransport.
+/// </summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class EntitySnapshotMessage
+{
+    /// <summary>The highest input sequence from this client applied before this tick.</summary>
+    [MemoryPackOrder(0)] public uint LastProcessedInput { get; set; }
+
+    /// <summary>Server Unix time in ms when the tick ran.</summary>
+    [MemoryPackOrder(1)] public long ServerTime { get; set; }
+
+    /// <summary>The snapshot payload: tick u32, baseline tick u32, records.</summary>
+    [MemoryPackOrder(2)] public byte[] Payload { get; set; } = [];
+}

@@ -13,6 +13,7 @@ export const MessageType = Object.freeze({
   Input: 6,
   Ping: 7,
   InputBatch: 8,
+  SnapshotAck: 9,
   Welcome: 129,
   JoinAccepted: 130,
   Joined: 131,
@@ -24,6 +25,7 @@ export const MessageType = Object.freeze({
   GameEvent: 137,
   Pong: 138,
   Error: 139,
+  EntitySnapshot: 140,
 });
 
 export const ErrorCode = Object.freeze({
@@ -47,6 +49,7 @@ export const MessageBodies = {
   6: 'InputMessage',
   7: 'PingMessage',
   8: 'InputBatchMessage',
+  9: 'SnapshotAckMessage',
   129: 'WelcomeMessage',
   130: 'JoinAcceptedMessage',
   131: 'JoinedMessage',
@@ -58,6 +61,7 @@ export const MessageBodies = {
   137: 'GameEventMessage',
   138: 'PongMessage',
   139: 'ErrorMessage',
+  140: 'EntitySnapshotMessage',
 };
 
 // Schema name -> MemoryPack members in order: [name, kind]. Kinds: bool u8 i16 u16 i32 u32 i64 u64 f32 f64
@@ -73,6 +77,7 @@ export const Schemas = {
   InputMessage: [['sequence', 'u32'], ['clientTick', 'u32'], ['data', 'bytes']],
   PingMessage: [['clientTime', 'f64'], ['lastRttMs', 'f64']],
   InputBatchMessage: [['ackTick', 'u32'], ['inputs', 'arr:InputEntry']],
+  SnapshotAckMessage: [['tick', 'u32']],
   WelcomeMessage: [['sessionId', 'string'], ['resumeToken', 'string'], ['tickRate', 'i32'], ['serverTime', 'i64'], ['heartbeatIntervalMs', 'i32'], ['resumed', 'bool'], ['playerId', 'i32']],
   JoinAcceptedMessage: [['room', 'string'], ['playerId', 'i32'], ['sequence', 'i64'], ['recovered', 'bool'], ['members', 'arr:RoomMember'], ['state', 'bytes'], ['tickRate', 'i32']],
   JoinedMessage: [['sequence', 'i64'], ['playerId', 'i32'], ['name', 'string']],
@@ -84,6 +89,6 @@ export const Schemas = {
   GameEventMessage: [['sequence', 'i64'], ['playerId', 'i32'], ['kind', 'i32'], ['data', 'bytes']],
   PongMessage: [['clientTime', 'f64'], ['serverTime', 'i64']],
   ErrorMessage: [['code', 'u16'], ['message', 'string']],
-  ArenaState: [['dots', 'arr:ArenaDot']],
+  EntitySnapshotMessage: [['lastProcessedInput', 'u32'], ['serverTime', 'i64'], ['payload', 'bytes']],
   ArenaDot: [['playerId', 'i32'], ['x', 'f32'], ['y', 'f32'], ['hue', 'u16']],
 };
