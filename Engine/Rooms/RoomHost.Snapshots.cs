@@ -19,6 +19,7 @@ internal sealed partial class RoomHost
     private readonly EntityFrameWriter _entities = new();
     private readonly ArrayBufferWriter<byte> _outboxBytes = new(4096);
     private readonly List<OutboxEntry> _outbox = [];
+    private readonly List<UnreliableSendGroup> _sendGroups = [];
     private readonly bool _usesEntities;
     private readonly bool _hasInterest;
 
@@ -91,31 +92,31 @@ internal sealed partial class RoomHost
     /// </summary>
     private void SendOutboxLocked()
     {
-        UnreliableSendGroup? group = null;
+        _sendGroups.Clear();
         foreach (OutboxEntry entry in _outbox)
         {
-            if (entry.Session is IUnreliableSendBatching batching)
+            if (entry.Session is IUnreliableSendBatching batching && !_sendGroups.Contains(batching.SendGroup))
             {
-                group = batching.SendGroup;
-                break;
+                _sendGroups.Add(batching.SendGroup); // one per UDP socket: usually one, two with IPv4 and IPv6
             }
         }
 
-        if (group is not null)
+        foreach (UnreliableSendGroup group in _sendGroups)
         {
-            group.Run((Host: this, Group: group), static s => s.Host.SendOutboxEntries(s.Group, inGroup: true));
+            group.Run((Host: this, Group: group), static s => s.Host.SendOutboxEntries(s.Group));
         }
 
-        SendOutboxEntries(group, inGroup: false);
+        SendOutboxEntries(null);
     }
 
-    private void SendOutboxEntries(UnreliableSendGroup? group, bool inGroup)
+    /// <summary>Sends the entries of <paramref name="group"/>'s sessions, or (null) of sessions in no group.</summary>
+    private void SendOutboxEntries(UnreliableSendGroup? group)
     {
         ReadOnlySpan<byte> bytes = _outboxBytes.WrittenSpan;
         foreach (OutboxEntry entry in _outbox)
         {
-            bool member = group is not null && entry.Session is IUnreliableSendBatching batching && ReferenceEquals(batching.SendGroup, group);
-            if (member != inGroup)
+            UnreliableSendGroup? entryGroup = (entry.Session as IUnreliableSendBatching)?.SendGroup;
+            if (!ReferenceEquals(entryGroup, group))
             {
                 continue;
             }
