@@ -245,8 +245,8 @@ function frame() {
   $('rtt').textContent = client.rtt == null ? '–' : `${client.rtt.toFixed(1)} ms`;
   $('interp').textContent = `${view.interpolationDelay.toFixed(0)} ms`;
   $('clock').textContent = view.clockOffset == null ? '–' : `${(client.clock.bestRtt / 2).toFixed(1)} ms`;
-  client.connect();
-requestAnimationFrame(frame);
+  requestAnimationFrame(frame);
 }
+
 client.connect();
 requestAnimationFrame(frame);
