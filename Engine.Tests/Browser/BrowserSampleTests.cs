@@ -154,6 +154,12 @@ public class BrowserSampleTests
     /// </summary>
     private static async Task HoldUntilSeenAsync(IPage mover, int moverId, string axis, IPage[] watchers)
     {
+        // Dots are drawn once the first entity snapshot (and, for the mover, its own entity) has arrived.
+        foreach (IPage page in watchers.Prepend(mover))
+        {
+            await WaitForAsync(page, $"() => window.engine.view.dots.has({moverId})");
+        }
+
         double start = await mover.EvaluateAsync<double>($"id => window.engine.view.dots.get(id).{axis}", moverId);
         double extent = await mover.EvaluateAsync<double>(axis == "x" ? "() => document.getElementById('arena').width" : "() => document.getElementById('arena').height");
         bool forward = start < extent / 2;

@@ -163,9 +163,9 @@ canvas.addEventListener('keyup', (e) => { if (keys[e.code]) buttons &= ~keys[e.c
 canvas.addEventListener('blur', () => { buttons = 0; });
 window.engine.press = (bits) => { buttons = bits; };
 
-function localTick(now) {
+function localTick(now, maySend) {
   let sequence = null;
-  if (client.state === 'connected' && shouldSendInput(buttons, lastSentButtons) && inputBucket.take(now)) {
+  if (maySend && client.state === 'connected' && shouldSendInput(buttons, lastSentButtons) && inputBucket.take(now)) {
     sequence = client.sendInput(new Uint8Array([buttons]));
     lastSentButtons = buttons;
     log(view.inputLog, { at: now, sequence, buttons });
@@ -173,8 +173,10 @@ function localTick(now) {
   predictor.localTick(buttons, sequence);
 }
 
+// After a stall several ticks are due at once: the server kept applying the held buttons through
+// them, so the prediction does too, and one input (for the newest) goes out rather than a burst.
 function runLocalTicks(now) {
-  for (let due = ticker.advance(now); due > 0; due--) localTick(now);
+  for (let due = ticker.advance(now); due > 0; due--) localTick(now, due === 1);
 }
 
 // requestAnimationFrame drives local ticks, so a tick's input, its predicted step and the frame
@@ -234,6 +236,7 @@ function frame() {
   const ownPos = predictor.render(frameMs, ticker.alpha(now), buttons);
   if (ownPos) dots.set(client.playerId, { playerId: client.playerId, x: ownPos.x, y: ownPos.y, hue: hues.get(client.playerId) ?? 0 });
   view.dots = dots;
+  view.snaps = predictor.snaps;
   log(view.renderLog, { at: now, renderTime: view.renderTime, own: ownPos && { x: ownPos.x, y: ownPos.y }, remotes });
 
   ctx.clearRect(0, 0, canvas.width, canvas.height);

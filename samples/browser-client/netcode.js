@@ -199,10 +199,11 @@ export function stepDot(pos, buttons, step, arena = Arena) {
 
 /**
  * Fixed-step local ticks at the server's tick rate, driven by whatever clock calls `advance`.
- * More than `maxCatchUp` overdue ticks (a hidden tab) are dropped rather than run in a burst.
+ * More than `maxCatchUp` overdue ticks (a tab hidden for a while) are dropped: the client starts
+ * afresh rather than replaying a long absence.
  */
 export class FixedTicker {
-  constructor(tickMs, { maxCatchUp = 4 } = {}) { this.tickMs = tickMs; this.maxCatchUp = maxCatchUp; this.next = null; }
+  constructor(tickMs, { maxCatchUp = 30 } = {}) { this.tickMs = tickMs; this.maxCatchUp = maxCatchUp; this.next = null; }
 
   /** The number of ticks due at `now`. */
   advance(now) {
