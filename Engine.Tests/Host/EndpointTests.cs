@@ -32,7 +32,7 @@ public class EndpointTests
     {
         await using EngineTestHost host = await EngineTestHost.StartAsync();
         await using TestClient client = await host.JoinAsync("arena", "alice");
-        await client.ExpectAsync<Engine.Protocol.SnapshotMessage>();
+        await client.ExpectAsync<Engine.Protocol.EntitySnapshotMessage>();
         using HttpClient http = host.CreateHttpClient();
 
         HttpResponseMessage response = await http.GetAsync("/metrics");

@@ -75,7 +75,7 @@ public class LimitsTests
         Assert.Equal(WebSocketCloseStatus.ProtocolError, status);
         Assert.Contains("Malformed ChatMessage", bad.CloseDescription, StringComparison.Ordinal);
         Assert.Equal("still here", (await good.ExpectAsync<ChatPostedMessage>()).Text);
-        await good.ExpectAsync<SnapshotMessage>();
+        await good.ExpectAsync<EntitySnapshotMessage>();
     }
 
     [Theory]

@@ -1,5 +1,8 @@
+using System.Buffers.Binary;
 using System.Threading.Channels;
 using Engine.Protocol;
+using Engine.Snapshots;
+using MemoryPack;
 
 namespace Engine.Tests.Host;
 
@@ -72,6 +75,50 @@ public abstract class ProtocolTestClient : IAsyncDisposable
             throw new InvalidOperationException($"The connection closed ({CloseCode} {CloseDescription}) before a {typeof(T).Name} arrived.");
         }
     }
+
+    /// <summary>The client's entity view: every EntitySnapshot consumed by <see cref="ExpectEntitiesAsync"/> is applied to it.</summary>
+    public SnapshotDecoder Entities { get; } = new();
+
+    /// <summary>
+    /// Consumes EntitySnapshots in arrival order, applying each to <see cref="Entities"/> (and, when
+    /// <paramref name="acknowledge"/>, acking each applied tick reliably), until one that applied
+    /// satisfies <paramref name="match"/> (any applied one when null).
+    /// </summary>
+    public async Task<EntitySnapshotMessage> ExpectEntitiesAsync(Func<EntitySnapshotMessage, SnapshotDecoder, bool>? match = null, TimeSpan? timeout = null, bool acknowledge = true)
+    {
+        TimeSpan limit = timeout ?? Timeout;
+        DateTime deadline = DateTime.UtcNow + limit;
+        while (true)
+        {
+            TimeSpan left = deadline - DateTime.UtcNow;
+            EntitySnapshotMessage snapshot = await ExpectAsync<EntitySnapshotMessage>(null, left > TimeSpan.Zero ? left : TimeSpan.FromMilliseconds(1));
+            if (!Entities.TryApply(snapshot.Payload, out uint tick))
+            {
+                continue; // late, duplicate, or against a baseline this view no longer has
+            }
+
+            if (acknowledge)
+            {
+                await SendAsync(new SnapshotAckMessage { Tick = tick });
+            }
+
+            if (match is null || match(snapshot, Entities))
+            {
+                return snapshot;
+            }
+        }
+    }
+
+    /// <summary>Entity <paramref name="id"/>'s body in the current view, deserialised; null when the view lacks it.</summary>
+    public T? Entity<T>(uint id)
+        where T : class =>
+        Entities.Current.TryGetBody(id, out ReadOnlySpan<byte> body) ? MemoryPackSerializer.Deserialize<T>(body) : null;
+
+    /// <summary>The tick an entity snapshot describes (its payload's first field).</summary>
+    public static uint TickOf(EntitySnapshotMessage snapshot) => BinaryPrimitives.ReadUInt32LittleEndian(snapshot.Payload);
+
+    /// <summary>The baseline tick an entity snapshot deltas against (0 = full).</summary>
+    public static uint BaselineOf(EntitySnapshotMessage snapshot) => BinaryPrimitives.ReadUInt32LittleEndian(snapshot.Payload.AsSpan(4));
 
     /// <summary>Every message received so far and not yet consumed, in order.</summary>
     public List<(MessageType Type, byte[] Bytes)> Drain()

@@ -73,7 +73,10 @@ public class ResumeTests
         Assert.False(accepted.Recovered);
         Assert.True(accepted.Sequence >= lastChat.Sequence);
         Assert.Equal(["alice", "bob"], accepted.Members.Select(m => m.Name).Order());
-        Assert.NotEmpty(accepted.State);
+        Assert.Empty(accepted.State); // an entity room: the resync is the next snapshot, full (no baseline)
+        EntitySnapshotMessage resync = await back.ExpectEntitiesAsync();
+        Assert.Equal(0u, TestClient.BaselineOf(resync));
+        Assert.Equal(2, back.Entities.Current.Count);
         await bob.SendAsync(new ChatMessage { Text = "after" });
         Assert.Equal("after", (await back.ExpectAsync<ChatPostedMessage>()).Text); // no stale replay before it
     }

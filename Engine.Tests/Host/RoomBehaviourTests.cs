@@ -165,14 +165,15 @@ public class RoomBehaviourTests
     {
         await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 50);
         await using TestClient alice = await host.JoinAsync("arena", "alice");
-        SnapshotMessage first = await alice.ExpectAsync<SnapshotMessage>();
-        ArenaDot start = Assert.Single(MemoryPackSerializer.Deserialize<ArenaState>(first.State)!.Dots);
+        uint id = (uint)alice.Welcome!.PlayerId;
+        EntitySnapshotMessage first = await alice.ExpectEntitiesAsync((_, view) => view.Current.Count == 1);
+        ArenaDot start = alice.Entity<ArenaDot>(id)!;
 
-        await alice.SendAsync(new InputMessage { Sequence = 1, ClientTick = first.Tick, Data = [ArenaRoom.Right] });
-        SnapshotMessage moved = await alice.ExpectAsync<SnapshotMessage>(s => s.LastProcessedInput == 1 && MemoryPackSerializer.Deserialize<ArenaState>(s.State)!.Dots[0].X > start.X + 10);
+        await alice.SendAsync(new InputMessage { Sequence = 1, ClientTick = TestClient.TickOf(first), Data = [ArenaRoom.Right] });
+        EntitySnapshotMessage moved = await alice.ExpectEntitiesAsync((s, _) => s.LastProcessedInput == 1 && alice.Entity<ArenaDot>(id)!.X > start.X + 10);
 
-        Assert.True(moved.Tick > first.Tick);
-        Assert.Equal(start.Y, MemoryPackSerializer.Deserialize<ArenaState>(moved.State)!.Dots[0].Y);
+        Assert.True(TestClient.TickOf(moved) > TestClient.TickOf(first));
+        Assert.Equal(start.Y, alice.Entity<ArenaDot>(id)!.Y);
     }
 
     [Fact]
@@ -181,11 +182,11 @@ public class RoomBehaviourTests
         await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 50);
         await using TestClient alice = await host.JoinAsync("arena", "alice");
         RoomHost room = host.Services.GetRequiredService<RoomManager>().Find("arena")!;
-        SnapshotMessage first = await alice.ExpectAsync<SnapshotMessage>();
+        EntitySnapshotMessage first = await alice.ExpectAsync<EntitySnapshotMessage>();
         long overrunsBefore = room.Overruns;
 
         // Two seconds of server time, however long the machine takes to deliver them.
-        SnapshotMessage last = await alice.ExpectAsync<SnapshotMessage>(s => s.ServerTime >= first.ServerTime + 2000, TimeSpan.FromSeconds(60));
+        EntitySnapshotMessage last = await alice.ExpectAsync<EntitySnapshotMessage>(s => s.ServerTime >= first.ServerTime + 2000, TimeSpan.FromSeconds(60));
         long skipped = room.Overruns - overrunsBefore;
 
         // What the loop guarantees: it never runs a tick before it is due, and every period that
@@ -195,7 +196,7 @@ public class RoomBehaviourTests
         // 5 periods a tick may lag before it counts as skipped, and under one period of rounding
         // per skip (at most one skip per 5 periods).
         double periods = (last.ServerTime - first.ServerTime) / 1000.0 * 50;
-        long ticks = last.Tick - first.Tick;
+        long ticks = TestClient.TickOf(last) - TestClient.TickOf(first);
         Assert.True(ticks <= periods + 6, $"{ticks} ticks in {periods:F1} periods: the loop ran ahead of its schedule");
         Assert.True(ticks + skipped >= (periods * 0.8) - 6, $"{ticks} ticks and {skipped} skipped in {periods:F1} periods: the loop lost time without counting it");
     }

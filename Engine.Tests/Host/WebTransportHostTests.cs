@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Engine.Demo;
 using Engine.Protocol;
 using Engine.Rooms;
 using Engine.Transport.WebTransport;
@@ -20,8 +21,8 @@ public class WebTransportHostTests
         int aliceId = alice.Welcome!.PlayerId;
 
         // Alice holds "right" by datagram inputs; Bob (WebSocket) sees her dot move right in his snapshots.
-        SnapshotMessage first = await bob.ExpectAsync<SnapshotMessage>();
-        float startX = ArenaX(first, aliceId);
+        await bob.ExpectEntitiesAsync((_, view) => view.Current.IndexOf((uint)aliceId) >= 0);
+        float startX = bob.Entity<ArenaDot>((uint)aliceId)!.X;
         uint sequence = 0;
         using var holding = new CancellationTokenSource();
         Task hold = Task.Run(async () =>
@@ -32,12 +33,12 @@ public class WebTransportHostTests
                 await Task.Delay(30);
             }
         });
-        await bob.ExpectAsync<SnapshotMessage>(s => ArenaX(s, aliceId) > startX + 30, TimeSpan.FromSeconds(20));
+        await bob.ExpectEntitiesAsync((_, _) => bob.Entity<ArenaDot>((uint)aliceId)!.X > startX + 30, TimeSpan.FromSeconds(20));
         await holding.CancelAsync();
         await hold;
 
         // Snapshots reached Alice as datagrams; chat travels both ways on the reliable paths.
-        await alice.ExpectAsync<SnapshotMessage>();
+        await alice.ExpectAsync<EntitySnapshotMessage>();
         Assert.True(alice.DatagramMessages > 0);
         await bob.SendAsync(new ChatMessage { Text = "hi from websocket" });
         await alice.ExpectAsync<ChatPostedMessage>(m => m.Text == "hi from websocket");
@@ -182,7 +183,7 @@ public class WebTransportHostTests
         await using EngineTestHost host = await EngineTestHost.StartAsync(o => o.TickRate = 30);
         await using WebTransportTestClient alice = await WebTransportTestClient.ConnectAsync(host);
         await alice.JoinAsync("metrics", "alice");
-        await alice.ExpectAsync<SnapshotMessage>();
+        await alice.ExpectAsync<EntitySnapshotMessage>();
         alice.SendDatagram(new InputMessage { Sequence = 1, ClientTick = 0, Data = [1] });
         using HttpClient http = host.CreateHttpClient();
         string metrics = "";
@@ -230,23 +231,6 @@ public class WebTransportHostTests
         await back.ExpectAsync<ChatPostedMessage>(m => m.Text == "live");
         Assert.DoesNotContain(back.Drain(), m => m.Type == MessageType.ChatPosted && MessageCodec.Read<ChatPostedMessage>(m.Bytes).Text == "while you hopped");
         await alice.DisposeAsync();
-    }
-
-    private static float ArenaX(SnapshotMessage snapshot, int playerId)
-    {
-        // ArenaState: dots ArenaDot[] — MemoryPack object header (1), int32 count, then per dot: header (1), playerId i32, x f32, y f32, hue u16.
-        ReadOnlySpan<byte> state = snapshot.State;
-        int count = BinaryPrimitives.ReadInt32LittleEndian(state[1..]);
-        int offset = 5;
-        for (int i = 0; i < count; i++, offset += 15)
-        {
-            if (BinaryPrimitives.ReadInt32LittleEndian(state[(offset + 1)..]) == playerId)
-            {
-                return BinaryPrimitives.ReadSingleLittleEndian(state[(offset + 5)..]);
-            }
-        }
-
-        return float.NaN;
     }
 }
 

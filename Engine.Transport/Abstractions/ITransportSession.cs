@@ -24,6 +24,13 @@ public interface ITransportSession : IAsyncDisposable
     /// <summary>The peer's address, when known.</summary>
     EndPoint? RemoteEndPoint { get; }
 
+    /// <summary>
+    /// The largest unreliable message that goes out whole, as one datagram, right now (on WebTransport
+    /// the path's datagram payload less the message framing; on WebSocket the session's send limit).
+    /// Larger messages are split over several datagrams and lost whole when any piece is.
+    /// </summary>
+    int MaxUnreliableMessageBytes { get; }
+
     /// <summary>Smoothed round-trip time; null until the first sample.</summary>
     TimeSpan? RoundTripTime { get; }
 

@@ -138,6 +138,8 @@ public sealed partial class WebSocketTransportSession : ITransportSession
     /// <inheritdoc />
     public string TransportName => "websocket";
 
+    public int MaxUnreliableMessageBytes => _options.MaxSendMessageBytes;
+
     /// <inheritdoc />
     public EndPoint? RemoteEndPoint { get; }
 

@@ -36,6 +36,7 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     private readonly Action? _onDisposed;
     private WebTransportCloseInfo? _closeInfo;
     private byte[] _fragmentScratch = [];
+    private int _knownMaxDatagramSize = -1; // refreshed on every message send; -1 until first asked
     private DatagramHandler? _datagramHandler;
 
     internal WebTransportSession(WebTransportSessionCore core, QuicEndpointHost host, IPEndPoint remote, string path, IReadOnlyList<KeyValuePair<string, string>> headers, int datagramQueue, Action? onDisposed = null)
@@ -72,6 +73,25 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
 
     /// <summary>Largest datagram <see cref="TrySendDatagram"/> takes now (the path's QUIC maximum less the session prefix); 0 when the peer takes no datagrams.</summary>
     public int MaxDatagramSize => _host.Invoke(_core, static (_, core) => core.MaxDatagramPayloadSize);
+
+    /// <summary>
+    /// <see cref="MaxDatagramSize"/> as of the latest message send, read without visiting the driver
+    /// (a tick asks once per player); the first read asks the driver.
+    /// </summary>
+    internal int KnownMaxDatagramSize
+    {
+        get
+        {
+            int known = Volatile.Read(ref _knownMaxDatagramSize);
+            if (known < 0)
+            {
+                known = _closed.IsCancellationRequested ? 0 : MaxDatagramSize;
+                Volatile.Write(ref _knownMaxDatagramSize, known);
+            }
+
+            return known;
+        }
+    }
 
     /// <summary>The connection's smoothed RTT (QUIC's, RFC 9002); null before the first sample.</summary>
     public TimeSpan? RoundTripTime => _host.Invoke(_core, static (_, core) => core.Quic.SmoothedRtt);
@@ -319,6 +339,7 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     private MessageSendResult SendMessageOnDriver(ReadOnlySpan<byte> message, ushort messageId)
     {
         int max = _core.MaxDatagramPayloadSize;
+        Volatile.Write(ref _knownMaxDatagramSize, max);
         int count = MessageDatagrams.CountDatagrams(message.Length, max);
         if (count == 0)
         {

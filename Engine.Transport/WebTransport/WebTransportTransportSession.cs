@@ -63,6 +63,8 @@ public sealed partial class WebTransportTransportSession : ITransportSession, IU
 
     public string TransportName => "webtransport";
 
+    public int MaxUnreliableMessageBytes => Math.Max(0, _session.KnownMaxDatagramSize - 1); // less the whole-message kind byte
+
     public EndPoint? RemoteEndPoint { get; }
 
     /// <summary>QUIC's smoothed RTT for the connection (engine-level samples are not needed).</summary>

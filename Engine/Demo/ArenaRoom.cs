@@ -1,5 +1,5 @@
-using System.Buffers;
 using Engine.Rooms;
+using Engine.Snapshots;
 using MemoryPack;
 
 namespace Engine.Demo;
@@ -15,7 +15,6 @@ public sealed class ArenaRoom : Room
     /// <summary>Input bits in <see cref="PlayerInput.Data"/>[0].</summary>
     public const byte Up = 1, Down = 2, Left = 4, Right = 8;
 
-    private readonly ArenaState _state = new();
     private readonly Dictionary<int, ArenaDot> _dots = [];
     private int _spawn;
 
@@ -55,26 +54,30 @@ public sealed class ArenaRoom : Room
         }
     }
 
-    public override void WriteState(IBufferWriter<byte> writer)
+    /// <summary>Each dot is an entity: its player's id, and the dot's MemoryPack bytes as the body.</summary>
+    public override void WriteEntities(EntityFrameWriter entities)
     {
-        if (_state.Dots.Length != _dots.Count)
+        foreach (ArenaDot dot in _dots.Values)
         {
-            _state.Dots = new ArenaDot[_dots.Count];
+            entities.AddMemoryPack((uint)dot.PlayerId, dot);
+        }
+    }
+
+    /// <summary>Every dot matters to everyone (the arena fits one screen); nearer dots first when a snapshot is full.</summary>
+    public override bool TryGetInterest(Player viewer, uint entityId, out float priority)
+    {
+        priority = 1;
+        if (viewer.Data is ArenaDot self && _dots.TryGetValue((int)entityId, out ArenaDot? other))
+        {
+            float distance = MathF.Sqrt(((other.X - self.X) * (other.X - self.X)) + ((other.Y - self.Y) * (other.Y - self.Y)));
+            priority = 1 + (100 / (100 + distance)); // own dot 2, one across the arena ~1.1
         }
 
-        _dots.Values.CopyTo(_state.Dots, 0);
-        MemoryPackSerializer.Serialize(writer, _state);
+        return true;
     }
 }
 
-/// <summary>The arena's snapshot state.</summary>
-[MemoryPackable(SerializeLayout.Explicit)]
-public sealed partial class ArenaState
-{
-    [MemoryPackOrder(0)] public ArenaDot[] Dots { get; set; } = [];
-}
-
-/// <summary>One player's dot.</summary>
+/// <summary>One player's dot: an entity's body on the wire (15 bytes of MemoryPack).</summary>
 [MemoryPackable(SerializeLayout.Explicit)]
 public sealed partial class ArenaDot
 {

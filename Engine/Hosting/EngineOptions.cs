@@ -54,6 +54,13 @@ public sealed class EngineOptions
     /// <summary>Largest message a client may send, in bytes; larger closes with 1009. Default 16 KiB.</summary>
     public int MaxMessageBytes { get; set; } = 16 * 1024;
 
+    /// <summary>
+    /// Most bytes one entity snapshot message may take, on every transport; on WebTransport one
+    /// datagram's current payload limits it further (about 1,150 bytes). Changes that do not fit wait
+    /// for a later tick, most important first. Default 16 KiB.
+    /// </summary>
+    public int MaxSnapshotBytes { get; set; } = 16 * 1024;
+
     /// <summary>Reliable messages queued per connection before it is dropped as a slow consumer. Default 256.</summary>
     public int SendQueueCapacity { get; set; } = 256;
 
@@ -111,6 +118,7 @@ public sealed class EngineOptions
         Check(TickRate is >= 1 and <= 128, $"Engine:TickRate must be 1–128 (got {TickRate}).");
         Check(MaxConnections >= 1, $"Engine:MaxConnections must be at least 1 (got {MaxConnections}).");
         Check(MaxMessageBytes is >= 256 and <= 16 * 1024 * 1024, $"Engine:MaxMessageBytes must be 256 B–16 MiB (got {MaxMessageBytes}).");
+        Check(MaxSnapshotBytes is >= 64 and <= 1024 * 1024, $"Engine:MaxSnapshotBytes must be 64 B–1 MiB (got {MaxSnapshotBytes}).");
         Check(SendQueueCapacity >= 8, $"Engine:SendQueueCapacity must be at least 8 (got {SendQueueCapacity}).");
         Check(RoomCapacity >= 1, $"Engine:RoomCapacity must be at least 1 (got {RoomCapacity}).");
         Check(MaxRooms >= 1, $"Engine:MaxRooms must be at least 1 (got {MaxRooms}).");

@@ -1,3 +1,4 @@
+using Engine.Snapshots;
 using Engine.Transport.Abstractions;
 
 namespace Engine.Rooms;
@@ -67,6 +68,39 @@ public sealed class Player
 
     private bool _seated;
     private long _inputsDropped;
+    private int _snapshotAck; // a uint tick; int for Interlocked
+
+    /// <summary>This player's entity-snapshot encoder (entity rooms), created on the first snapshot; used under the room's lock.</summary>
+    internal SnapshotEncoder? Snapshots { get; set; }
+
+    /// <summary>The room's interest hook bound to this player (entity rooms with interest).</summary>
+    internal IInterest? Interest { get; set; }
+
+    /// <summary>Records the client's acknowledgement of snapshot <paramref name="tick"/> from any thread; the newest wins.</summary>
+    internal void ObserveSnapshotAck(uint tick)
+    {
+        int seen = Volatile.Read(ref _snapshotAck);
+        while (tick > (uint)seen)
+        {
+            int previous = Interlocked.CompareExchange(ref _snapshotAck, (int)tick, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    /// <summary>The newest acknowledged snapshot tick (0 = none).</summary>
+    internal uint SnapshotAck => (uint)Volatile.Read(ref _snapshotAck);
+
+    /// <summary>A new session attached: its client holds no snapshot, so the next one is full.</summary>
+    internal void ResetSnapshots()
+    {
+        Snapshots?.Reset();
+        Volatile.Write(ref _snapshotAck, 0);
+    }
 
     /// <summary>Queues one input from any thread (its own short lock, never the room's); returns false when the oldest had to be dropped.</summary>
     internal bool EnqueueInput(uint sequence, uint clientTick, ReadOnlySpan<byte> data)

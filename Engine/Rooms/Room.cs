@@ -1,4 +1,5 @@
 using System.Buffers;
+using Engine.Snapshots;
 
 namespace Engine.Rooms;
 
@@ -10,8 +11,15 @@ namespace Engine.Rooms;
 /// Every hook runs under the room's lock, one at a time, so a room's state needs no
 /// synchronisation of its own. Hooks must not block: they run on the tick loop and on the
 /// connections' receive loops. Inputs are queued and delivered at the start of the next tick in
-/// each player's sequence order; then <see cref="OnTick"/> advances the simulation; then
-/// <see cref="WriteState"/> produces the snapshot every player receives on the unreliable channel.
+/// each player's sequence order; then <see cref="OnTick"/> advances the simulation; then the
+/// room's state goes to every player on the unreliable channel, in one of two forms:
+/// <list type="bullet">
+/// <item><b>Entities</b> (recommended): override <see cref="WriteEntities"/>. Each player receives a
+/// delta against the last snapshot it acknowledged, only the entities <see cref="TryGetInterest"/>
+/// finds relevant to it, most important first, within one datagram (docs/protocol.md, "Entity snapshots").</item>
+/// <item><b>Opaque state</b>: override only <see cref="WriteState"/>. Every player receives the whole
+/// state every tick (fragmented over several datagrams when larger than one).</item>
+/// </list>
 /// </remarks>
 public abstract class Room
 {
@@ -42,10 +50,38 @@ public abstract class Room
     public abstract void OnTick(TickInfo tick);
 
     /// <summary>
-    /// Writes the state every player receives after this tick (also used as the full state on join and
-    /// resync). Keep it under one MTU (about 1,100 bytes) for the WebTransport datagram path.
+    /// Opaque state: writes the state every player receives whole after each tick (and in
+    /// JoinAccepted on join and resync). Not used for snapshots when the room overrides
+    /// <see cref="WriteEntities"/>, but still sent in JoinAccepted if written. A state larger than
+    /// one datagram (about 1,100 bytes) is fragmented on WebTransport, and lost whole when any piece is.
     /// </summary>
-    public abstract void WriteState(IBufferWriter<byte> writer);
+    public virtual void WriteState(IBufferWriter<byte> writer)
+    {
+    }
+
+    /// <summary>
+    /// Entity state: adds every entity after each tick, as a stable id and a body of 0–1,024 bytes
+    /// (<see cref="EntityFrameWriter.Add(uint, ReadOnlySpan{byte})"/>, or
+    /// <see cref="EntityFrameWriter.AddMemoryPack{T}"/>), in any order. Overriding it switches the
+    /// room to entity snapshots. Bodies are compared byte by byte: write only what clients need,
+    /// in a fixed layout, so an unchanged entity costs nothing.
+    /// </summary>
+    public virtual void WriteEntities(EntityFrameWriter entities)
+    {
+    }
+
+    /// <summary>
+    /// Interest: whether <paramref name="entityId"/> matters to <paramref name="viewer"/> and how
+    /// much (<paramref name="priority"/> &gt; 0, larger goes sooner when a snapshot is full). Return
+    /// false and the entity never reaches that player (and is removed from its view if it had it).
+    /// Called for each entity and player every tick, so answer from state at hand. Default: every
+    /// entity matters, equally.
+    /// </summary>
+    public virtual bool TryGetInterest(Player viewer, uint entityId, out float priority)
+    {
+        priority = 1;
+        return true;
+    }
 
     /// <summary>The room is being removed (empty and idle).</summary>
     public virtual void OnDisposed()

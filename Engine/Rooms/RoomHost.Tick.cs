@@ -83,6 +83,12 @@ internal sealed partial class RoomHost
             return;
         }
 
+        if (_usesEntities)
+        {
+            FanOutEntitiesLocked(info);
+            return;
+        }
+
         _stateWriter.ResetWrittenCount();
         Guard("WriteState", () => _room.WriteState(_stateWriter));
         ReadOnlySpan<byte> state = _stateWriter.WrittenSpan;

@@ -38,6 +38,8 @@ internal sealed partial class RoomHost : IAsyncDisposable
         TickRate = options.TickRate;
         _events = new EventLog(options.ReplayBufferSize);
         _emptySince = time.GetTimestamp();
+        _usesEntities = Overrides(room, nameof(Room.WriteEntities));
+        _hasInterest = _usesEntities && Overrides(room, nameof(Room.TryGetInterest));
         room.Context = new RoomContext(this);
     }
 
@@ -100,6 +102,7 @@ internal sealed partial class RoomHost : IAsyncDisposable
             }
 
             player.Session = session;
+            player.ResetSnapshots();
             player.LastSeen = Time.GetTimestamp();
             _players.Add(player.Id, player);
             player.IsSeated = true;
@@ -160,6 +163,7 @@ internal sealed partial class RoomHost : IAsyncDisposable
             }
 
             player.Session = session;
+            player.ResetSnapshots(); // the new connection's client holds no snapshot: the next one is full
             player.LastSeen = Time.GetTimestamp();
             bool recovered = _events.TryGetSince(lastSequence, out List<RoomEvent> missed);
             SendJoinAccepted(player, recovered);

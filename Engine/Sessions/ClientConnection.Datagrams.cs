@@ -16,6 +16,8 @@ internal sealed partial class ClientConnection
     private InputMessage? _datagramInput;
     private InputBatchMessage? _inputBatch;
     private InputBatchMessage? _datagramInputBatch;
+    private SnapshotAckMessage? _snapshotAck;
+    private SnapshotAckMessage? _datagramSnapshotAck;
     private uint _lastQueuedBatchSequence;
 
     /// <summary>Takes unreliable messages on the I/O thread when the transport offers it.</summary>
@@ -45,6 +47,22 @@ internal sealed partial class ClientConnection
                 }
 
                 OnInputBatch(_datagramInputBatch!, fromIo: true);
+            }
+            catch (ProtocolException exception)
+            {
+                Log.MalformedMessage(_logger, _transport.Id, exception.Message);
+                _ = _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(exception.Message), CancellationToken.None).AsTask();
+            }
+
+            return;
+        }
+
+        if (!message.IsEmpty && message[0] == (byte)MessageType.SnapshotAck)
+        {
+            try
+            {
+                MessageCodec.ReadBody(message, ref _datagramSnapshotAck); // only the I/O thread uses this instance
+                OnSnapshotAck(_datagramSnapshotAck!.Tick);
             }
             catch (ProtocolException exception)
             {
@@ -103,6 +121,11 @@ internal sealed partial class ClientConnection
             return; // before joining, or racing a leave: harmless
         }
 
+        if (batch.AckTick != 0)
+        {
+            player.ObserveSnapshotAck(batch.AckTick); // the ack counts even when the inputs are over the rate
+        }
+
         string? exhausted = null;
         lock (_inputGate)
         {
@@ -125,6 +148,20 @@ internal sealed partial class ClientConnection
         }
 
         CloseIfExhausted(exhausted, fromIo);
+    }
+
+    /// <summary>
+    /// The client applied entity snapshot <paramref name="tick"/>: later deltas may use it as their
+    /// baseline. Acks are not rate-limited: they cost one compare, and a bogus one (a tick never sent)
+    /// only makes this client's own snapshots full.
+    /// </summary>
+    private void OnSnapshotAck(uint tick)
+    {
+        if (Volatile.Read(ref _session)?.Player is { } player)
+        {
+            RoomHost.Touch(player, _services.Time.GetTimestamp());
+            player.ObserveSnapshotAck(tick);
+        }
     }
 
     /// <summary>The abuse allowance ran out: on the I/O thread close now; on the receive loop, after this message.</summary>

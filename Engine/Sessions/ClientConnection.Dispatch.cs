@@ -58,6 +58,10 @@ internal sealed partial class ClientConnection
                 MessageCodec.ReadBody(payload, ref _inputBatch);
                 OnInputBatch(_inputBatch!, fromIo: false);
                 break;
+            case MessageType.SnapshotAck:
+                MessageCodec.ReadBody(payload, ref _snapshotAck);
+                OnSnapshotAck(_snapshotAck!.Tick);
+                break;
             default:
                 throw new ProtocolException($"Unhandled message type {type}.");
         }

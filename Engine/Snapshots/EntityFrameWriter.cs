@@ -1,3 +1,6 @@
+using System.Buffers;
+using MemoryPack;
+
 namespace Engine.Snapshots;
 
 /// <summary>
@@ -9,6 +12,7 @@ namespace Engine.Snapshots;
 public sealed class EntityFrameWriter
 {
     private readonly EntityFrame _frame;
+    private readonly ArrayBufferWriter<byte> _scratch = new(64);
     private bool _sorted = true;
     private bool _completed;
 
@@ -25,6 +29,14 @@ public sealed class EntityFrameWriter
 
     /// <summary>Adds an entity with a copy of <paramref name="body"/> (0 to <see cref="EntityFrame.MaxBodyLength"/> bytes).</summary>
     public void Add(uint id, ReadOnlySpan<byte> body) => body.CopyTo(Add(id, body.Length));
+
+    /// <summary>Adds an entity whose body is <paramref name="value"/> serialised with MemoryPack (at most <see cref="EntityFrame.MaxBodyLength"/> bytes).</summary>
+    public void AddMemoryPack<T>(uint id, in T? value)
+    {
+        _scratch.ResetWrittenCount();
+        MemoryPackSerializer.Serialize(_scratch, value);
+        Add(id, _scratch.WrittenSpan);
+    }
 
     /// <summary>Adds an entity and returns its <paramref name="bodyLength"/>-byte body for the caller to write in place.</summary>
     public Span<byte> Add(uint id, int bodyLength)

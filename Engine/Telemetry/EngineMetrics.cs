@@ -31,6 +31,8 @@ public sealed class EngineMetrics : IDisposable
         DatagramsSent = _meter.CreateCounter<long>("engine.datagrams.sent", description: "Datagrams sent to clients (each fragment counts), by transport.");
         DatagramsReceived = _meter.CreateCounter<long>("engine.datagrams.received", description: "Datagrams received from clients, by transport.");
         DatagramsDropped = _meter.CreateCounter<long>("engine.datagrams.dropped", description: "Datagrams dropped, by transport and reason.");
+        EntitySnapshots = _meter.CreateCounter<long>("engine.snapshots.entity", description: "Entity snapshots sent, by kind (full: no acknowledged baseline; delta).");
+        DeferredEntities = _meter.CreateCounter<long>("engine.snapshots.deferred", description: "Entity changes left for a later tick because a snapshot's byte budget was full.");
         Fragments = _meter.CreateCounter<long>("engine.datagrams.fragments", description: "Datagrams sent that carried a fragment of a larger message, by transport.");
     }
 
@@ -65,6 +67,10 @@ public sealed class EngineMetrics : IDisposable
     public Counter<long> DatagramsDropped { get; }
 
     public Counter<long> Fragments { get; }
+
+    public Counter<long> EntitySnapshots { get; }
+
+    public Counter<long> DeferredEntities { get; }
 
     public void Dispose() => _meter.Dispose();
 }

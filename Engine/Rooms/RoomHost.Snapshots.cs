@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Engine.Protocol;
+using Engine.Snapshots;
+using Engine.Telemetry;
+using Engine.Transport.Abstractions;
+
+namespace Engine.Rooms;
+
+/// <summary>
+/// Entity snapshots: the room writes its entities once per tick; each player's encoder turns them
+/// into a delta against what that player acknowledged, filtered by interest and cut to the budget
+/// (one datagram on WebTransport), framed as an <see cref="EntitySnapshotMessage"/> without a copy.
+/// </summary>
+internal sealed partial class RoomHost
+{
+    private readonly EntityFrameWriter _entities = new();
+    private readonly ArrayBufferWriter<byte> _entitySnapshot = new(1500);
+    private readonly bool _usesEntities;
+    private readonly bool _hasInterest;
+
+    /// <summary>True when the room overrides <see cref="Room.WriteEntities"/>: snapshots are entity deltas.</summary>
+    public bool UsesEntities => _usesEntities;
+
+    private static bool Overrides(Room room, string method) =>
+        room.GetType().GetMethod(method, BindingFlags.Public | BindingFlags.Instance)?.DeclaringType != typeof(Room);
+
+    private void FanOutEntitiesLocked(TickInfo info)
+    {
+        _entities.Reset();
+        EntityFrame frame;
+        try
+        {
+            _room.WriteEntities(_entities);
+            frame = _entities.Complete();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.RoomHookFailed(Logger, ex, Name, "WriteEntities");
+            return; // no snapshot this tick; clients keep the last one
+        }
+
+        foreach (Player player in _players.Values)
+        {
+            if (player.Session is { } session)
+            {
+                SendEntitySnapshot(player, session, frame, info);
+            }
+        }
+    }
+
+    private void SendEntitySnapshot(Player player, ITransportSession session, EntityFrame frame, TickInfo info)
+    {
+        SnapshotEncoder encoder = player.Snapshots ??= new SnapshotEncoder();
+        if (_hasInterest)
+        {
+            player.Interest ??= new PlayerInterest(_room, player);
+        }
+
+        encoder.Acknowledge(player.SnapshotAck);
+        _entitySnapshot.ResetWrittenCount();
+        Span<byte> header = _entitySnapshot.GetSpan(EntitySnapshotFraming.HeaderBytes);
+        EntitySnapshotFraming.WriteHeader(header, player.LastProcessedInput, info.ServerTime);
+        _entitySnapshot.Advance(EntitySnapshotFraming.HeaderBytes);
+
+        SnapshotEncodeResult result;
+        try
+        {
+            result = encoder.Encode(frame, info.Number, PayloadBudget(session), player.Interest, _entitySnapshot);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Log.RoomHookFailed(Logger, ex, Name, "TryGetInterest");
+            encoder.Reset(); // what the encoder stored is unknown: start over with a full snapshot
+            return;
+        }
+
+        Span<byte> message = MemoryMarshal.AsMemory(_entitySnapshot.WrittenMemory).Span;
+        EntitySnapshotFraming.SetPayloadLength(message, result.Bytes);
+        if (session.SendUnreliable(ProtocolInfo.SnapshotChannel, message))
+        {
+            var transport = new KeyValuePair<string, object?>("transport", session.TransportName);
+            _metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "unreliable"), transport);
+            _metrics.BytesOut.Add(message.Length, transport);
+            _metrics.EntitySnapshots.Add(1, new KeyValuePair<string, object?>("kind", result.IsFull ? "full" : "delta"));
+            if (result.RecordsDeferred > 0)
+            {
+                _metrics.DeferredEntities.Add(result.RecordsDeferred);
+            }
+        }
+    }
+
+    /// <summary>The payload's byte budget: the configured snapshot size, within one datagram where the transport has datagrams.</summary>
+    private SnapshotBudget PayloadBudget(ITransportSession session)
+    {
+        int message = Math.Min(_options.MaxSnapshotBytes, session.MaxUnreliableMessageBytes);
+        int payload = message - EntitySnapshotFraming.HeaderBytes;
+
+        // A peer that takes no (or absurdly small) datagrams: fall back to the configured size, which the transport splits.
+        return new SnapshotBudget(payload >= SnapshotBudget.MinimumBytes ? payload : _options.MaxSnapshotBytes - EntitySnapshotFraming.HeaderBytes);
+    }
+
+    /// <summary>The room's interest hook seen from one player, as the encoder asks it.</summary>
+    private sealed class PlayerInterest(Room room, Player viewer) : IInterest
+    {
+        public bool TryGetPriority(uint entityId, out float priority) => room.TryGetInterest(viewer, entityId, out priority);
+    }
+}
+
+/// <summary>
+/// Writes <see cref="EntitySnapshotMessage"/> around a payload already in place: type byte, then the
+/// MemoryPack body (3 members: lastProcessedInput u32, serverTime i64, payload byte[] as i32 length
+/// and bytes), exactly what <see cref="MessageCodec"/> writes, without building the message object.
+/// </summary>
+internal static class EntitySnapshotFraming
+{
+    /// <summary>Type (1) + member count (1) + u32 + i64 + payload length i32.</summary>
+    public const int HeaderBytes = 1 + 1 + 4 + 8 + 4;
+
+    private const int MemberCount = 3;
+
+    public static void WriteHeader(Span<byte> destination, uint lastProcessedInput, long serverTime)
+    {
+        destination[0] = (byte)MessageType.EntitySnapshot;
+        destination[1] = MemberCount;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[2..], lastProcessedInput);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[6..], serverTime);
+    }
+
+    public static void SetPayloadLength(Span<byte> message, int payloadLength) =>
+        BinaryPrimitives.WriteInt32LittleEndian(message[14..], payloadLength);
+}
