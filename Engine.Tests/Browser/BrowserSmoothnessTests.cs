@@ -119,6 +119,7 @@ public class BrowserSmoothnessTests
                            dx: last && first ? Math.abs(last.x - first.x) : 0, dy: last && first ? Math.abs(last.y - first.y) : 0 };
                 }
                 """);
+            TestContext.Current.TestOutputHelper?.WriteLine($"prediction: {prediction}{Environment.NewLine}drawn: {drawn}");
             Assert.True(drawn.GetProperty("logStart").GetDouble() < watcherMark, $"the watcher's render log no longer reaches back to the press: {drawn}");
             Assert.True(drawn.GetProperty("frames").GetInt32() > 30, $"too few frames drew the mover: {drawn}");
             Assert.True(drawn.GetProperty("dx").GetDouble() > 100 && drawn.GetProperty("dy").GetDouble() > 100, $"the mover's dot did not travel both legs: {drawn}");
