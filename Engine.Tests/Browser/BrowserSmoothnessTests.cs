@@ -102,6 +102,14 @@ public class BrowserSmoothnessTests
 
             Assert.True(atRest, $"the pages never agreed where the mover stopped: {restState}");
 
+            // Snapshots keep applying while nothing moves (deltas against acknowledged ticks decode),
+            // and both pages have acknowledged ticks with SnapshotAck while idle.
+            foreach (IPage page in (IPage[])[mover, watcher])
+            {
+                double tick = await page.EvaluateAsync<double>("() => window.engine.view.tick");
+                await BrowserSampleTests.WaitForAsync(page, $"() => window.engine.view.tick >= {tick + 30} && window.engine.client.snapshotAcks > 0");
+            }
+
             JsonElement drawn = await watcher.EvaluateAsync<JsonElement>($$"""
                 () => {
                   const log = window.engine.view.renderLog;
