@@ -58,7 +58,7 @@ const renderClock = new RenderClock();
 let predictor = new Predictor({ step: Arena.Speed / view.tickRate });
 let ticker = new FixedTicker(tickMs());
 let epochRef = null; // renderTime = epochRef + renderTick × tickMs: fixed while the buffer lives, so renderTime is the tick timeline
-const hues = new Map();
+let ownHue = 0;
 const decoded = new WeakMap(); // body bytes → ArenaDot (unchanged entities keep their body object)
 
 function setTickRate(rate) {
@@ -110,7 +110,6 @@ function applyEntities({ tick, serverTime, lastProcessedInput, frame, receivedAt
   for (const [id, body] of frame) {
     const dot = dotOf(body);
     dots.set(id, dot);
-    hues.set(id, dot.hue);
   }
   // Ticks only grow within a room's life; going back means a restarted server or another room.
   if (buffer.newestTick != null && tick <= buffer.newestTick) resetRemotes();
@@ -118,7 +117,7 @@ function applyEntities({ tick, serverTime, lastProcessedInput, frame, receivedAt
   epoch.add(tick, serverTime, tickMs());
   epochRef ??= epoch.value;
   const own = dots.get(client.playerId);
-  if (own) predictor.reconcile(own, lastProcessedInput);
+  if (own) { ownHue = own.hue; predictor.reconcile(own, lastProcessedInput); }
 }
 
 function setMembers(members) { view.members = members; renderPresence(); }
@@ -234,7 +233,7 @@ function frame() {
     dots.set(id, { playerId: id, x: p.x, y: p.y, hue: p.entity.hue });
   }
   const ownPos = predictor.render(frameMs, ticker.alpha(now), buttons);
-  if (ownPos) dots.set(client.playerId, { playerId: client.playerId, x: ownPos.x, y: ownPos.y, hue: hues.get(client.playerId) ?? 0 });
+  if (ownPos) dots.set(client.playerId, { playerId: client.playerId, x: ownPos.x, y: ownPos.y, hue: ownHue });
   view.dots = dots;
   view.snaps = predictor.snaps;
   log(view.renderLog, { at: now, renderTime: view.renderTime, own: ownPos && { x: ownPos.x, y: ownPos.y }, remotes });

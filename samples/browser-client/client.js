@@ -119,6 +119,7 @@ export class EngineClient extends EventTarget {
   }
 
   resetSnapshots() {
+    this.lastTick = null;
     this.decoder.reset();
     this.lastAcked = 0;
     this.lastAckSentAt = null;
