@@ -313,7 +313,7 @@ public class BrowserNetcodeTests
         """);
 
     [Fact]
-    public Task EngineClient_EntitySnapshots_AppliesDropsStaleAcksOnInputAndTimerResetsPerConnection() => RunAsync($$"""
+    public Task EngineClient_EntitySnapshots_AppliesDropsStaleAcksOnInputAndTimerResetsPerConnectionAndSeat() => RunAsync($$"""
         import { EngineClient } from '{{Module("client.js")}}';
         import { encodeMessage, decodeMessage, encodeObject, decodeObject } from '{{Module("codec.js")}}';
         import * as t from '{{Module("transport.js")}}';
@@ -414,6 +414,14 @@ public class BrowserNetcodeTests
         await sleep(30);
         assert.deepEqual(applied.map((a) => a.tick), [5, 6, 7, 3]);
         assert.deepEqual(acks().map((a) => a.message.body.tick), [3]);
+        // This link's first JoinAccepted keeps what arrived before it (a datagram may overtake
+        // it); a second one on the same link is a new seat, whose first snapshot is full.
+        server('JoinAccepted', { room: 'r', playerId: 7, sequence: 0, recovered: true, members: [], state: new Uint8Array(0), tickRate: 30 });
+        await sleep(20);
+        assert.equal(client.decoder.newestApplied, 3);
+        server('JoinAccepted', { room: 'r2', playerId: 7, sequence: 0, recovered: true, members: [], state: new Uint8Array(0), tickRate: 30 });
+        await sleep(20);
+        assert.deepEqual([client.decoder.newestApplied, client.lastTick], [0, null]);
         client.close();
         await sleep(20);
         """);
