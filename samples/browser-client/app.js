@@ -18,9 +18,11 @@ const $ = (id) => document.getElementById(id);
 // ?transport=wt|ws forces one (default: WebTransport, falling back to WebSocket). A page served
 // over plain http cannot know the HTTPS/UDP port WebTransport needs: ?port= names it (else the
 // Alt-Svc header of /cert-hash, else the page's port); ?certHash=<hex> supplies the certificate
-// hash when /cert-hash is not on the page's origin.
+// hash when /cert-hash is not on the page's origin. ?wtTimeoutMs= changes the WebTransport
+// attempt's budget (a slow machine may need more than the default before falling back).
 const transportOptions = {};
 if (params.get('port')) transportOptions.port = params.get('port');
+if (Number(params.get('wtTimeoutMs')) > 0) transportOptions.wtTimeoutMs = Number(params.get('wtTimeoutMs'));
 if (params.get('certHash')) transportOptions.certHashes = [{ algorithm: 'sha-256', value: hexToBytes(params.get('certHash')) }];
 const client = new EngineClient({ room, name, token: params.get('token'), prefer: params.get('transport') ?? 'auto', transportOptions });
 // `view` is the page's readout for tests and the curious: `dots` the positions drawn last frame
