@@ -118,6 +118,25 @@ public class EntitySnapshotHostTests
     }
 
     [Fact]
+    public async Task EntitySnapshot_InterestHookThrows_LoggedPlayerStartsOverWithAFullSnapshotAndTheRoomCarriesOn()
+    {
+        await using EngineTestHost host = await EngineTestHost.StartAsync<FlakyInterestRoom>(o => o.TickRate = 50);
+        await using TestClient alice = await host.JoinAsync("flaky", "alice");
+        int fullAfterFirst = 0, applied = 0;
+
+        await alice.ExpectEntitiesAsync(
+            (s, view) =>
+            {
+                fullAfterFirst += applied++ > 0 && TestClient.BaselineOf(s) == 0 ? 1 : 0;
+                return fullAfterFirst >= 2 && view.Current.Count == FlakyInterestRoom.Entities;
+            },
+            TimeSpan.FromSeconds(30));
+
+        await alice.SendAsync(new ChatMessage { Text = "still here" });
+        Assert.Equal("still here", (await alice.ExpectAsync<ChatPostedMessage>()).Text);
+    }
+
+    [Fact]
     public void Framing_EntitySnapshotWrittenInPlace_IsWhatMessageCodecWrites()
     {
         byte[] payload = [1, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -191,5 +210,34 @@ public sealed class HalfVisibleRoom : Room
     {
         priority = 1;
         return IsVisible(viewer.Id, entityId);
+    }
+}
+
+/// <summary>Entities whose interest hook throws on every 10th tick (a game bug the host must survive).</summary>
+public sealed class FlakyInterestRoom : Room
+{
+    public const int Entities = 5;
+
+    public override void OnTick(TickInfo tick)
+    {
+    }
+
+    public override void WriteEntities(EntityFrameWriter entities)
+    {
+        for (uint id = 1; id <= Entities; id++)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(entities.Add(id, 4), Context.Tick);
+        }
+    }
+
+    public override bool TryGetInterest(Player viewer, uint entityId, out float priority)
+    {
+        if (Context.Tick % 10 == 0 && entityId == 3)
+        {
+            throw new InvalidOperationException("a bug in the game's interest hook");
+        }
+
+        priority = 1;
+        return true;
     }
 }

@@ -74,6 +74,9 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     /// <summary>Largest datagram <see cref="TrySendDatagram"/> takes now (the path's QUIC maximum less the session prefix); 0 when the peer takes no datagrams.</summary>
     public int MaxDatagramSize => _host.Invoke(_core, static (_, core) => core.MaxDatagramPayloadSize);
 
+    /// <summary>The send group of every session on this session's UDP socket.</summary>
+    internal DriverSendGroup SendGroup => DriverSendGroup.For(_host);
+
     /// <summary>
     /// <see cref="MaxDatagramSize"/> as of the latest message send, read without visiting the driver
     /// (a tick asks once per player); the first read asks the driver.

@@ -21,7 +21,7 @@ namespace Engine.Transport.WebTransport;
 /// are dropped). An unreliable message is sent at once (QUIC's datagram queue drops its oldest
 /// when congested), so a newer snapshot never queues behind an older one.
 /// </remarks>
-public sealed partial class WebTransportTransportSession : ITransportSession, IUnreliableMessageSource
+public sealed partial class WebTransportTransportSession : ITransportSession, IUnreliableMessageSource, IUnreliableSendBatching
 {
     private readonly WebTransportSession _session;
     private readonly WebTransportSessionOptions _options;
@@ -62,6 +62,8 @@ public sealed partial class WebTransportTransportSession : ITransportSession, IU
     public string Id { get; }
 
     public string TransportName => "webtransport";
+
+    public UnreliableSendGroup SendGroup => _session.SendGroup;
 
     public int MaxUnreliableMessageBytes => Math.Max(0, _session.KnownMaxDatagramSize - 1); // less the whole-message kind byte
 

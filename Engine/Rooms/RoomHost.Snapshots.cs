@@ -17,7 +17,8 @@ namespace Engine.Rooms;
 internal sealed partial class RoomHost
 {
     private readonly EntityFrameWriter _entities = new();
-    private readonly ArrayBufferWriter<byte> _entitySnapshot = new(1500);
+    private readonly ArrayBufferWriter<byte> _outboxBytes = new(4096);
+    private readonly List<OutboxEntry> _outbox = [];
     private readonly bool _usesEntities;
     private readonly bool _hasInterest;
 
@@ -27,7 +28,7 @@ internal sealed partial class RoomHost
     private static bool Overrides(Room room, string method) =>
         room.GetType().GetMethod(method, BindingFlags.Public | BindingFlags.Instance)?.DeclaringType != typeof(Room);
 
-    private void FanOutEntitiesLocked(TickInfo info)
+    private void EncodeEntitySnapshotsLocked(TickInfo info)
     {
         _entities.Reset();
         EntityFrame frame;
@@ -46,12 +47,12 @@ internal sealed partial class RoomHost
         {
             if (player.Session is { } session)
             {
-                SendEntitySnapshot(player, session, frame, info);
+                EncodeEntitySnapshot(player, session, frame, info);
             }
         }
     }
 
-    private void SendEntitySnapshot(Player player, ITransportSession session, EntityFrame frame, TickInfo info)
+    private void EncodeEntitySnapshot(Player player, ITransportSession session, EntityFrame frame, TickInfo info)
     {
         SnapshotEncoder encoder = player.Snapshots ??= new SnapshotEncoder();
         if (_hasInterest)
@@ -60,34 +61,82 @@ internal sealed partial class RoomHost
         }
 
         encoder.Acknowledge(player.SnapshotAck);
-        _entitySnapshot.ResetWrittenCount();
-        Span<byte> header = _entitySnapshot.GetSpan(EntitySnapshotFraming.HeaderBytes);
+        int offset = _outboxBytes.WrittenCount;
+        Span<byte> header = _outboxBytes.GetSpan(EntitySnapshotFraming.HeaderBytes);
         EntitySnapshotFraming.WriteHeader(header, player.LastProcessedInput, info.ServerTime);
-        _entitySnapshot.Advance(EntitySnapshotFraming.HeaderBytes);
+        _outboxBytes.Advance(EntitySnapshotFraming.HeaderBytes);
 
         SnapshotEncodeResult result;
         try
         {
-            result = encoder.Encode(frame, info.Number, PayloadBudget(session), player.Interest, _entitySnapshot);
+            result = encoder.Encode(frame, info.Number, PayloadBudget(session), player.Interest, _outboxBytes);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             Log.RoomHookFailed(Logger, ex, Name, "TryGetInterest");
             encoder.Reset(); // what the encoder stored is unknown: start over with a full snapshot
+            _outboxBytes.ResetWrittenCount();
+            _outboxBytes.Advance(offset); // drop this player's partial message; earlier ones stay
             return;
         }
 
-        Span<byte> message = MemoryMarshal.AsMemory(_entitySnapshot.WrittenMemory).Span;
+        Span<byte> message = MemoryMarshal.AsMemory(_outboxBytes.WrittenMemory).Span[offset..];
         EntitySnapshotFraming.SetPayloadLength(message, result.Bytes);
-        if (session.SendUnreliable(ProtocolInfo.SnapshotChannel, message))
+        _outbox.Add(new OutboxEntry(session, offset, message.Length, result.IsFull ? OutboxKind.FullEntities : OutboxKind.DeltaEntities, result.RecordsDeferred));
+    }
+
+    /// <summary>
+    /// Sends the tick's messages: those to sessions that share an I/O loop (WebTransport on one
+    /// socket) in one visit to it, so the loop flushes once per tick rather than once per player.
+    /// </summary>
+    private void SendOutboxLocked()
+    {
+        UnreliableSendGroup? group = null;
+        foreach (OutboxEntry entry in _outbox)
         {
+            if (entry.Session is IUnreliableSendBatching batching)
+            {
+                group = batching.SendGroup;
+                break;
+            }
+        }
+
+        if (group is not null)
+        {
+            group.Run((Host: this, Group: group), static s => s.Host.SendOutboxEntries(s.Group, inGroup: true));
+        }
+
+        SendOutboxEntries(group, inGroup: false);
+    }
+
+    private void SendOutboxEntries(UnreliableSendGroup? group, bool inGroup)
+    {
+        ReadOnlySpan<byte> bytes = _outboxBytes.WrittenSpan;
+        foreach (OutboxEntry entry in _outbox)
+        {
+            bool member = group is not null && entry.Session is IUnreliableSendBatching batching && ReferenceEquals(batching.SendGroup, group);
+            if (member != inGroup)
+            {
+                continue;
+            }
+
+            ITransportSession session = entry.Session;
+            if (!session.SendUnreliable(ProtocolInfo.SnapshotChannel, bytes.Slice(entry.Offset, entry.Length)))
+            {
+                continue;
+            }
+
             var transport = new KeyValuePair<string, object?>("transport", session.TransportName);
             _metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "unreliable"), transport);
-            _metrics.BytesOut.Add(message.Length, transport);
-            _metrics.EntitySnapshots.Add(1, new KeyValuePair<string, object?>("kind", result.IsFull ? "full" : "delta"));
-            if (result.RecordsDeferred > 0)
+            _metrics.BytesOut.Add(entry.Length, transport);
+            if (entry.Kind != OutboxKind.State)
             {
-                _metrics.DeferredEntities.Add(result.RecordsDeferred);
+                _metrics.EntitySnapshots.Add(1, new KeyValuePair<string, object?>("kind", entry.Kind == OutboxKind.FullEntities ? "full" : "delta"));
+            }
+
+            if (entry.Deferred > 0)
+            {
+                _metrics.DeferredEntities.Add(entry.Deferred);
             }
         }
     }
@@ -101,6 +150,16 @@ internal sealed partial class RoomHost
         // A peer that takes no (or absurdly small) datagrams: fall back to the configured size, which the transport splits.
         return new SnapshotBudget(payload >= SnapshotBudget.MinimumBytes ? payload : _options.MaxSnapshotBytes - EntitySnapshotFraming.HeaderBytes);
     }
+
+    private enum OutboxKind : byte
+    {
+        State,
+        FullEntities,
+        DeltaEntities,
+    }
+
+    /// <summary>One player's snapshot for this tick: a slice of <see cref="_outboxBytes"/>.</summary>
+    private readonly record struct OutboxEntry(ITransportSession Session, int Offset, int Length, OutboxKind Kind, int Deferred);
 
     /// <summary>The room's interest hook seen from one player, as the encoder asks it.</summary>
     private sealed class PlayerInterest(Room room, Player viewer) : IInterest

@@ -8,7 +8,6 @@ namespace Engine.Rooms;
 internal sealed partial class RoomHost
 {
     private readonly ArrayBufferWriter<byte> _stateWriter = new(1024);
-    private readonly ArrayBufferWriter<byte> _snapshotWriter = new(1024);
     private readonly SnapshotMessage _snapshot = new();
     private uint _tick;
 
@@ -83,12 +82,23 @@ internal sealed partial class RoomHost
             return;
         }
 
+        _outbox.Clear();
+        _outboxBytes.ResetWrittenCount();
         if (_usesEntities)
         {
-            FanOutEntitiesLocked(info);
-            return;
+            EncodeEntitySnapshotsLocked(info);
+        }
+        else
+        {
+            EncodeStateSnapshotsLocked(info);
         }
 
+        SendOutboxLocked();
+    }
+
+    /// <summary>Opaque state: the room's state once, framed per player (only <c>lastProcessedInput</c> differs).</summary>
+    private void EncodeStateSnapshotsLocked(TickInfo info)
+    {
         _stateWriter.ResetWrittenCount();
         Guard("WriteState", () => _room.WriteState(_stateWriter));
         ReadOnlySpan<byte> state = _stateWriter.WrittenSpan;
@@ -110,14 +120,9 @@ internal sealed partial class RoomHost
             }
 
             _snapshot.LastProcessedInput = player.LastProcessedInput;
-            _snapshotWriter.ResetWrittenCount();
-            MessageCodec.Write(_snapshotWriter, _snapshot);
-            if (session.SendUnreliable(ProtocolInfo.SnapshotChannel, _snapshotWriter.WrittenSpan))
-            {
-                var transport = new KeyValuePair<string, object?>("transport", session.TransportName);
-                _metrics.MessagesOut.Add(1, new KeyValuePair<string, object?>("channel", "unreliable"), transport);
-                _metrics.BytesOut.Add(_snapshotWriter.WrittenCount, transport);
-            }
+            int offset = _outboxBytes.WrittenCount;
+            MessageCodec.Write(_outboxBytes, _snapshot);
+            _outbox.Add(new OutboxEntry(session, offset, _outboxBytes.WrittenCount - offset, OutboxKind.State, 0));
         }
     }
 
