@@ -29,8 +29,9 @@ public class BrowserSampleTests
             IPage alice = await browser.NewPageAsync(context, "alice");
             IPage bob = await browser.NewPageAsync(context, "bob");
             IPage carol = await browser.NewPageAsync(context, "carol");
-            await alice.GotoAsync(new Uri(host.BaseAddress, "/?room=pw&name=alice").ToString());
-            await bob.GotoAsync(new Uri(host.BaseAddress, "/?room=pw&name=bob").ToString());
+            // (wtTimeoutMs: a busy machine must not push a WebTransport page onto the fallback)
+            await alice.GotoAsync(new Uri(host.BaseAddress, "/?room=pw&name=alice&wtTimeoutMs=30000").ToString());
+            await bob.GotoAsync(new Uri(host.BaseAddress, "/?room=pw&name=bob&wtTimeoutMs=30000").ToString());
             await carol.GotoAsync(new Uri(host.BaseAddress, "/?room=pw&name=carol&transport=ws").ToString());
             foreach (IPage page in (IPage[])[alice, bob, carol])
             {
@@ -101,8 +102,8 @@ public class BrowserSampleTests
             IBrowserContext context = await browser.NewContextAsync();
             IPage away = await browser.NewPageAsync(context, "away");
             IPage stays = await browser.NewPageAsync(context, "stays");
-            await away.GotoAsync(new Uri(host.BaseAddress, $"/?room=resume&name=away&transport={loadTransport}").ToString());
-            await stays.GotoAsync(new Uri(host.BaseAddress, "/?room=resume&name=stays").ToString());
+            await away.GotoAsync(new Uri(host.BaseAddress, $"/?room=resume&name=away&transport={loadTransport}&wtTimeoutMs=30000").ToString());
+            await stays.GotoAsync(new Uri(host.BaseAddress, "/?room=resume&name=stays&wtTimeoutMs=30000").ToString());
             foreach (IPage page in (IPage[])[away, stays])
             {
                 await WaitForAsync(page, "() => window.engine.view.members.length === 2 && window.engine.view.members.every(m => m.online) && window.engine.client.state === 'connected'");
@@ -154,6 +155,12 @@ public class BrowserSampleTests
     /// </summary>
     private static async Task HoldUntilSeenAsync(IPage mover, int moverId, string axis, IPage[] watchers)
     {
+        // Dots are drawn once the first entity snapshot (and, for the mover, its own entity) has arrived.
+        foreach (IPage page in watchers.Prepend(mover))
+        {
+            await WaitForAsync(page, $"() => window.engine.view.dots.has({moverId})");
+        }
+
         double start = await mover.EvaluateAsync<double>($"id => window.engine.view.dots.get(id).{axis}", moverId);
         double extent = await mover.EvaluateAsync<double>(axis == "x" ? "() => document.getElementById('arena').width" : "() => document.getElementById('arena').height");
         bool forward = start < extent / 2;

@@ -473,7 +473,8 @@ public class BrowserTransportLogicTests
         assert.equal(wt.datagramsSent[0][0], t.DatagramKind.Message);
         const input = decodeMessage(wt.datagramsSent[0].subarray(1));
         assert.deepEqual([input.type, input.body.ackTick, input.body.inputs.length, input.body.inputs[0].clientTick, [...input.body.inputs[0].data]], ['InputBatch', 6, 1, 6, [8]]);
-        const onStream = new t.FrameParser().push(Uint8Array.from(wt.fromClient)).map((m) => decodeMessage(m).type);
+        // (clock pings may join them on a slow run: they are not what this checks)
+        const onStream = new t.FrameParser().push(Uint8Array.from(wt.fromClient)).map((m) => decodeMessage(m).type).filter((type) => type !== 'Ping');
         assert.deepEqual(onStream, ['Hello', 'Join', 'Chat']);
 
         // The server replaces the session; WebTransport is gone on the retry: the client resumes

@@ -1,6 +1,13 @@
 // The arena page: draws the room's dots, sends WASD/arrow input, chat, typing and presence.
+// Remote dots are drawn from an interpolation buffer at the server's time minus a delay (two
+// ticks plus the snapshots' jitter); the player's own dot is predicted from its inputs and
+// reconciled with the server's position on every snapshot (netcode.js).
 import { EngineClient } from './client.js';
 import { decodeObject } from './codec.js';
+import {
+  Arena, FixedTicker, InputRatePerSecond, InterpolationBuffer, Predictor, RenderClock, TickEpoch, TokenBucket,
+  interpolationDelayMs, shouldSendInput,
+} from './netcode.js';
 import { hexToBytes } from './transport.js';
 
 const params = new URLSearchParams(location.search);
@@ -11,13 +18,30 @@ const $ = (id) => document.getElementById(id);
 // ?transport=wt|ws forces one (default: WebTransport, falling back to WebSocket). A page served
 // over plain http cannot know the HTTPS/UDP port WebTransport needs: ?port= names it (else the
 // Alt-Svc header of /cert-hash, else the page's port); ?certHash=<hex> supplies the certificate
-// hash when /cert-hash is not on the page's origin.
+// hash when /cert-hash is not on the page's origin. ?wtTimeoutMs= changes the WebTransport
+// attempt's budget (a slow machine may need more than the default before falling back).
 const transportOptions = {};
 if (params.get('port')) transportOptions.port = params.get('port');
+if (Number(params.get('wtTimeoutMs')) > 0) transportOptions.wtTimeoutMs = Number(params.get('wtTimeoutMs'));
 if (params.get('certHash')) transportOptions.certHashes = [{ algorithm: 'sha-256', value: hexToBytes(params.get('certHash')) }];
 const client = new EngineClient({ room, name, token: params.get('token'), prefer: params.get('transport') ?? 'auto', transportOptions });
-const view = { dots: new Map(), previous: new Map(), snapshotAt: 0, interval: 33, members: [], typing: new Set(), chat: [] };
+// `view` is the page's readout for tests and the curious: `dots` the positions drawn last frame
+// (Map id → {playerId, x, y, hue}); `renderLog`, `inputLog` and `snapshotLog` bounded histories
+// whose entries carry `order`, one counter across the three, so tests can tell what came first.
+const LogLimit = 600;
+const view = {
+  members: [], typing: new Set(), chat: [], dots: new Map(), tick: null, tickRate: 30,
+  interpolationDelay: null, clockOffset: null, jitter: 0, renderTime: null, renderTick: null,
+  renderLog: [], inputLog: [], snapshotLog: [], order: 0,
+};
 window.engine = { client, view }; // for tests and the curious
+
+function log(list, entry) {
+  entry.order = ++view.order;
+  list.push(entry);
+  if (list.length > LogLimit) list.shift();
+  return entry;
+}
 
 $('room-name').textContent = room;
 $('transport').textContent = '–';
@@ -27,17 +51,41 @@ client.addEventListener('transport', (e) => {
 });
 client.addEventListener('state', (e) => { $('conn-state').textContent = e.detail; });
 client.addEventListener('message', (e) => handle(e.detail.type, e.detail.body));
-client.connect();
+client.addEventListener('entities', (e) => applyEntities(e.detail));
+
+const tickMs = () => 1000 / view.tickRate;
+const buffer = new InterpolationBuffer();
+const epoch = new TickEpoch();
+const renderClock = new RenderClock();
+let predictor = new Predictor({ step: Arena.Speed / view.tickRate });
+let ticker = new FixedTicker(tickMs());
+let epochRef = null; // renderTime = epochRef + renderTick × tickMs: fixed while the buffer lives, so renderTime is the tick timeline
+let ownHue = 0;
+const decoded = new WeakMap(); // body bytes → ArenaDot (unchanged entities keep their body object)
+
+function setTickRate(rate) {
+  if (!rate || rate === view.tickRate) return;
+  view.tickRate = rate;
+  ticker = new FixedTicker(tickMs());
+  predictor = new Predictor({ step: Arena.Speed / rate });
+  resetRemotes();
+}
+
+function resetRemotes() {
+  buffer.clear();
+  epoch.clear();
+  renderClock.reset();
+  epochRef = null;
+}
 
 function handle(type, body) {
   switch (type) {
     case 'JoinAccepted':
-      view.interval = 1000 / body.tickRate;
-      applyState(body.state);
+      setTickRate(body.tickRate);
+      predictor.reset(); // a (re)joined seat: the next snapshot places the dot
       setMembers(body.members);
       if (!body.recovered) addChat('system', 'Reconnected: history was too far behind; state resynced.');
       break;
-    case 'Snapshot': $('tick').textContent = body.tick; applyState(body.state); break;
     case 'Presence': setMembers(body.members); break;
     case 'Joined': addChat('system', `${body.name} joined`); break;
     case 'Left': addChat('system', `${memberName(body.playerId)} left (${body.reason})`); break;
@@ -50,12 +98,28 @@ function handle(type, body) {
   }
 }
 
-function applyState(bytes) {
-  if (!bytes || bytes.length === 0) return;
-  const state = decodeObject('ArenaState', bytes);
-  view.previous = view.dots;
-  view.dots = new Map(state.dots.map((d) => [d.playerId, d]));
-  view.snapshotAt = performance.now();
+function dotOf(body) {
+  let dot = decoded.get(body);
+  if (!dot) { dot = decodeObject('ArenaDot', body); decoded.set(body, dot); }
+  return dot;
+}
+
+function applyEntities({ tick, serverTime, lastProcessedInput, frame, receivedAt }) {
+  log(view.snapshotLog, { at: receivedAt, tick, lastProcessedInput, serverTime });
+  view.tick = tick;
+  $('tick').textContent = tick;
+  const dots = new Map();
+  for (const [id, body] of frame) {
+    const dot = dotOf(body);
+    dots.set(id, dot);
+  }
+  // Ticks only grow within a room's life; going back means a restarted server or another room.
+  if (buffer.newestTick != null && tick <= buffer.newestTick) resetRemotes();
+  buffer.push(tick, dots);
+  epoch.add(tick, serverTime, tickMs());
+  epochRef ??= epoch.value;
+  const own = dots.get(client.playerId);
+  if (own) { ownHue = own.hue; predictor.reconcile(own, lastProcessedInput); }
 }
 
 function setMembers(members) { view.members = members; renderPresence(); }
@@ -86,17 +150,43 @@ function addChat(who, text) {
   li.scrollIntoView({ block: 'end' });
 }
 
-// Input: the held direction bits, sent when they change and re-sent every tick while held.
+// Input: the held direction bits, sampled once per local tick (the server's tick rate). A tick
+// sends an InputBatch while a button is held or when the bits changed, within the server's input
+// rate, and moves the predicted dot by the same rules the server applies.
 const keys = { KeyW: 1, ArrowUp: 1, KeyS: 2, ArrowDown: 2, KeyA: 4, ArrowLeft: 4, KeyD: 8, ArrowRight: 8 };
 let buttons = 0;
+let lastSentButtons = 0;
+const inputBucket = new TokenBucket(InputRatePerSecond, InputRatePerSecond);
 const canvas = $('arena');
 canvas.focus();
-canvas.addEventListener('keydown', (e) => { if (keys[e.code]) { e.preventDefault(); setButtons(buttons | keys[e.code]); } });
-canvas.addEventListener('keyup', (e) => { if (keys[e.code]) setButtons(buttons & ~keys[e.code]); });
-canvas.addEventListener('blur', () => setButtons(0));
-function setButtons(next) { if (next !== buttons) { buttons = next; client.sendInput(new Uint8Array([buttons])); } }
-setInterval(() => { if (buttons) client.sendInput(new Uint8Array([buttons])); }, 100);
-window.engine.press = (bits) => setButtons(bits);
+canvas.addEventListener('keydown', (e) => { if (keys[e.code]) { e.preventDefault(); buttons |= keys[e.code]; } });
+canvas.addEventListener('keyup', (e) => { if (keys[e.code]) buttons &= ~keys[e.code]; });
+canvas.addEventListener('blur', () => { buttons = 0; });
+window.engine.press = (bits) => { buttons = bits; };
+
+function localTick(now, maySend) {
+  let sequence = null;
+  if (maySend && client.state === 'connected' && shouldSendInput(buttons, lastSentButtons) && inputBucket.take(now)) {
+    sequence = client.sendInput(new Uint8Array([buttons]));
+    lastSentButtons = buttons;
+    log(view.inputLog, { at: now, sequence, buttons });
+  }
+  predictor.localTick(buttons, sequence);
+}
+
+// After a stall several ticks are due at once: the server kept applying the held buttons through
+// them, so the prediction does too, and one input (for the newest) goes out rather than a burst.
+function runLocalTicks(now) {
+  for (let due = ticker.advance(now); due > 0; due--) localTick(now, due === 1);
+}
+
+// requestAnimationFrame drives local ticks, so a tick's input, its predicted step and the frame
+// that shows it happen together; this timer keeps input flowing when frames stop (a hidden tab).
+let lastFrameAt = null;
+setInterval(() => {
+  const now = performance.now();
+  if (lastFrameAt == null || now - lastFrameAt > 100) runLocalTicks(now);
+}, 15);
 
 // Chat and typing: typing is renewed at most every second while keys are pressed; the server
 // expires it 3 s after the last renewal.
@@ -112,19 +202,55 @@ $('chat-form').addEventListener('submit', (e) => {
   typingSent = 0;
 });
 
-// Rendering: interpolate between the last two snapshots over one tick interval.
+// Rendering: remote dots at the render tick (following server time − interpolation delay on the
+// tick timeline); the own dot from prediction.
 const ctx = canvas.getContext('2d');
 function frame() {
-  const t = Math.min(1, (performance.now() - view.snapshotAt) / view.interval);
+  const now = performance.now();
+  const frameMs = lastFrameAt == null ? 0 : now - lastFrameAt;
+  lastFrameAt = now;
+  runLocalTicks(now);
+
+  const tms = tickMs();
+  view.jitter = client.jitterMs;
+  view.interpolationDelay = interpolationDelayMs(tms, view.jitter);
+  const serverNow = client.serverNow(now);
+  view.clockOffset = client.clock.offset;
+  const newest = buffer.newestTick;
+  let renderTick = null;
+  if (newest != null) {
+    // Without a clock estimate yet, the newest snapshot stands in for the server's present.
+    const target = serverNow != null && epoch.value != null ? (serverNow - view.interpolationDelay - epoch.value) / tms : newest - view.interpolationDelay / tms;
+    renderTick = renderClock.advance(frameMs, target, newest, tms);
+    buffer.trimBefore(renderTick - 1);
+  }
+  view.renderTick = renderTick;
+  view.renderTime = renderTick == null || epochRef == null ? null : epochRef + renderTick * tms;
+
+  const remotes = {};
+  const dots = new Map();
+  for (const [id, p] of buffer.sample(renderTick)) {
+    if (id === client.playerId) continue;
+    remotes[id] = { x: p.x, y: p.y };
+    dots.set(id, { playerId: id, x: p.x, y: p.y, hue: p.entity.hue });
+  }
+  const ownPos = predictor.render(frameMs, ticker.alpha(now), buttons);
+  if (ownPos) dots.set(client.playerId, { playerId: client.playerId, x: ownPos.x, y: ownPos.y, hue: ownHue });
+  view.dots = dots;
+  view.snaps = predictor.snaps;
+  log(view.renderLog, { at: now, renderTime: view.renderTime, own: ownPos && { x: ownPos.x, y: ownPos.y }, remotes });
+
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  for (const dot of view.dots.values()) {
-    const prev = view.previous.get(dot.playerId) ?? dot;
-    const x = prev.x + (dot.x - prev.x) * t, y = prev.y + (dot.y - prev.y) * t;
+  for (const dot of dots.values()) {
     ctx.fillStyle = `hsl(${dot.hue} 70% 55%)`;
-    ctx.beginPath(); ctx.arc(x, y, dot.playerId === client.playerId ? 12 : 10, 0, Math.PI * 2); ctx.fill();
-    ctx.fillStyle = '#ddd'; ctx.fillText(memberName(dot.playerId), x + 14, y + 4);
+    ctx.beginPath(); ctx.arc(dot.x, dot.y, dot.playerId === client.playerId ? 12 : 10, 0, Math.PI * 2); ctx.fill();
+    ctx.fillStyle = '#ddd'; ctx.fillText(memberName(dot.playerId), dot.x + 14, dot.y + 4);
   }
   $('rtt').textContent = client.rtt == null ? '–' : `${client.rtt.toFixed(1)} ms`;
+  $('interp').textContent = `${view.interpolationDelay.toFixed(0)} ms`;
+  $('clock').textContent = view.clockOffset == null ? '–' : `${(client.clock.bestRtt / 2).toFixed(1)} ms`;
   requestAnimationFrame(frame);
 }
+
+client.connect();
 requestAnimationFrame(frame);

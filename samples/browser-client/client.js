@@ -1,15 +1,22 @@
 // Engine's browser client: one connection that survives drops. Speaks the protocol in
 // docs/protocol.md over WebTransport or WebSocket (transport.js picks, on every (re)connect),
 // reconnects with full-jitter exponential backoff and resumes its session (same player, missed
-// room events replayed in order).
+// room events replayed in order). For entity rooms it applies EntitySnapshot payloads
+// (snapshots.js), acknowledges the newest applied tick, and estimates the server's clock and the
+// snapshots' arrival jitter (netcode.js) for rendering.
 import { decodeMessage, encodeMessage } from './codec.js';
+import { ClockEstimator, JitterEstimator, ackDue, pingDelayMs } from './netcode.js';
 import { MessageType, ProtocolVersion } from './protocol.generated.js';
+import { SnapshotDecoder } from './snapshots.js';
 import { openTransport } from './transport.js';
 
 export const BackoffBaseMs = 500;
 /** Inputs repeated in each InputBatch: a datagram may be lost without losing an input. */
 export const InputRedundancy = 3;
 export const BackoffCapMs = 10_000;
+/** How often the ack timer looks for an unacknowledged tick (acks themselves are AckIntervalMs apart). */
+export const AckCheckMs = 25;
+const UnreliableTypes = new Set([MessageType.Input, MessageType.InputBatch, MessageType.SnapshotAck]);
 
 /** Full jitter: a uniform delay in [0, min(cap, base * 2^attempt)). */
 export function backoffDelay(attempt, random = Math.random) {
@@ -48,7 +55,20 @@ export class EngineClient extends EventTarget {
     this.resumes = 0;
     this.closedByUser = false;
     this.generation = 0; // bumps per connect(), so a slow open from an older attempt is discarded
+    this.tickRate = 30;
+    this.decoder = new SnapshotDecoder();
+    this.clock = new ClockEstimator();
+    this.jitter = new JitterEstimator();
+    this.lastAcked = 0; // the newest tick an InputBatch or SnapshotAck carried on this connection
+    this.lastAckSentAt = null;
+    this.snapshotAcks = 0;
   }
+
+  /** The server's clock now (Unix ms, fractional), or null before the first round trip. */
+  serverNow(now = performance.now()) { return this.clock.serverNow(now); }
+
+  /** The smoothed EntitySnapshot arrival jitter in milliseconds. */
+  get jitterMs() { return this.jitter.jitter; }
 
   /** The current connection (kept under its old name for tests: `client.ws.close(code, reason)`). */
   get ws() { return this.link; }
@@ -68,17 +88,46 @@ export class EngineClient extends EventTarget {
     if (generation !== this.generation || this.closedByUser) { link.close(1000, 'superseded'); return; }
     this.link = link;
     this.lastTick = null; // a new connection may reach a restarted server whose ticks start over
+    // The server restarts its per-player encoder when a session attaches: the first snapshot is full.
+    this.resetSnapshots();
+    this.jitter.restart();
     this.setTransport(link.name);
     link.onmessage = (bytes) => this.receive(bytes);
     link.onclose = ({ code, reason }) => this.closed(link, code, reason);
+    this.helloSentAt = performance.now(); // Hello→Welcome is the first clock sample
     this.send('Hello', { protocolVersion: ProtocolVersion, resumeToken: this.resumeToken, lastSequence: this.lastSequence });
-    clearInterval(this.pinger);
-    this.pinger = setInterval(() => this.ping(), 2000);
+    this.stopTimers();
+    this.pingsSent = 0;
+    this.schedulePing(link);
+    // Acks ride on inputs; this timer covers the idle player (and a tick applied just after an input).
+    this.acker = setInterval(() => this.maybeAck(), AckCheckMs);
+  }
+
+  /** Pings quickly after a connect (the clock estimate settles in about a second), then slowly. */
+  schedulePing(link) {
+    this.pinger = setTimeout(() => {
+      if (link !== this.link || link.isClosed) return;
+      this.ping();
+      this.pingsSent++;
+      this.schedulePing(link);
+    }, pingDelayMs(this.pingsSent));
+  }
+
+  stopTimers() {
+    clearTimeout(this.pinger);
+    clearInterval(this.acker);
+  }
+
+  resetSnapshots() {
+    this.lastTick = null;
+    this.decoder.reset();
+    this.lastAcked = 0;
+    this.lastAckSentAt = null;
   }
 
   closed(link, code, reason) {
     if (link !== this.link) return;
-    clearInterval(this.pinger);
+    this.stopTimers();
     this.dispatchEvent(new CustomEvent('closed', { detail: { code, reason, transport: link.name } }));
     if (this.closedByUser) { this.setState('closed'); return; }
     this.reconnectLater(code, reason);
@@ -94,6 +143,7 @@ export class EngineClient extends EventTarget {
     this.closedByUser = true;
     this.generation++;
     clearTimeout(this.retry);
+    this.stopTimers();
     if (this.link && !this.link.isClosed) this.link.close(1000, 'bye'); else this.setState('closed');
   }
 
@@ -101,21 +151,46 @@ export class EngineClient extends EventTarget {
 
   setTransport(name) { this.transport = name; this.dispatchEvent(new CustomEvent('transport', { detail: name })); }
 
-  /** Input rides datagrams where the transport has them (a lost one is superseded by the next); the rest is reliable. */
+  /**
+   * Input and acks ride datagrams where the transport has them (a lost one is superseded by the
+   * next); the rest is reliable. Returns whether the message went out.
+   */
   send(type, body) {
     const link = this.link;
-    if (!link || link.isClosed) return;
+    if (!link || link.isClosed) return false;
     const bytes = encodeMessage(type, body);
-    if (bytes[0] === MessageType.Input || bytes[0] === MessageType.InputBatch) link.sendUnreliable(bytes); else link.send(bytes);
+    if (UnreliableTypes.has(bytes[0])) link.sendUnreliable(bytes); else link.send(bytes);
+    return true;
   }
 
   ping() { this.send('Ping', { clientTime: performance.now(), lastRttMs: this.rtt ?? 0 }); }
 
-  /** Sends the newest inputs (this one and the previous InputRedundancy − 1), so one lost datagram loses none; the server applies each once. */
+  /**
+   * Sends the newest inputs (this one and the previous InputRedundancy − 1), so one lost datagram
+   * loses none; the server applies each once. The batch acknowledges the newest applied tick.
+   * Returns the input's sequence number.
+   */
   sendInput(data) {
     const input = { sequence: ++this.inputSequence, clientTick: this.lastTick ?? 0, data };
     this.recentInputs = [...(this.recentInputs ?? []), input].slice(-InputRedundancy);
-    this.send('InputBatch', { ackTick: this.lastTick ?? 0, inputs: this.recentInputs });
+    const ackTick = this.lastTick ?? 0;
+    if (this.send('InputBatch', { ackTick, inputs: this.recentInputs })) this.ackSent(ackTick);
+    return input.sequence;
+  }
+
+  /** Sends SnapshotAck when a newer tick is applied and no ack has gone out for AckIntervalMs. */
+  maybeAck(now = performance.now()) {
+    const newestApplied = this.decoder.newestApplied;
+    if (!ackDue({ newestApplied, lastAcked: this.lastAcked, lastAckSentAt: this.lastAckSentAt, now })) return false;
+    if (!this.send('SnapshotAck', { tick: newestApplied })) return false;
+    this.snapshotAcks++;
+    this.ackSent(newestApplied, now);
+    return true;
+  }
+
+  ackSent(tick, now = performance.now()) {
+    this.lastAckSentAt = now;
+    if (tick) this.lastAcked = tick;
   }
 
   chat(text) { this.send('Chat', { text }); }
@@ -139,6 +214,9 @@ export class EngineClient extends EventTarget {
       case 'Welcome':
         this.resumeToken = body.resumeToken;
         this.playerId = body.playerId;
+        this.tickRate = body.tickRate || this.tickRate;
+        if (this.helloSentAt != null) this.clock.addSample(this.helloSentAt, performance.now(), body.serverTime);
+        this.helloSentAt = null;
         if (body.resumed) this.resumes++;
         if (!body.resumed) this.join();
         break;
@@ -146,12 +224,35 @@ export class EngineClient extends EventTarget {
         this.attempt = 0;
         if (!body.recovered) this.lastSequence = body.sequence; // a full resync replaces history
         else if (this.lastSequence === 0) this.lastSequence = body.sequence;
+        this.tickRate = body.tickRate || this.tickRate;
+        // A seat's first snapshot is full. connect() already reset the decoder for this link's
+        // first join (and a snapshot datagram may have overtaken JoinAccepted); a later join on the
+        // same link is a new seat.
+        if (this.acceptedLink === this.link) this.resetSnapshots();
+        this.acceptedLink = this.link;
         this.setState('connected');
         break;
-      case 'Pong':
-        this.rtt = performance.now() - body.clientTime;
+      case 'Pong': {
+        const now = performance.now();
+        this.rtt = now - body.clientTime;
         this.serverOffset = body.serverTime - (Date.now() - this.rtt / 2);
+        this.clock.addSample(body.clientTime, now, body.serverTime);
         break;
+      }
+      case 'EntitySnapshot': {
+        // Late, duplicate, against a baseline no longer held, or malformed: dropped (the server
+        // deltas against the newest acknowledged tick, so this costs only bytes).
+        const tick = this.decoder.tryApply(body.payload);
+        if (tick === null) { this.staleSnapshots++; return; }
+        const now = performance.now();
+        this.lastTick = tick;
+        this.jitter.add(now, tick, 1000 / this.tickRate);
+        this.dispatchEvent(new CustomEvent('entities', {
+          detail: { tick, serverTime: body.serverTime, lastProcessedInput: body.lastProcessedInput, frame: this.decoder.current, receivedAt: now },
+        }));
+        this.maybeAck(now);
+        break;
+      }
       case 'Snapshot':
         if (!isNewerTick(body.tick, this.lastTick)) { this.staleSnapshots++; return; } // latest wins
         this.lastTick = body.tick;
