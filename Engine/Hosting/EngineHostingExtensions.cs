@@ -65,7 +65,10 @@ public static class EngineHostingExtensions
                     kestrel.ListenAnyIP(options.Port, Https);
                     break;
                 default:
-                    kestrel.Listen(IPAddress.Parse(options.Host), options.Port, Https);
+                    IPAddress address = IPAddress.Parse(options.Host);
+
+                    // Port 0: one port free for both TCP (Kestrel) and UDP (HTTP/3 takes the same number).
+                    kestrel.Listen(address, options.Port == 0 && options.Http3 ? FreePort.ForTcpAndUdp(address) : options.Port, Https);
                     break;
             }
         });

@@ -169,9 +169,11 @@ function localTick(now, maySend) {
   if (maySend && client.state === 'connected' && shouldSendInput(buttons, lastSentButtons) && inputBucket.take(now)) {
     sequence = client.sendInput(new Uint8Array([buttons]));
     lastSentButtons = buttons;
-    log(view.inputLog, { at: now, sequence, buttons });
   }
+  const from = predictor.position && { x: predictor.position.x, y: predictor.position.y };
   predictor.localTick(buttons, sequence);
+  // The prediction's step, logged with the input in the same task: before any reply can arrive.
+  if (sequence != null) log(view.inputLog, { at: now, sequence, buttons, from, to: predictor.position && { x: predictor.position.x, y: predictor.position.y } });
 }
 
 // After a stall several ticks are due at once: the server kept applying the held buttons through
