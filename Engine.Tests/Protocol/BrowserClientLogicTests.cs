@@ -28,4 +28,26 @@ public class BrowserClientLogicTests
 
         Assert.Equal("ok", (await NodeScript.RunAsync(script)).Trim());
     }
+
+    [Fact]
+    public async Task SendInput_RedundancyOption_BatchHoldsThatManyNewestInputsAndOutOfRangeThrows()
+    {
+        string client = new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "samples", "browser-client", "client.js")).AbsoluteUri;
+        string script = $$"""
+            import { EngineClient, InputRedundancy } from '{{client}}';
+            import assert from 'node:assert/strict';
+            assert.equal(InputRedundancy, 3);
+            const make = (inputRedundancy) => new EngineClient({ baseUrl: 'https://example.test', room: 'r', name: 'n', inputRedundancy });
+            const five = make(5);
+            for (let i = 0; i < 7; i++) five.sendInput(Uint8Array.of(i));
+            assert.deepEqual(five.recentInputs.map((e) => e.sequence), [3, 4, 5, 6, 7]);
+            const byDefault = new EngineClient({ baseUrl: 'https://example.test', room: 'r', name: 'n' });
+            for (let i = 0; i < 4; i++) byDefault.sendInput(Uint8Array.of(i));
+            assert.deepEqual(byDefault.recentInputs.map((e) => e.sequence), [2, 3, 4]);
+            for (const bad of [0, 9, 2.5, '3']) assert.throws(() => make(bad), RangeError);
+            console.log('ok');
+            """;
+
+        Assert.Equal("ok", (await NodeScript.RunAsync(script)).Trim());
+    }
 }

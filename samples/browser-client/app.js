@@ -24,7 +24,8 @@ const transportOptions = {};
 if (params.get('port')) transportOptions.port = params.get('port');
 if (Number(params.get('wtTimeoutMs')) > 0) transportOptions.wtTimeoutMs = Number(params.get('wtTimeoutMs'));
 if (params.get('certHash')) transportOptions.certHashes = [{ algorithm: 'sha-256', value: hexToBytes(params.get('certHash')) }];
-const client = new EngineClient({ room, name, token: params.get('token'), prefer: params.get('transport') ?? 'auto', transportOptions });
+const redundancy = params.get('redundancy') ? Number(params.get('redundancy')) : undefined; // ?redundancy=N: inputs per InputBatch (1–8)
+const client = new EngineClient({ room, name, token: params.get('token'), prefer: params.get('transport') ?? 'auto', transportOptions, inputRedundancy: redundancy });
 // `view` is the page's readout for tests and the curious: `dots` the positions drawn last frame
 // (Map id → {playerId, x, y, hue}); `renderLog`, `inputLog` and `snapshotLog` bounded histories
 // whose entries carry `order`, one counter across the three, so tests can tell what came first.

@@ -11,7 +11,7 @@ import { SnapshotDecoder } from './snapshots.js';
 import { openTransport } from './transport.js';
 
 export const BackoffBaseMs = 500;
-/** Inputs repeated in each InputBatch: a datagram may be lost without losing an input. */
+/** Inputs repeated in each InputBatch by default (the `inputRedundancy` option, 1–8): a datagram may be lost without losing an input. */
 export const InputRedundancy = 3;
 export const BackoffCapMs = 10_000;
 /** How often the ack timer looks for an unacknowledged tick (acks themselves are AckIntervalMs apart). */
@@ -38,9 +38,12 @@ export class EngineClient extends EventTarget {
    * `baseUrl`: the server's origin (default the page's). `prefer`: 'auto' | 'wt' | 'ws'.
    * `transportOptions`: passed to openTransport (wtPath, wsPath, port, certHashes, wtTimeoutMs).
    */
-  constructor({ baseUrl = location.origin, room, name, token = null, prefer = 'auto', transportOptions = {} }) {
+  constructor({ baseUrl = location.origin, room, name, token = null, prefer = 'auto', transportOptions = {}, inputRedundancy = InputRedundancy }) {
     super();
-    Object.assign(this, { baseUrl, room, name, token, prefer, transportOptions });
+    if (!Number.isInteger(inputRedundancy) || inputRedundancy < 1 || inputRedundancy > 8) {
+      throw new RangeError(`inputRedundancy must be an integer from 1 to 8 (an InputBatch holds at most 8 inputs); got ${inputRedundancy}`);
+    }
+    Object.assign(this, { baseUrl, room, name, token, prefer, transportOptions, inputRedundancy });
     this.state = 'idle';
     this.transport = null; // 'webtransport' | 'websocket' while connected (the last one used after)
     this.link = null;
@@ -166,13 +169,13 @@ export class EngineClient extends EventTarget {
   ping() { this.send('Ping', { clientTime: performance.now(), lastRttMs: this.rtt ?? 0 }); }
 
   /**
-   * Sends the newest inputs (this one and the previous InputRedundancy − 1), so one lost datagram
+   * Sends the newest inputs (this one and the previous inputRedundancy − 1), so one lost datagram
    * loses none; the server applies each once. The batch acknowledges the newest applied tick.
    * Returns the input's sequence number.
    */
   sendInput(data) {
     const input = { sequence: ++this.inputSequence, clientTick: this.lastTick ?? 0, data };
-    this.recentInputs = [...(this.recentInputs ?? []), input].slice(-InputRedundancy);
+    this.recentInputs = [...(this.recentInputs ?? []), input].slice(-this.inputRedundancy);
     const ackTick = this.lastTick ?? 0;
     if (this.send('InputBatch', { ackTick, inputs: this.recentInputs })) this.ackSent(ackTick);
     return input.sequence;
