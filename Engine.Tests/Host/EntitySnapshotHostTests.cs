@@ -17,16 +17,9 @@ public class EntitySnapshotHostTests
         await using EngineTestHost host = await EngineTestHost.StartAsync<CrowdRoom>(o => o.TickRate = 30);
         await using WebTransportTestClient alice = await WebTransportTestClient.ConnectAsync(host);
         await alice.JoinAsync("crowd", "alice");
-        int largest = 0;
 
         // The full world is ~7.5 KB: it arrives over several ticks, each snapshot within one datagram.
-        await alice.ExpectEntitiesAsync(
-            (s, view) =>
-            {
-                largest = Math.Max(largest, s.Payload.Length + EntitySnapshotHeaderBytes);
-                return view.Current.Count == CrowdRoom.StaticEntities + 1;
-            },
-            TimeSpan.FromSeconds(30));
+        int largest = await ReceiveWholeCrowdAsync(alice, TimeSpan.FromSeconds(30));
 
         Assert.Equal(0, alice.ReassembledMessages);
         Assert.True(alice.DatagramMessages > 0);
@@ -77,15 +70,8 @@ public class EntitySnapshotHostTests
             o.MaxSnapshotBytes = 300;
         });
         await using TestClient bob = await host.JoinAsync("crowd", "bob");
-        int largest = 0;
 
-        await bob.ExpectEntitiesAsync(
-            (s, view) =>
-            {
-                largest = Math.Max(largest, s.Payload.Length + EntitySnapshotHeaderBytes);
-                return view.Current.Count == CrowdRoom.StaticEntities + 1;
-            },
-            TimeSpan.FromSeconds(60));
+        int largest = await ReceiveWholeCrowdAsync(bob, TimeSpan.FromSeconds(60));
 
         Assert.InRange(largest, 100, 300);
         Assert.True(bob.Entities.Current.TryGetBody(CrowdRoom.StaticEntities, out ReadOnlySpan<byte> body) && body.SequenceEqual(CrowdRoom.StaticBody(CrowdRoom.StaticEntities)));
@@ -151,6 +137,20 @@ public class EntitySnapshotHostTests
     }
 
     private const int EntitySnapshotHeaderBytes = EntitySnapshotFraming.HeaderBytes;
+
+    /// <summary>Applies snapshots until the client holds the whole crowd; returns the largest message seen.</summary>
+    private static async Task<int> ReceiveWholeCrowdAsync(ProtocolTestClient client, TimeSpan timeout)
+    {
+        int largest = 0;
+        await client.ExpectEntitiesAsync(
+            (s, view) =>
+            {
+                largest = Math.Max(largest, s.Payload.Length + EntitySnapshotHeaderBytes);
+                return view.Current.Count == CrowdRoom.StaticEntities + 1;
+            },
+            timeout);
+        return largest;
+    }
 }
 
 /// <summary>300 entities that never change (24-byte bodies, ~7.5 KB in all) and a clock entity that changes every tick.</summary>

@@ -6,7 +6,7 @@ public class BrowserClientLogicTests
     [Fact]
     public async Task BackoffDelay_FullJitter_UniformUpToBaseTimesTwoToTheAttemptCappedAtTenSeconds()
     {
-        string client = new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "samples", "browser-client", "client.js")).AbsoluteUri;
+        string client = NodeScript.SampleModule("client.js");
         string script = $$"""
             import { backoffDelay, BackoffBaseMs, BackoffCapMs } from '{{client}}';
             import assert from 'node:assert/strict';
@@ -32,7 +32,7 @@ public class BrowserClientLogicTests
     [Fact]
     public async Task SendInput_RedundancyOption_BatchHoldsThatManyNewestInputsAndOutOfRangeThrows()
     {
-        string client = new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "samples", "browser-client", "client.js")).AbsoluteUri;
+        string client = NodeScript.SampleModule("client.js");
         string script = $$"""
             import { EngineClient, InputRedundancy } from '{{client}}';
             import assert from 'node:assert/strict';

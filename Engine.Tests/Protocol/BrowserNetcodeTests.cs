@@ -8,8 +8,7 @@ namespace Engine.Tests.Protocol;
 /// </summary>
 public class BrowserNetcodeTests
 {
-    private static string Module(string file) =>
-        new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "samples", "browser-client", file)).AbsoluteUri;
+    private static string Module(string file) => NodeScript.SampleModule(file);
 
     private static async Task RunAsync(string body)
     {

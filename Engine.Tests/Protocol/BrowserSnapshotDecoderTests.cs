@@ -12,7 +12,7 @@ namespace Engine.Tests.Protocol;
 public class BrowserSnapshotDecoderTests
 {
     private static string ModuleUri() =>
-        new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "samples", "browser-client", "snapshots.js")).AbsoluteUri;
+        NodeScript.SampleModule("snapshots.js");
 
     private sealed record Delivery(string Payload, bool Ok, string Hash, int Count, uint Newest);
 

@@ -7,8 +7,7 @@ namespace Engine.Tests.Protocol;
 /// </summary>
 public class BrowserTransportLogicTests
 {
-    private static string Module(string file) =>
-        new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "samples", "browser-client", file)).AbsoluteUri;
+    private static string Module(string file) => NodeScript.SampleModule(file);
 
     private static async Task RunAsync(string body)
     {

@@ -124,7 +124,7 @@ public class ClientCodecTests
 
     private static async Task<string> RunNodeAsync(string vectorsJson)
     {
-        string codec = new Uri(Path.Combine(RepoRoot(), "samples", "browser-client", "codec.js")).AbsoluteUri;
+        string codec = NodeScript.SampleModule("codec.js");
         string script = $$"""
             import { decodeMessage, encodeMessage, decodeObject, encodeObject } from '{{codec}}';
             import assert from 'node:assert/strict';

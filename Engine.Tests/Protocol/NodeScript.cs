@@ -5,6 +5,10 @@ namespace Engine.Tests.Protocol;
 /// <summary>Runs an ES-module script under the machine's Node.js and returns its standard output.</summary>
 internal static class NodeScript
 {
+    /// <summary>The file URL of a browser-sample module, for an <c>import</c> in a script.</summary>
+    public static string SampleModule(string file) =>
+        new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "samples", "browser-client", file)).AbsoluteUri;
+
     public static async Task<string> RunAsync(string script, string standardInput = "")
     {
         string file = Path.Combine(Path.GetTempPath(), $"engine-node-{Guid.NewGuid():n}.mjs");
