@@ -161,6 +161,7 @@ internal static class FanOutLoad
                     Refused = windows.Sum(w => w.Refused),
                     StampMissing = windows.Sum(w => w.StampMissing),
                     Acks = windows.Sum(w => w.Acks),
+                    JoinFullBytes = clients.Any(c => c.FirstFullBytes > 0) ? clients.Where(c => c.FirstFullBytes > 0).Average(c => c.FirstFullBytes) : double.NaN,
                 };
             }
         }
@@ -201,7 +202,7 @@ internal static class FanOutLoad
         Console.WriteLine(string.Create(Inv, $"{f}snapshots       {r.Snapshots:N0} received of {r.TicksSpanned:N0} sent (by tick number): {r.SnapshotLoss * 100:F2} % lost{lossKind}, {r.StaleSnapshots:N0} stale (reordered); ticks reached clients at {r.TicksSpanned / r.Seconds / args.Clients:F1}/s of {args.Rate}"));
         if (r.EntitySnapshots > 0)
         {
-            Console.WriteLine(string.Create(Inv, $"{f}entity snaps    full {r.FullSnapshots:N0} ({r.FullFraction * 100:F2} %, mean {r.MeanFullBytes:F0} B), delta {r.DeltaSnapshots:N0} (mean {r.MeanDeltaBytes:F0} B) per message; {r.Refused:N0} refused by the decoder, {r.StampMissing:N0} applied without their tick's stamp, {r.Acks:N0} acks sent"));
+            Console.WriteLine(string.Create(Inv, $"{f}entity snaps    full {r.FullSnapshots:N0} ({r.FullFraction * 100:F2} %, mean {r.MeanFullBytes:F0} B), delta {r.DeltaSnapshots:N0} (mean {r.MeanDeltaBytes:F0} B) per message; the full one after joining {r.JoinFullBytes:F0} B; {r.Refused:N0} refused by the decoder, {r.StampMissing:N0} applied without their tick's stamp, {r.Acks:N0} acks sent"));
         }
 
         if (r.Datagrams is { } d)
@@ -272,7 +273,8 @@ internal static class FanOutLoad
         {
             Row("bytes per snapshot (mean)", r => r.MeanSnapshotBytes, "F0", "(context)");
             Row("  full snapshots %", r => r.EntitySnapshots > 0 ? r.FullFraction * 100 : double.NaN, "F2", "(context)");
-            Row("  full mean bytes", r => r.MeanFullBytes, "F0", "(context)");
+            Row("  full mean bytes (window)", r => r.MeanFullBytes, "F0", "(context)");
+            Row("  full bytes after join", r => r.JoinFullBytes, "F0", "(context)");
             Row("  delta mean bytes", r => r.MeanDeltaBytes, "F0", "(context)");
         }
 

@@ -46,6 +46,9 @@ internal abstract class LoadClient : IAsyncDisposable
 
     public int SnapshotMessageBytes { get; private set; }
 
+    /// <summary>Entity mode: the size of the first full entity snapshot this client received (the one after joining), 0 if none.</summary>
+    public int FirstFullBytes { get; private set; }
+
     public int EventMessageBytes { get; private set; }
 
     public string? WireError { get; protected set; }
@@ -215,6 +218,11 @@ internal abstract class LoadClient : IAsyncDisposable
         if (!Fresh(tick, window))
         {
             return 0;
+        }
+
+        if (baseline == 0 && FirstFullBytes == 0)
+        {
+            FirstFullBytes = message.Length;
         }
 
         bool applied = _decoder.TryApply(payload, out _);

@@ -65,6 +65,7 @@ internal static class LoadJson
         ["fullFraction"] = N(r.FullFraction),
         ["meanFullBytes"] = N(r.MeanFullBytes),
         ["meanDeltaBytes"] = N(r.MeanDeltaBytes),
+        ["joinFullBytes"] = N(r.JoinFullBytes),
         ["refused"] = r.Refused,
         ["stampMissing"] = r.StampMissing,
         ["serverCounters"] = r.ServerCounters,

@@ -79,6 +79,9 @@ internal sealed record LoadResult
     /// <summary>Seconds from starting the server process to the last client joined.</summary>
     public double ConnectSeconds { get; init; }
 
+    /// <summary>Entity mode: the mean size of each client's first full snapshot (the one after joining, before any window).</summary>
+    public double JoinFullBytes { get; init; }
+
     public long EntitySnapshots => FullSnapshots + DeltaSnapshots;
 
     public double FullFraction => EntitySnapshots == 0 ? double.NaN : (double)FullSnapshots / EntitySnapshots;

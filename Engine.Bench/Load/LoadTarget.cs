@@ -108,6 +108,6 @@ internal abstract class LoadTarget
             Task.FromResult<Func<int, Task<LoadClient>>>(_ => UdpFloorClient.ConnectAsync(server.UdpFloorPort));
 
         public override Task<string> DescribeTransportAsync(ServerUnderTest server, LoadClient first) =>
-            Task.FromResult($"udp://127.0.0.1:{server.UdpFloorPort} (plain UDP, no encryption or framing: Socket.SendTo per receiver from one thread in the server process; {first.SnapshotMessageBytes} B datagrams)");
+            Task.FromResult($"udp://127.0.0.1:{server.UdpFloorPort} (plain UDP, no encryption or framing: Socket.SendTo per receiver from one thread in the server process; {server.UdpFloorBytes} B datagrams, the mean Engine snapshot message of the first run unless --udp-bytes)");
     }
 }

@@ -25,6 +25,9 @@ internal sealed class ServerUnderTest : IDisposable
     /// <summary>The UDP port of the raw-UDP floor's sender in this process (<c>serve --udp-floor-bytes</c>); 0 when it runs none.</summary>
     public int UdpFloorPort { get; init; }
 
+    /// <summary>The floor's datagram size.</summary>
+    public int UdpFloorBytes { get; init; }
+
     /// <summary>Short name for tables: <c>Engine</c> or <c>node-ws</c>.</summary>
     public string Name { get; }
 
@@ -52,6 +55,7 @@ internal sealed class ServerUnderTest : IDisposable
         string? floor = before.FirstOrDefault(l => l.StartsWith("udp-floor ", StringComparison.Ordinal));
         return new ServerUnderTest("Engine", $"Engine (Kestrel, .NET {Environment.Version})", server, new Uri($"wss://{baseAddress.Authority}/ws"))
         {
+            UdpFloorBytes = args.UdpFloorBytes,
             UdpFloorPort = floor is null ? 0 : int.Parse(floor["udp-floor ".Length..], System.Globalization.CultureInfo.InvariantCulture),
         };
     }
