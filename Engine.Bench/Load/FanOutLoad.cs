@@ -78,16 +78,24 @@ internal static class FanOutLoad
         try
         {
             Func<int, Task<LoadClient>> connect = await target.PrepareClientsAsync(server);
-            for (int i = 0; i < clients.Length; i++)
+            using (var gate = new SemaphoreSlim(Math.Max(1, args.ConnectParallel)))
             {
-                try
+                await Task.WhenAll(Enumerable.Range(0, clients.Length).Select(async i =>
                 {
-                    clients[i] = await connect(i);
-                }
-                catch (Exception ex)
-                {
-                    throw new InvalidOperationException($"{target.Name}: client {i + 1} of {clients.Length} could not connect ({ex.GetType().Name}: {ex.Message}).", ex);
-                }
+                    await gate.WaitAsync();
+                    try
+                    {
+                        clients[i] = await connect(i);
+                    }
+                    catch (Exception ex)
+                    {
+                        throw new InvalidOperationException($"{target.Name}: client {i + 1} of {clients.Length} could not connect ({ex.GetType().Name}: {ex.Message}).", ex);
+                    }
+                    finally
+                    {
+                        gate.Release();
+                    }
+                }));
             }
 
             double connectSeconds = Stopwatch.GetElapsedTime(launched).TotalSeconds;

@@ -69,6 +69,9 @@ internal sealed record LoadArguments
     /// <summary><c>--label TEXT</c>: the run's name in the JSON (default: clients and rate).</summary>
     public string? Label { get; init; }
 
+    /// <summary><c>--connect-parallel N</c>: clients connecting at once (WebTransport handshakes take ~0.1 s each here).</summary>
+    public int ConnectParallel { get; init; } = 8;
+
     /// <summary>Tick period in ms.</summary>
     public double PeriodMs => 1000.0 / Rate;
 
@@ -116,6 +119,7 @@ internal sealed record LoadArguments
                 "--udp-floor-bytes" => result with { UdpFloorBytes = Number(value) },
                 "--json" => result with { JsonPath = value },
                 "--label" => result with { Label = value },
+                "--connect-parallel" => result with { ConnectParallel = Number(value) },
                 _ => throw new ArgumentException($"Unknown option {args[i - 1]}; see Engine.Bench/Load/README.md."),
             };
         }
