@@ -53,8 +53,7 @@ internal static class LoadChart
                     Size = 0.8,
                 };
                 plot.Add.Bars(new Bar[] { bar });
-                var p50 = plot.Add.Marker(x, Log((double)r["p50Ms"]!), MarkerShape.FilledCircle, 7, Colors.Black);
-                p50.LegendText = g == 0 && t == 0 ? "p50" : "";
+                plot.Add.Marker(x, Log((double)r["p50Ms"]!), MarkerShape.FilledCircle, 7, Colors.Black);
                 if (r["p999Ms"] is JsonNode p999)
                 {
                     HorizontalSegment(plot, x - 0.3, x + 0.3, Log((double)p999), Colors.Black, dashed: false);
