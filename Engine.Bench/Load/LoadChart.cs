@@ -23,14 +23,21 @@ internal static class LoadChart
         }
 
         string window = args.Length >= 4 && args[2] == "--window" ? args[3] : "main";
-        JsonArray runs = JsonNode.Parse(File.ReadAllText(args[0])) as JsonArray ?? throw new InvalidDataException($"{args[0]} is not a JSON array.");
-        string[] targets = [.. runs.SelectMany(r => r!["results"]!.AsArray()).Select(x => (string)x!["target"]!).Distinct()];
+        JsonArray all = JsonNode.Parse(File.ReadAllText(args[0])) as JsonArray ?? throw new InvalidDataException($"{args[0]} is not a JSON array.");
+
+        // Runs grouped by what they compare, then by clients and rate; each target keeps one colour and slot.
+        JsonNode[] runs = [.. all.Select(r => r!)
+            .OrderBy(r => string.Join(",", r["results"]!.AsArray().Select(x => (string)x!["target"]!).Distinct()), StringComparer.Ordinal)
+            .ThenBy(r => (int)r["clients"]!).ThenBy(r => (int)r["rate"]!)];
+        string[] known = ["Engine WT", "Engine WS", "raw UDP"];
+        string[] seen = [.. runs.SelectMany(r => r["results"]!.AsArray()).Select(x => (string)x!["target"]!).Distinct()];
+        string[] targets = [.. known.Where(seen.Contains), .. seen.Except(known)];
         var plot = new Plot();
         var ticks = new List<Tick>();
         double slot = targets.Length + 1;
-        for (int g = 0; g < runs.Count; g++)
+        for (int g = 0; g < runs.Length; g++)
         {
-            JsonNode run = runs[g]!;
+            JsonNode run = runs[g];
             double left = g * slot;
             ticks.Add(new Tick(left + (targets.Length - 1) / 2.0, (string)run["label"]!));
             double period = (double)run["periodMs"]!;
@@ -78,15 +85,15 @@ internal static class LoadChart
         };
         plot.Axes.Left.Label.Text = "latency, ms (log scale)";
         plot.Title(window == "main" ? "Tick → apply latency (entity snapshots) vs raw-UDP floor, loopback" : "Tick → apply latency, first window after connect (warm start)");
-        plot.Axes.SetLimitsY(Math.Log10(Floor), Math.Log10(Math.Max(10, runs.SelectMany(r => r!["results"]!.AsArray()).Max(x => (double?)x!["p999Ms"] ?? 1)) * 1.5));
-        plot.Axes.SetLimitsX(-1, (runs.Count * slot) - 1);
-        plot.SavePng(args[1], Math.Max(900, 170 * runs.Count), 560);
-        Console.WriteLine($"wrote {args[1]} ({runs.Count} runs, {window} window)");
+        plot.Axes.SetLimitsY(Math.Log10(Floor), Math.Log10(Math.Max(10, runs.SelectMany(r => r["results"]!.AsArray()).Where(x => (string)x!["window"]! == window).Max(x => (double?)x!["p999Ms"] ?? 1)) * 2));
+        plot.Axes.SetLimitsX(-1, (runs.Length * slot) - 1);
+        plot.SavePng(args[1], Math.Max(900, 170 * runs.Length), 560);
+        Console.WriteLine($"wrote {args[1]} ({runs.Length} runs, {window} window)");
         return 0;
     }
 
     /// <summary>The chart's lowest latency (ms): bars start here.</summary>
-    private const double Floor = 0.01;
+    private const double Floor = 0.1;
 
     private static double Log(double ms) => Math.Log10(Math.Max(Floor, ms));
 
