@@ -124,6 +124,8 @@ internal static class FanOutLoad
                 ClientWindow[] windows = [.. clients.Select(c => c.EndWindow())];
                 double elapsed = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
                 (double serverCpu, double clientCpu, double otherCpu) = cpu.Stop();
+                server.Process.Refresh();
+                long serverMemory = server.Process.WorkingSet64;
                 DatagramCounts? datagrams = target.IsWebTransport ? DatagramCounts.Sum(clients.Select(c => c.Datagrams!)) : null;
                 Dictionary<string, double> countersAfter = await ServerCounters.ReadAsync(metrics);
                 await Task.Delay(20); // a receive path that picked up a window just before it closed finishes with it
@@ -169,6 +171,7 @@ internal static class FanOutLoad
                     Refused = windows.Sum(w => w.Refused),
                     StampMissing = windows.Sum(w => w.StampMissing),
                     Acks = windows.Sum(w => w.Acks),
+                    ServerMemoryBytes = serverMemory,
                     JoinFullBytes = clients.Any(c => c.FirstFullBytes > 0) ? clients.Where(c => c.FirstFullBytes > 0).Average(c => c.FirstFullBytes) : double.NaN,
                 };
             }
@@ -232,6 +235,7 @@ internal static class FanOutLoad
         }
 
         Console.WriteLine(string.Create(Inv, $"{f}server CPU      {r.ServerCpuSeconds / r.Seconds * 100:F1} % of one core  ({r.ServerCpuSeconds:F2} s CPU in {r.Seconds:F1} s, {r.ServerCpuUsPerMessage:F2} µs per delivered message; the machine has {Environment.ProcessorCount} cores)"));
+        Console.WriteLine(string.Create(Inv, $"{f}server memory   {r.ServerMemoryBytes / 1048576.0:N0} MiB resident at the end of the window ({r.ServerMemoryBytes / 1024.0 / Math.Max(1, args.Clients):N0} KiB per client)"));
         Console.WriteLine(string.Create(Inv, $"{f}load client CPU {r.ClientCpuSeconds / r.Seconds * 100:F1} % of one core  (this process: {args.Clients} clients receiving)"));
         Console.WriteLine(string.Create(Inv, $"{f}other processes {r.OtherCpuSeconds / r.Seconds * 100:F1} % of one core  (the rest of the machine during the window, from /proc/stat; keep it near 0)"));
         string snapshotSize = r.EntitySnapshots > 0 ? $"entity snapshot {r.MeanSnapshotBytes:F0} B mean" : $"snapshot {Size(r.SnapshotMessageBytes)}";
@@ -305,6 +309,7 @@ internal static class FanOutLoad
 
         Row("server CPU µs / delivered msg", r => r.ServerCpuUsPerMessage, "F2", "lower");
         Row("server CPU % of one core", r => r.ServerCpuSeconds / r.Seconds * 100, "F1", "(context)");
+        Row("server memory MiB", r => r.ServerMemoryBytes / 1048576.0, "F0", "lower");
         Row("load client CPU %", r => r.ClientCpuSeconds / r.Seconds * 100, "F1", "(context)");
         Row("other processes CPU %", r => r.OtherCpuSeconds / r.Seconds * 100, "F1", "(noise)");
         if (runs.All(r => r.FirstWindow is not null))

@@ -59,6 +59,7 @@ internal static class LoadJson
         ["maxMs"] = N(r.MaxLatencyMs),
         ["serverCpuPercent"] = N(r.ServerCpuSeconds / r.Seconds * 100),
         ["serverCpuUsPerMessage"] = N(r.ServerCpuUsPerMessage),
+        ["serverMemoryMiB"] = N(r.ServerMemoryBytes / 1048576.0),
         ["clientCpuPercent"] = N(r.ClientCpuSeconds / r.Seconds * 100),
         ["otherCpuPercent"] = N(r.OtherCpuSeconds / r.Seconds * 100),
         ["meanSnapshotBytes"] = N(r.MeanSnapshotBytes),

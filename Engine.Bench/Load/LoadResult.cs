@@ -76,6 +76,9 @@ internal sealed record LoadResult
     /// <summary>The window right after the last client joined (<c>--first-seconds</c>), when this is the later one.</summary>
     public LoadResult? FirstWindow { get; init; }
 
+    /// <summary>The server process's resident memory (bytes) at the end of the window.</summary>
+    public long ServerMemoryBytes { get; init; }
+
     /// <summary>Seconds from starting the server process to the last client joined.</summary>
     public double ConnectSeconds { get; init; }
 
