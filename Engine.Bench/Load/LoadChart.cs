@@ -5,7 +5,7 @@ using ScottPlot;
 namespace Engine.Bench.Load;
 
 /// <summary>
-/// <c>Engine.Bench chart RESULTS.json OUT.png [--window main|first]</c>: renders the runs a load
+/// <c>Engine.Bench chart RESULTS.json[,MORE.json…] OUT.png [--window main|first]</c>: renders the runs a load
 /// command appended with <c>--json</c> as one chart (ScottPlot): a group per run (clients, rate),
 /// a bar per target (Engine WT, Engine WS, raw UDP) up to its p99 tick→apply latency, a dot at
 /// p50 and a dash at p99.9, a red dashed line at one tick period; logarithmic latency axis.
@@ -23,10 +23,12 @@ internal static class LoadChart
         }
 
         string window = args.Length >= 4 && args[2] == "--window" ? args[3] : "main";
-        JsonArray all = JsonNode.Parse(File.ReadAllText(args[0])) as JsonArray ?? throw new InvalidDataException($"{args[0]} is not a JSON array.");
+        // RESULTS may name several files, comma-separated: their runs are charted together.
+        JsonNode[] all = [.. args[0].Split(',').SelectMany(path =>
+            (JsonNode.Parse(File.ReadAllText(path)) as JsonArray ?? throw new InvalidDataException($"{path} is not a JSON array.")).Select(r => r!))];
 
         // Runs grouped by what they compare, then by clients and rate; each target keeps one colour and slot.
-        JsonNode[] runs = [.. all.Select(r => r!)
+        JsonNode[] runs = [.. all
             .OrderBy(r => string.Join(",", r["results"]!.AsArray().Select(x => (string)x!["target"]!).Distinct()), StringComparer.Ordinal)
             .ThenBy(r => (int)r["clients"]!).ThenBy(r => (int)r["rate"]!)];
         string[] known = ["Engine WT", "Engine WS", "raw UDP"];
@@ -34,23 +36,26 @@ internal static class LoadChart
         string[] targets = [.. known.Where(seen.Contains), .. seen.Except(known)];
         var plot = new Plot();
         var ticks = new List<Tick>();
-        double slot = targets.Length + 1;
-        for (int g = 0; g < runs.Length; g++)
+        double left = 0;
+        foreach (JsonNode run in runs)
         {
-            JsonNode run = runs[g];
-            double left = g * slot;
-            ticks.Add(new Tick(left + (targets.Length - 1) / 2.0, (string)run["label"]!));
-            double period = (double)run["periodMs"]!;
-            HorizontalSegment(plot, left - 0.5, left + targets.Length - 0.5, Math.Log10(period), Colors.Red, dashed: true);
-            foreach (JsonNode? r in run["results"]!.AsArray())
+            // Each run takes as many slots as it has targets (in the fixed target order), then a gap.
+            JsonNode[] bars = [.. run["results"]!.AsArray().Select(r => r!)
+                .Where(r => (string)r["window"]! == window && r["p99Ms"] is not null)
+                .OrderBy(r => Array.IndexOf(targets, (string)r["target"]!))];
+            if (bars.Length == 0)
             {
-                if ((string)r!["window"]! != window || r["p99Ms"] is null)
-                {
-                    continue;
-                }
+                continue;
+            }
 
+            ticks.Add(new Tick(left + (bars.Length - 1) / 2.0, ((string)run["label"]!).Replace(" (", "\n(", StringComparison.Ordinal)));
+            double period = (double)run["periodMs"]!;
+            HorizontalSegment(plot, left - 0.5, left + bars.Length - 0.5, Math.Log10(period), Colors.Red, dashed: true);
+            for (int i = 0; i < bars.Length; i++)
+            {
+                JsonNode r = bars[i];
                 int t = Array.IndexOf(targets, (string)r["target"]!);
-                double x = left + t;
+                double x = left + i;
                 var bar = new Bar
                 {
                     Position = x,
@@ -66,6 +71,8 @@ internal static class LoadChart
                     HorizontalSegment(plot, x - 0.3, x + 0.3, Log((double)p999), Colors.Black, dashed: false);
                 }
             }
+
+            left += bars.Length + 1;
         }
 
         for (int t = 0; t < targets.Length; t++)
@@ -86,8 +93,8 @@ internal static class LoadChart
         plot.Axes.Left.Label.Text = "latency, ms (log scale)";
         plot.Title(window == "main" ? "Tick → apply latency (entity snapshots) vs raw-UDP floor, loopback" : "Tick → apply latency, first window after connect (warm start)");
         plot.Axes.SetLimitsY(Math.Log10(Floor), Math.Log10(Math.Max(10, runs.SelectMany(r => r["results"]!.AsArray()).Where(x => (string)x!["window"]! == window).Max(x => (double?)x!["p999Ms"] ?? 1)) * 2));
-        plot.Axes.SetLimitsX(-1, (runs.Length * slot) - 1);
-        plot.SavePng(args[1], Math.Max(900, 170 * runs.Length), 560);
+        plot.Axes.SetLimitsX(-1, left - 1);
+        plot.SavePng(args[1], (int)Math.Clamp(60 * left, 900, 1800), 600);
         Console.WriteLine($"wrote {args[1]} ({runs.Length} runs, {window} window)");
         return 0;
     }
