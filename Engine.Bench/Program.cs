@@ -5,15 +5,21 @@ using Engine.Bench.Load;
 
 // Load scenarios: dotnet run -c Release --project Engine.Bench -- load-ws [--clients 100] [--rate 30] [--compare] ... (Load/README.md)
 //                 dotnet run -c Release --project Engine.Bench -- load-wt [--clients 100] [--rate 30] [--compare ws] ...
+//                 ... --mode entities|opaque --first-seconds 10 --udp-floor --json results.json
+// Chart of --json results: dotnet run -c Release --project Engine.Bench -- chart results.json docs/benchmarks-latency.png
 // Datagram round trips vs raw UDP: dotnet run -c Release --project Engine.Bench -- datagram-echo [--stack udp|quic|wt] [--compare] [--pin] ...
 // HTTP/3 bulk vs ngtcp2: dotnet run -c Release --project Engine.Bench -- h3-bulk [--megabytes 100] [--runs 3]
 // Micro benchmarks: dotnet run -c Release --project Engine.Bench -- --filter '*'
 switch (args.FirstOrDefault())
 {
     case "load-ws":
-        return await FanOutLoad.RunAsync(LoadArguments.Parse(args[1..]), LoadTarget.EngineWebSocket);
+        LoadArguments ws = LoadArguments.Parse(args[1..]);
+        return await FanOutLoad.RunAsync(ws with { Mode = ws.Mode ?? "opaque" }, LoadTarget.EngineWebSocket);
     case "load-wt":
-        return await FanOutLoad.RunAsync(LoadArguments.Parse(args[1..]), LoadTarget.EngineWebTransport);
+        LoadArguments wt = LoadArguments.Parse(args[1..]);
+        return await FanOutLoad.RunAsync(wt with { Mode = wt.Mode ?? "entities" }, LoadTarget.EngineWebTransport);
+    case "chart":
+        return LoadChart.Run(args[1..]);
     case "h3-bulk":
         return Http3Bulk.Run(args[1..]);
     case "datagram-echo":

@@ -19,9 +19,10 @@ internal static class BenchServer
         BenchRoom.Entities = args.Entities;
         BenchRoom.EventsPerTick = args.EventsPerTick;
         BenchRoom.EventBytes = args.EventBytes;
+        BenchEntityRoom.Entities = args.Entities;
         WebApplicationBuilder builder = WebApplication.CreateBuilder();
         builder.Logging.ClearProviders().AddConsole().SetMinimumLevel(LogLevel.Warning);
-        builder.AddEngine<BenchRoom>(o =>
+        Action<EngineOptions> configure = o =>
         {
             o.Host = "127.0.0.1";
             o.Port = 0;
@@ -29,7 +30,22 @@ internal static class BenchServer
             o.RoomCapacity = Math.Max(o.RoomCapacity, args.Clients);
             o.SendQueueCapacity = 4096;
             o.DataDir = Path.Combine(Path.GetTempPath(), "engine-bench");
-        });
+        };
+        if (args.EntityMode)
+        {
+            builder.AddEngine<BenchEntityRoom>(configure);
+        }
+        else
+        {
+            builder.AddEngine<BenchRoom>(configure);
+        }
+
+        using UdpFloorSender? floor = args.UdpFloorBytes > 0 ? new UdpFloorSender(args.UdpFloorBytes, args.Rate) : null;
+        if (floor is not null)
+        {
+            Console.WriteLine("udp-floor " + floor.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
         WebApplication app = builder.Build();
         app.MapEngine();
         await app.StartAsync();

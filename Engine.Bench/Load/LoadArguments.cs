@@ -38,6 +38,43 @@ internal sealed record LoadArguments
     /// <summary><c>--baseline-tls false</c>: the baseline serves plain ws:// instead of wss:// (to see what TLS costs it).</summary>
     public bool BaselineTls { get; init; } = true;
 
+    /// <summary>
+    /// <c>--mode entities|opaque</c>: <c>entities</c> runs <see cref="BenchEntityRoom"/> (entity
+    /// snapshots: deltas against the client's acknowledged tick, decoded and acknowledged by the load
+    /// clients); <c>opaque</c> runs <see cref="BenchRoom"/> (an opaque state blob, what the node-ws
+    /// baseline mimics). Null: the command's default (load-wt: entities, load-ws: opaque).
+    /// </summary>
+    public string? Mode { get; init; }
+
+    public bool EntityMode => Mode == "entities";
+
+    /// <summary><c>--first-seconds N</c>: a window of N s right after the last client joined, reported on its own (the warm start); 0: none.</summary>
+    public int FirstSeconds { get; init; }
+
+    /// <summary><c>--ack-ms N</c> (entity mode): acknowledge every applied snapshot (0) or at most once per N ms.</summary>
+    public int AckMilliseconds { get; init; }
+
+    /// <summary><c>--udp-floor</c>: after the Engine runs, the raw-UDP floor with the same rate, receivers and bytes.</summary>
+    public bool UdpFloor { get; init; }
+
+    /// <summary><c>--udp-bytes N</c>: the floor's datagram size; 0: the mean entity/state snapshot message size the first Engine run received.</summary>
+    public int UdpBytes { get; init; }
+
+    /// <summary>Server side only (<c>serve --udp-floor-bytes N</c>): run the floor's sender with N-byte datagrams.</summary>
+    public int UdpFloorBytes { get; init; }
+
+    /// <summary><c>--json FILE</c>: append this run's results to FILE (a JSON array; <c>chart</c> renders it).</summary>
+    public string? JsonPath { get; init; }
+
+    /// <summary><c>--label TEXT</c>: the run's name in the JSON (default: clients and rate).</summary>
+    public string? Label { get; init; }
+
+    /// <summary><c>--connect-parallel N</c>: clients connecting at once (WebTransport handshakes take ~0.1 s each here).</summary>
+    public int ConnectParallel { get; init; } = 8;
+
+    /// <summary>Tick period in ms.</summary>
+    public double PeriodMs => 1000.0 / Rate;
+
     public static LoadArguments Parse(string[] args)
     {
         var result = new LoadArguments();
@@ -48,6 +85,12 @@ internal sealed record LoadArguments
                 // --compare [target]: the target is optional (load-ws: node-ws, load-wt: ws).
                 bool named = i + 1 < args.Length && !args[i + 1].StartsWith("--", StringComparison.Ordinal);
                 result = result with { Compare = true, Baseline = named ? Target(args[++i]) : result.Baseline };
+                continue;
+            }
+
+            if (args[i] == "--udp-floor")
+            {
+                result = result with { UdpFloor = true };
                 continue;
             }
 
@@ -69,6 +112,14 @@ internal sealed record LoadArguments
                 "--wait-quiet" => result with { WaitQuietSeconds = Number(value) },
                 "--baseline" => result with { Baseline = Target(value) },
                 "--baseline-tls" => result with { BaselineTls = bool.Parse(value) },
+                "--mode" => result with { Mode = value is "entities" or "opaque" ? value : throw new ArgumentException("--mode is entities or opaque.") },
+                "--first-seconds" => result with { FirstSeconds = Number(value) },
+                "--ack-ms" => result with { AckMilliseconds = Number(value) },
+                "--udp-bytes" => result with { UdpBytes = Number(value) },
+                "--udp-floor-bytes" => result with { UdpFloorBytes = Number(value) },
+                "--json" => result with { JsonPath = value },
+                "--label" => result with { Label = value },
+                "--connect-parallel" => result with { ConnectParallel = Number(value) },
                 _ => throw new ArgumentException($"Unknown option {args[i - 1]}; see Engine.Bench/Load/README.md."),
             };
         }
@@ -92,5 +143,6 @@ internal sealed record LoadArguments
         "--entities", Entities.ToString(CultureInfo.InvariantCulture),
         "--events-per-tick", EventsPerTick.ToString(CultureInfo.InvariantCulture),
         "--event-bytes", EventBytes.ToString(CultureInfo.InvariantCulture),
+        "--mode", EntityMode ? "entities" : "opaque",
     ];
 }

@@ -2,16 +2,19 @@ using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using Engine.Protocol;
+using Engine.Snapshots;
 using HdrHistogram;
 
 namespace Engine.Bench.Load;
 
 /// <summary>
 /// One load client, whatever carries its messages (<see cref="WebSocketLoadClient"/>,
-/// <see cref="WebTransportLoadClient"/>): it joins the bench room, then only reads, and records
-/// each Snapshot and GameEvent's tick-to-receive latency while <see cref="Measuring"/>. Sends a
-/// Ping every 5 s (the presence heartbeat). Snapshot and event paths may run on different threads
-/// (one histogram and counter set each); nothing else is shared between them.
+/// <see cref="WebTransportLoadClient"/>, <see cref="UdpFloorClient"/>): it joins the bench room, then
+/// reads, and records each Snapshot, EntitySnapshot and GameEvent's tick-to-receive (entity
+/// snapshots: tick-to-apply) latency into the open <see cref="ClientWindow"/>. Entity snapshots are
+/// applied with Engine's <see cref="SnapshotDecoder"/> and acknowledged (the carrier decides how).
+/// Sends a Ping every 5 s (the presence heartbeat). Snapshot and event paths may run on different
+/// threads; a window's counters are only written by one of them each (bytes: interlocked).
 /// </summary>
 internal abstract class LoadClient : IAsyncDisposable
 {
@@ -20,47 +23,31 @@ internal abstract class LoadClient : IAsyncDisposable
     private const int StampOffset = 22;
     private const int TickOffset = 2;
 
+    // EntitySnapshot: type, header, lastProcessedInput u32, serverTime i64, payload length i32 → payload at 18.
+    private const int EntityPayloadLengthOffset = 14;
+    private const int EntityPayloadOffset = 18;
+
     private static readonly byte[] Ping = MessageCodec.ToArray(new PingMessage());
     private static readonly TimeSpan PingInterval = TimeSpan.FromSeconds(5);
 
     private readonly CancellationTokenSource _stop = new();
+    private readonly SnapshotDecoder _decoder = new();
     private Task[] _loops = [];
-    private long _bytes;
     private bool _haveTick;
     private uint _lastTick;
-    private long _firstMeasuredTick = -1;
-    private long _lastMeasuredTick = -1;
+    private long _lastAckAt;
+    private volatile ClientWindow? _window;
 
-    private volatile bool _measuring;
+    /// <summary>Entity mode: acknowledge at most once per this many Stopwatch ticks (0: every applied snapshot).</summary>
+    public static long AckIntervalTicks { get; set; }
 
-    /// <summary>Whether the measurement window is open (messages are counted and timed only then).</summary>
-    public bool Measuring
-    {
-        get => _measuring;
-        set
-        {
-            _measuring = value;
-            OnMeasuringChanged(value);
-        }
-    }
-
-    public LongHistogram SnapshotLatency { get; } = new(TimeStamp.Seconds(10), 3);
-
-    public LongHistogram EventLatency { get; } = new(TimeStamp.Seconds(10), 3);
-
-    public long Snapshots { get; private set; }
-
-    public long Events { get; private set; }
-
-    public long Bytes => Interlocked.Read(ref _bytes);
-
-    /// <summary>Snapshots whose tick was not newer than the last one (latest-wins: ignored, like a real client).</summary>
-    public long StaleSnapshots { get; private set; }
-
-    /// <summary>Ticks from the first to the last snapshot received in the window: what a lossless transport would have delivered.</summary>
-    public long TicksSpanned => _firstMeasuredTick < 0 ? 0 : _lastMeasuredTick - _firstMeasuredTick + 1;
+    /// <summary>Whether a measurement window is open (messages are counted and timed only then).</summary>
+    public bool Measuring => _window is not null;
 
     public int SnapshotMessageBytes { get; private set; }
+
+    /// <summary>Entity mode: the size of the first full entity snapshot this client received (the one after joining), 0 if none.</summary>
+    public int FirstFullBytes { get; private set; }
 
     public int EventMessageBytes { get; private set; }
 
@@ -71,12 +58,37 @@ internal abstract class LoadClient : IAsyncDisposable
 
     protected CancellationToken Stopping => _stop.Token;
 
+    /// <summary>Opens a new measurement window.</summary>
+    public void BeginWindow()
+    {
+        _window = new ClientWindow();
+        OnMeasuringChanged(true);
+    }
+
+    /// <summary>Closes the window and returns what it saw.</summary>
+    public ClientWindow EndWindow()
+    {
+        ClientWindow window = _window ?? new ClientWindow();
+        _window = null;
+        OnMeasuringChanged(false);
+        return window;
+    }
+
     /// <summary>Hello, then Join {room: "bench"}: what every client sends first.</summary>
     protected static byte[][] JoinMessages(int index) =>
     [
         MessageCodec.ToArray(new HelloMessage { ProtocolVersion = ProtocolInfo.Version }),
         MessageCodec.ToArray(new JoinMessage { Room = "bench", Name = "c" + index.ToString(CultureInfo.InvariantCulture) }),
     ];
+
+    /// <summary>A SnapshotAck message for <paramref name="tick"/> (type byte first), written into <paramref name="destination"/> (6 bytes).</summary>
+    protected static int WriteSnapshotAck(Span<byte> destination, uint tick)
+    {
+        destination[0] = (byte)MessageType.SnapshotAck;
+        destination[1] = 1; // MemoryPack member count
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[2..], tick);
+        return 6;
+    }
 
     /// <summary>The window opens (true) or closes (false).</summary>
     protected virtual void OnMeasuringChanged(bool measuring)
@@ -87,7 +99,7 @@ internal abstract class LoadClient : IAsyncDisposable
     protected void Start(params Func<Task>[] receiveLoops) =>
         _loops = [.. receiveLoops.Select(Task.Run), Task.Run(PingAsync)];
 
-    /// <summary>Sends one whole message (the pinger is the only sender after joining).</summary>
+    /// <summary>Sends one whole message (the pinger and, on WebSocket, acks).</summary>
     protected abstract Task SendAsync(byte[] message, CancellationToken cancellationToken);
 
     /// <summary>Whether <paramref name="exception"/> only means the connection went away (ends a loop quietly).</summary>
@@ -96,57 +108,175 @@ internal abstract class LoadClient : IAsyncDisposable
     /// <summary>Ends the connection at once, so the loops return.</summary>
     protected abstract ValueTask CloseAsync();
 
-    /// <summary>A Snapshot or GameEvent as received (type byte first), <paramref name="now"/> its Stopwatch receipt time.</summary>
-    protected void Receive(ReadOnlySpan<byte> message, long now)
+    /// <summary>
+    /// A Snapshot, EntitySnapshot or GameEvent as received (type byte first), <paramref name="now"/>
+    /// its Stopwatch receipt time. Returns the tick to acknowledge now (an entity snapshot was applied
+    /// and the ack interval passed), or 0.
+    /// </summary>
+    protected uint Receive(ReadOnlySpan<byte> message, long now)
     {
-        if (message.Length < StampOffset + 8)
+        if (message.Length > 0 && message[0] == (byte)MessageType.EntitySnapshot)
         {
-            return;
+            return ReceiveEntitySnapshot(message);
         }
 
+        if (message.Length < StampOffset + 8)
+        {
+            return 0;
+        }
+
+        ClientWindow? window = _window;
         var type = (MessageType)message[0];
         if (type == MessageType.Snapshot)
         {
             uint tick = BinaryPrimitives.ReadUInt32LittleEndian(message[TickOffset..]);
-            bool stale = _haveTick && tick <= _lastTick;
-            _haveTick = true;
-            _lastTick = Math.Max(_lastTick, tick);
-            if (Measuring)
+            if (Fresh(tick, window))
             {
-                if (stale)
-                {
-                    StaleSnapshots++;
-                }
-                else
-                {
-                    _firstMeasuredTick = _firstMeasuredTick < 0 ? tick : _firstMeasuredTick;
-                    _lastMeasuredTick = tick;
-                    Snapshots++;
-                    Record(SnapshotLatency, message, now);
-                }
+                window?.Record(window.SnapshotLatency, now - BinaryPrimitives.ReadInt64LittleEndian(message[StampOffset..]), message.Length);
             }
         }
         else if (type == MessageType.GameEvent)
         {
-            if (Measuring)
+            if (window is not null)
             {
-                Events++;
-                Record(EventLatency, message, now);
+                window.Events++;
+                window.Record(window.EventLatency, now - BinaryPrimitives.ReadInt64LittleEndian(message[StampOffset..]), message.Length);
             }
         }
         else
         {
-            return;
+            return 0;
         }
 
         CheckWireFormat(type, message);
+        return 0;
     }
 
-    private void Record(LongHistogram histogram, ReadOnlySpan<byte> message, long now)
+    /// <summary>The raw-UDP floor's datagram: stamp i64, tick u32, padding.</summary>
+    protected void ReceiveRaw(ReadOnlySpan<byte> datagram, long now)
     {
-        long stamp = BinaryPrimitives.ReadInt64LittleEndian(message[StampOffset..]);
-        histogram.RecordValue(Math.Max(0, now - stamp)); // Stopwatch ticks
-        Interlocked.Add(ref _bytes, message.Length);
+        if (datagram.Length < 12)
+        {
+            return;
+        }
+
+        ClientWindow? window = _window;
+        uint tick = BinaryPrimitives.ReadUInt32LittleEndian(datagram[8..]);
+        if (Fresh(tick, window))
+        {
+            window?.Record(window.SnapshotLatency, now - BinaryPrimitives.ReadInt64LittleEndian(datagram), datagram.Length);
+        }
+
+        SnapshotMessageBytes = datagram.Length;
+    }
+
+    /// <summary>Tracks the newest tick; counts a snapshot that is not newer as stale, a newer one as received. False when stale.</summary>
+    private bool Fresh(uint tick, ClientWindow? window)
+    {
+        bool stale = _haveTick && tick <= _lastTick;
+        _haveTick = true;
+        _lastTick = Math.Max(_lastTick, tick);
+        if (window is null)
+        {
+            return !stale;
+        }
+
+        if (stale)
+        {
+            window.StaleSnapshots++;
+            return false;
+        }
+
+        window.FirstTick = window.FirstTick < 0 ? tick : window.FirstTick;
+        window.LastTick = tick;
+        window.Snapshots++;
+        return true;
+    }
+
+    private uint ReceiveEntitySnapshot(ReadOnlySpan<byte> message)
+    {
+        if (message.Length < EntityPayloadOffset
+            || BinaryPrimitives.ReadInt32LittleEndian(message[EntityPayloadLengthOffset..]) is var length && (length < 0 || length != message.Length - EntityPayloadOffset))
+        {
+            WireError ??= "NO: an EntitySnapshot whose payload length does not match the message";
+            return 0;
+        }
+
+        ReadOnlySpan<byte> payload = message[EntityPayloadOffset..];
+        if (!SnapshotDecoder.TryReadHeader(payload, out uint tick, out uint baseline))
+        {
+            WireError ??= "NO: an EntitySnapshot payload without a header";
+            return 0;
+        }
+
+        if (SnapshotMessageBytes == 0)
+        {
+            CheckWireFormat(MessageType.EntitySnapshot, message);
+        }
+
+        ClientWindow? window = _window;
+        if (!Fresh(tick, window))
+        {
+            return 0;
+        }
+
+        if (baseline == 0 && FirstFullBytes == 0)
+        {
+            FirstFullBytes = message.Length;
+        }
+
+        bool applied = _decoder.TryApply(payload, out _);
+        long appliedAt = Stopwatch.GetTimestamp();
+        if (window is not null)
+        {
+            Interlocked.Add(ref window.BytesField, message.Length);
+            if (baseline == 0)
+            {
+                window.FullSnapshots++;
+                window.FullBytes += message.Length;
+            }
+            else
+            {
+                window.DeltaSnapshots++;
+                window.DeltaBytes += message.Length;
+            }
+        }
+
+        if (!applied)
+        {
+            if (window is not null)
+            {
+                window.Refused++;
+            }
+
+            return 0;
+        }
+
+        if (window is not null)
+        {
+            if (_decoder.Current.TryGetBody(BenchEntityRoom.StampId, out ReadOnlySpan<byte> stamp) && stamp.Length == BenchEntityRoom.StampBytes
+                && BinaryPrimitives.ReadUInt32LittleEndian(stamp[8..]) == tick)
+            {
+                window.SnapshotLatency.RecordValue(Math.Max(0, appliedAt - BinaryPrimitives.ReadInt64LittleEndian(stamp)));
+            }
+            else
+            {
+                window.StampMissing++; // the budget left this tick's stamp out: no latency sample
+            }
+        }
+
+        if (AckIntervalTicks > 0 && appliedAt - _lastAckAt < AckIntervalTicks)
+        {
+            return 0;
+        }
+
+        _lastAckAt = appliedAt;
+        if (window is not null)
+        {
+            window.Acks++;
+        }
+
+        return tick;
     }
 
     private async Task PingAsync()
@@ -180,20 +310,25 @@ internal abstract class LoadClient : IAsyncDisposable
     // so a baseline that drifts from the wire format fails loudly instead of measuring garbage.
     private void CheckWireFormat(MessageType type, ReadOnlySpan<byte> message)
     {
-        if (type == MessageType.Snapshot ? SnapshotMessageBytes != 0 : EventMessageBytes != 0)
+        bool snapshot = type != MessageType.GameEvent;
+        if (snapshot ? SnapshotMessageBytes != 0 : EventMessageBytes != 0)
         {
             return;
         }
 
         try
         {
-            if (type == MessageType.Snapshot)
+            switch (type)
             {
-                MessageCodec.Read<SnapshotMessage>(message);
-            }
-            else
-            {
-                MessageCodec.Read<GameEventMessage>(message);
+                case MessageType.Snapshot:
+                    MessageCodec.Read<SnapshotMessage>(message);
+                    break;
+                case MessageType.EntitySnapshot:
+                    MessageCodec.Read<EntitySnapshotMessage>(message);
+                    break;
+                default:
+                    MessageCodec.Read<GameEventMessage>(message);
+                    break;
             }
         }
         catch (ProtocolException ex)
@@ -201,7 +336,7 @@ internal abstract class LoadClient : IAsyncDisposable
             WireError ??= "NO: " + ex.Message;
         }
 
-        if (type == MessageType.Snapshot)
+        if (snapshot)
         {
             SnapshotMessageBytes = message.Length;
         }
@@ -217,6 +352,59 @@ internal abstract class LoadClient : IAsyncDisposable
         await CloseAsync();
         await Task.WhenAny(Task.WhenAll(_loops), Task.Delay(TimeSpan.FromSeconds(5)));
         _stop.Dispose();
+    }
+}
+
+/// <summary>What one client saw in one measurement window.</summary>
+internal sealed class ClientWindow
+{
+#pragma warning disable CA1051 // counters written on the receive path
+    public long BytesField;
+#pragma warning restore CA1051
+
+    public LongHistogram SnapshotLatency { get; } = new(TimeStamp.Seconds(10), 3);
+
+    public LongHistogram EventLatency { get; } = new(TimeStamp.Seconds(10), 3);
+
+    public long Snapshots { get; set; }
+
+    public long Events { get; set; }
+
+    public long Bytes => Interlocked.Read(ref BytesField);
+
+    /// <summary>Snapshots whose tick was not newer than the last one (latest-wins: ignored, like a real client).</summary>
+    public long StaleSnapshots { get; set; }
+
+    public long FirstTick { get; set; } = -1;
+
+    public long LastTick { get; set; } = -1;
+
+    /// <summary>Ticks from the first to the last snapshot received in the window: what a lossless transport would have delivered.</summary>
+    public long TicksSpanned => FirstTick < 0 ? 0 : LastTick - FirstTick + 1;
+
+    /// <summary>Entity snapshots against the empty state (baseline 0), and their message bytes.</summary>
+    public long FullSnapshots { get; set; }
+
+    public long FullBytes { get; set; }
+
+    /// <summary>Entity snapshots against an acknowledged baseline, and their message bytes.</summary>
+    public long DeltaSnapshots { get; set; }
+
+    public long DeltaBytes { get; set; }
+
+    /// <summary>Entity snapshots the decoder refused (baseline not held, malformed).</summary>
+    public long Refused { get; set; }
+
+    /// <summary>Applied entity snapshots without this tick's stamp (left out by the budget).</summary>
+    public long StampMissing { get; set; }
+
+    /// <summary>Acknowledgements sent.</summary>
+    public long Acks { get; set; }
+
+    public void Record(LongHistogram histogram, long latency, int bytes)
+    {
+        histogram.RecordValue(Math.Max(0, latency)); // Stopwatch ticks
+        Interlocked.Add(ref BytesField, bytes);
     }
 }
 
@@ -238,6 +426,9 @@ internal sealed record DatagramCounts
     /// <summary>The session's maximum datagram payload (the largest that fits one QUIC packet).</summary>
     public int MaxDatagramSize { get; init; }
 
+    /// <summary>SnapshotAck datagrams the client's session refused to send (its datagram queue was full).</summary>
+    public long AcksNotSent { get; init; }
+
     public static DatagramCounts Sum(IEnumerable<DatagramCounts> all)
     {
         DatagramCounts[] list = [.. all];
@@ -248,6 +439,7 @@ internal sealed record DatagramCounts
             Incomplete = list.Sum(d => d.Incomplete),
             QueueDropped = list.Sum(d => d.QueueDropped),
             MaxDatagramSize = list.Length == 0 ? 0 : list.Min(d => d.MaxDatagramSize),
+            AcksNotSent = list.Sum(d => d.AcksNotSent),
         };
     }
 }

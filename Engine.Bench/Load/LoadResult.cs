@@ -57,6 +57,48 @@ internal sealed record LoadResult
     /// <summary>The first decode failure of Engine's codec on a received snapshot or event, or null.</summary>
     public required string? WireError { get; init; }
 
+    /// <summary>Entity snapshots against the empty state / against an acknowledged baseline, with their message bytes (entity mode).</summary>
+    public long FullSnapshots { get; init; }
+
+    public long FullBytes { get; init; }
+
+    public long DeltaSnapshots { get; init; }
+
+    public long DeltaBytes { get; init; }
+
+    /// <summary>Entity snapshots the clients' decoders refused; applied ones without their tick's stamp; acks sent.</summary>
+    public long Refused { get; init; }
+
+    public long StampMissing { get; init; }
+
+    public long Acks { get; init; }
+
+    /// <summary>The window right after the last client joined (<c>--first-seconds</c>), when this is the later one.</summary>
+    public LoadResult? FirstWindow { get; init; }
+
+    /// <summary>The server process's resident memory (bytes) at the end of the window.</summary>
+    public long ServerMemoryBytes { get; init; }
+
+    /// <summary>Seconds from starting the server process to the last client joined.</summary>
+    public double ConnectSeconds { get; init; }
+
+    /// <summary>Entity mode: the mean size of each client's first full snapshot (the one after joining, before any window).</summary>
+    public double JoinFullBytes { get; init; }
+
+    public long EntitySnapshots => FullSnapshots + DeltaSnapshots;
+
+    public double FullFraction => EntitySnapshots == 0 ? double.NaN : (double)FullSnapshots / EntitySnapshots;
+
+    public double MeanFullBytes => FullSnapshots == 0 ? double.NaN : (double)FullBytes / FullSnapshots;
+
+    public double MeanDeltaBytes => DeltaSnapshots == 0 ? double.NaN : (double)DeltaBytes / DeltaSnapshots;
+
+    /// <summary>Mean bytes of a snapshot message as received (entity snapshots: full and delta together).</summary>
+    public double MeanSnapshotBytes => EntitySnapshots > 0 ? (double)(FullBytes + DeltaBytes) / EntitySnapshots : SnapshotMessageBytes;
+
+    /// <summary>Server CPU microseconds per delivered message (or floor datagram).</summary>
+    public double ServerCpuUsPerMessage => Messages == 0 ? double.NaN : ServerCpuSeconds * 1e6 / Messages;
+
     public long Messages => Snapshots + Events;
 
     public double MessagesPerSecond => Messages / Seconds;

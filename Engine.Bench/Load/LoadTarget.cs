@@ -16,6 +16,7 @@ internal abstract class LoadTarget
     public static readonly LoadTarget EngineWebSocket = new EngineWebSocketTarget();
     public static readonly LoadTarget EngineWebTransport = new EngineWebTransportTarget();
     public static readonly LoadTarget NodeWs = new NodeWsTarget();
+    public static readonly LoadTarget UdpFloor = new UdpFloorTarget();
 
     /// <summary>Short name for tables.</summary>
     public abstract string Name { get; }
@@ -92,5 +93,21 @@ internal abstract class LoadTarget
         public override Task<string> DescribeTransportAsync(ServerUnderTest server, LoadClient first) =>
             Task.FromResult($"https://{server.WebSocketUri.Authority}/wt (WebTransport draft-02 over HTTP/3, QUIC v1 + TLS 1.3 via Engine.Transport on both ends, " +
                 $"certificate trusted by its SHA-256 from /cert-hash; max datagram payload {((WebTransportLoadClient)first).MaxDatagramSize} B)");
+    }
+
+    /// <summary>The raw-UDP floor: the same <c>serve</c> process (its Engine host idle) also runs <see cref="UdpFloorSender"/>; N plain UDP sockets here receive.</summary>
+    private sealed class UdpFloorTarget : LoadTarget
+    {
+        public override string Name => "raw UDP";
+
+        public override string Carrier => "UDP";
+
+        public override ServerUnderTest Start(LoadArguments args) => ServerUnderTest.StartEngine(args);
+
+        public override Task<Func<int, Task<LoadClient>>> PrepareClientsAsync(ServerUnderTest server) =>
+            Task.FromResult<Func<int, Task<LoadClient>>>(_ => UdpFloorClient.ConnectAsync(server.UdpFloorPort));
+
+        public override Task<string> DescribeTransportAsync(ServerUnderTest server, LoadClient first) =>
+            Task.FromResult($"udp://127.0.0.1:{server.UdpFloorPort} (plain UDP, no encryption or framing: Socket.SendTo per receiver from one thread in the server process; {server.UdpFloorBytes} B datagrams, the mean Engine snapshot message of the first run unless --udp-bytes)");
     }
 }

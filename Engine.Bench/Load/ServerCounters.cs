@@ -14,6 +14,8 @@ internal static class ServerCounters
         "engine_tick_overruns_total", "engine_drops_total", "engine_datagrams_dropped_total", "engine_disconnects_total", "engine_datagrams_sent_total",
     ];
 
+    private const string Unavailable = "(/metrics did not answer)";
+
     /// <summary>Every series of the watched counters (<c>name{labels}</c> → value); empty when the server has no /metrics.</summary>
     public static async Task<Dictionary<string, double>> ReadAsync(Uri? metrics)
     {
@@ -25,7 +27,17 @@ internal static class ServerCounters
 
         using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = static (_, _, _, _) => true };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) };
-        string text = await http.GetStringAsync(metrics);
+        string text;
+        try
+        {
+            text = await http.GetStringAsync(metrics);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            values[Unavailable] = 1; // a saturated server may not answer within the timeout: report that, keep measuring
+            return values;
+        }
+
         foreach (string line in text.Split('\n'))
         {
             int space = line.LastIndexOf(' ');
@@ -42,6 +54,11 @@ internal static class ServerCounters
     /// <summary>The series that changed between two readings, as <c>name{labels} +N</c>, or "none".</summary>
     public static string Difference(Dictionary<string, double> before, Dictionary<string, double> after)
     {
+        if (before.ContainsKey(Unavailable) || after.ContainsKey(Unavailable))
+        {
+            return "unavailable: /metrics did not answer within 10 s (the server was saturated)";
+        }
+
         IEnumerable<string> changed = after
             .Select(kv => (kv.Key, Delta: kv.Value - before.GetValueOrDefault(kv.Key)))
             .Where(d => d.Delta != 0)

@@ -22,6 +22,12 @@ internal sealed class ServerUnderTest : IDisposable
         _cleanup = cleanup;
     }
 
+    /// <summary>The UDP port of the raw-UDP floor's sender in this process (<c>serve --udp-floor-bytes</c>); 0 when it runs none.</summary>
+    public int UdpFloorPort { get; init; }
+
+    /// <summary>The floor's datagram size.</summary>
+    public int UdpFloorBytes { get; init; }
+
     /// <summary>Short name for tables: <c>Engine</c> or <c>node-ws</c>.</summary>
     public string Name { get; }
 
@@ -36,10 +42,22 @@ internal sealed class ServerUnderTest : IDisposable
     /// <summary>Starts <c>Engine.Bench serve</c> (an Engine host with <see cref="BenchRoom"/>) as its own process.</summary>
     public static ServerUnderTest StartEngine(LoadArguments args)
     {
-        Process server = StartBench(["serve", .. args.ToServerArgs()]);
-        string line = ReadListeningLine(server, "the bench server");
+        string[] serverArgs = ["serve", .. args.ToServerArgs()];
+        if (args.UdpFloorBytes > 0)
+        {
+            serverArgs = [.. serverArgs, "--udp-floor-bytes", args.UdpFloorBytes.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+        }
+
+        Process server = StartBench(serverArgs);
+        var before = new List<string>();
+        string line = ReadListeningLine(server, "the bench server", before);
         var baseAddress = new Uri(line["listening ".Length..]);
-        return new ServerUnderTest("Engine", $"Engine (Kestrel, .NET {Environment.Version})", server, new Uri($"wss://{baseAddress.Authority}/ws"));
+        string? floor = before.FirstOrDefault(l => l.StartsWith("udp-floor ", StringComparison.Ordinal));
+        return new ServerUnderTest("Engine", $"Engine (Kestrel, .NET {Environment.Version})", server, new Uri($"wss://{baseAddress.Authority}/ws"))
+        {
+            UdpFloorBytes = args.UdpFloorBytes,
+            UdpFloorPort = floor is null ? 0 : int.Parse(floor["udp-floor ".Length..], System.Globalization.CultureInfo.InvariantCulture),
+        };
     }
 
     /// <summary>
@@ -76,11 +94,12 @@ internal sealed class ServerUnderTest : IDisposable
     }
 
     /// <summary>Reads the server's standard output up to its <c>listening …</c> line.</summary>
-    public static string ReadListeningLine(Process server, string what)
+    public static string ReadListeningLine(Process server, string what, List<string>? before = null)
     {
         string? line;
         while ((line = server.StandardOutput.ReadLine()) is not null && !line.StartsWith("listening ", StringComparison.Ordinal))
         {
+            before?.Add(line);
         }
 
         return line ?? throw new InvalidOperationException($"{what} exited before listening (exit code {(server.WaitForExit(1_000) ? server.ExitCode : -1)}).");

@@ -6,6 +6,7 @@ namespace Engine.Bench.Load;
 internal sealed class WebSocketLoadClient : LoadClient
 {
     private readonly ClientWebSocket _socket;
+    private readonly SemaphoreSlim _sending = new(1, 1); // ClientWebSocket takes one send at a time: pings and acks share it
 
     private WebSocketLoadClient(ClientWebSocket socket)
     {
@@ -26,8 +27,18 @@ internal sealed class WebSocketLoadClient : LoadClient
         return new WebSocketLoadClient(socket);
     }
 
-    protected override Task SendAsync(byte[] message, CancellationToken cancellationToken) =>
-        _socket.SendAsync(message, WebSocketMessageType.Binary, true, cancellationToken);
+    protected override async Task SendAsync(byte[] message, CancellationToken cancellationToken)
+    {
+        await _sending.WaitAsync(cancellationToken);
+        try
+        {
+            await _socket.SendAsync(message, WebSocketMessageType.Binary, true, cancellationToken);
+        }
+        finally
+        {
+            _sending.Release();
+        }
+    }
 
     protected override bool IsClosed(Exception exception) => exception is WebSocketException or ObjectDisposedException;
 
@@ -35,12 +46,14 @@ internal sealed class WebSocketLoadClient : LoadClient
     {
         _socket.Abort();
         _socket.Dispose();
+        _sending.Dispose();
         return ValueTask.CompletedTask;
     }
 
     private Task ReadAsync() => UntilClosedAsync(async () =>
     {
         byte[] buffer = new byte[1 << 20];
+        byte[] ack = new byte[6];
         while (true)
         {
             int length = 0;
@@ -52,7 +65,13 @@ internal sealed class WebSocketLoadClient : LoadClient
             }
             while (!result.EndOfMessage);
 
-            Receive(buffer.AsSpan(0, length), System.Diagnostics.Stopwatch.GetTimestamp());
+            uint tick = Receive(buffer.AsSpan(0, length), System.Diagnostics.Stopwatch.GetTimestamp());
+            if (tick != 0)
+            {
+                // SnapshotAck on the reliable channel (the WebSocket), as docs/protocol.md says for WebSocket.
+                WriteSnapshotAck(ack, tick);
+                await SendAsync(ack, Stopping);
+            }
         }
     });
 }

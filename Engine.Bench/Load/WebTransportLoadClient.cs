@@ -23,7 +23,9 @@ internal sealed class WebTransportLoadClient : LoadClient
     private long _reassembled;
     private long _incompleteAtStart;
     private long _droppedAtStart;
+    private long _acksNotSentAtStart;
     private DatagramCounts _window = new();
+    private long _acksNotSent;
 
     private WebTransportLoadClient(WebTransportSession session, QuicStream stream)
     {
@@ -80,6 +82,7 @@ internal sealed class WebTransportLoadClient : LoadClient
             _reassembled = 0;
             _incompleteAtStart = _fragments.Incomplete;
             _droppedAtStart = _session.DatagramsDropped;
+            _acksNotSentAtStart = Interlocked.Read(ref _acksNotSent);
             return;
         }
 
@@ -90,6 +93,7 @@ internal sealed class WebTransportLoadClient : LoadClient
             Incomplete = _fragments.Incomplete - _incompleteAtStart,
             QueueDropped = _session.DatagramsDropped - _droppedAtStart,
             MaxDatagramSize = MaxDatagramSize,
+            AcksNotSent = Interlocked.Read(ref _acksNotSent) - _acksNotSentAtStart,
         };
     }
 
@@ -154,20 +158,33 @@ internal sealed class WebTransportLoadClient : LoadClient
     private Task ReadDatagramsAsync() => UntilClosedAsync(async () =>
     {
         byte[] buffer = new byte[65_536];
+        byte[] ack = new byte[1 + 6];
+        ack[0] = MessageDatagrams.WholeKind;
         while (true)
         {
             int length = await _session.ReceiveDatagramAsync(buffer, Stopping);
             long now = Stopwatch.GetTimestamp();
             ReadOnlySpan<byte> datagram = buffer.AsSpan(0, length);
+            uint tick = 0;
             if (MessageDatagrams.TryReadWhole(datagram, out ReadOnlySpan<byte> message))
             {
                 CountIfMeasuring(ref _whole);
-                Receive(message, now);
+                tick = Receive(message, now);
             }
             else if (_fragments.Add(datagram, now) is { IsEmpty: false } reassembled)
             {
                 CountIfMeasuring(ref _reassembled);
-                Receive(reassembled, now);
+                tick = Receive(reassembled, now);
+            }
+
+            if (tick != 0)
+            {
+                // SnapshotAck as a datagram (kind 0, whole message), as docs/protocol.md says for WebTransport.
+                WriteSnapshotAck(ack.AsSpan(1), tick);
+                if (!_session.TrySendDatagram(ack))
+                {
+                    Interlocked.Increment(ref _acksNotSent);
+                }
             }
         }
     });
