@@ -69,6 +69,7 @@ internal sealed partial class RoomHost
             Guard("OnTick", () => _room.OnTick(info));
             ApplyPendingKicks();
             SweepLocked(began);
+            FlushPresenceLocked(began);
             FanOutSnapshotLocked(info);
         }
 

@@ -26,6 +26,11 @@ internal sealed partial class RoomHost : IAsyncDisposable
     private Task _loop = Task.CompletedTask;
     private bool _closed;
     private long _emptySince;
+    private bool _presenceDirty;
+    private long _presenceSentAt;
+
+    /// <summary>The shortest time between two Presence messages of one room.</summary>
+    internal static readonly TimeSpan PresenceInterval = TimeSpan.FromMilliseconds(250);
 
     public RoomHost(string name, Room room, EngineOptions options, EngineMetrics metrics, TimeProvider time, ILogger logger)
     {
@@ -353,7 +358,26 @@ internal sealed partial class RoomHost : IAsyncDisposable
     private RoomMember[] MembersLocked() =>
         [.. _players.Values.Select(p => new RoomMember { PlayerId = p.Id, Name = p.Name, Online = p.IsOnline })];
 
-    private void BroadcastPresence() => SendToAll(MessageCodec.ToArray(new PresenceMessage { Members = MembersLocked() }));
+    /// <summary>
+    /// Marks the member list changed. The list itself goes out from the tick (<see cref="FlushPresenceLocked"/>),
+    /// at most once per <see cref="PresenceInterval"/>: a burst of joins costs one list per interval
+    /// instead of one per join, each the size of the room, to every member (quadratic in a big room).
+    /// Joins and leaves are announced at once by their events.
+    /// </summary>
+    private void BroadcastPresence() => _presenceDirty = true;
+
+    /// <summary>Sends the member list when it changed and the interval since the last one has passed (tick, under the lock).</summary>
+    private void FlushPresenceLocked(long now)
+    {
+        if (!_presenceDirty || (_presenceSentAt != 0 && Time.GetElapsedTime(_presenceSentAt, now) < PresenceInterval))
+        {
+            return;
+        }
+
+        _presenceDirty = false;
+        _presenceSentAt = now;
+        SendToAll(MessageCodec.ToArray(new PresenceMessage { Members = MembersLocked() }));
+    }
 
     private void ClearTyping(Player player)
     {
