@@ -45,6 +45,10 @@ internal sealed class WebTransportLoadClient : LoadClient
         {
             ServerCertificateHashes = [certificateHash],
             DatagramReceiveQueue = 1024, // the reader, not this queue, should be what falls behind
+
+            // With hundreds of sessions already receiving, this process (a thread per session) is
+            // what is slow to answer a handshake on 2 cores; the default 10 s gave up near 950.
+            ConnectTimeout = TimeSpan.FromSeconds(60),
         });
         try
         {

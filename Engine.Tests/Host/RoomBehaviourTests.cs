@@ -128,6 +128,32 @@ public class RoomBehaviourTests
     }
 
     [Fact]
+    public async Task Presence_BurstOfJoins_OneListPerIntervalNotOnePerJoinAndTheLastListHasEveryone()
+    {
+        const int Players = 12;
+        await using EngineTestHost host = await EngineTestHost.StartAsync();
+        await using TestClient first = await host.JoinAsync("burst", "p0");
+        RoomHost room = host.Services.GetRequiredService<RoomManager>().Find("burst")!;
+        await first.ExpectAsync<PresenceMessage>(m => m.Members.Length == 1);
+        long before = room.PresenceBroadcasts;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        TestClient[] others = await Task.WhenAll(Enumerable.Range(1, Players - 1).Select(i => host.JoinAsync("burst", $"p{i}")));
+        PresenceMessage last = await first.ExpectAsync<PresenceMessage>(m => m.Members.Length == Players);
+        long sent = room.PresenceBroadcasts - before;
+        TimeSpan elapsed = clock.Elapsed;
+
+        // Lists go out at least PresenceInterval apart, and every one was sent within the elapsed
+        // time (the first after the burst began, the last before it was received).
+        Assert.True(sent <= 1 + (long)(elapsed / RoomHost.PresenceInterval), $"{sent} lists in {elapsed.TotalMilliseconds:F0} ms");
+        Assert.Equal(Enumerable.Range(0, Players).Select(i => $"p{i}").Order(), last.Members.Select(m => m.Name).Order());
+        foreach (TestClient other in others)
+        {
+            await other.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task Presence_SilentClient_DroppedAndLeaveBroadcast()
     {
         await using EngineTestHost host = await EngineTestHost.StartAsync(o =>

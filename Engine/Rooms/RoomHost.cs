@@ -29,6 +29,9 @@ internal sealed partial class RoomHost : IAsyncDisposable
     private bool _presenceDirty;
     private long _presenceSentAt;
 
+    /// <summary>Member lists sent so far (a diagnostic for tests).</summary>
+    internal long PresenceBroadcasts { get; private set; }
+
     /// <summary>The shortest time between two Presence messages of one room.</summary>
     internal static readonly TimeSpan PresenceInterval = TimeSpan.FromMilliseconds(250);
 
@@ -376,6 +379,7 @@ internal sealed partial class RoomHost : IAsyncDisposable
 
         _presenceDirty = false;
         _presenceSentAt = now;
+        PresenceBroadcasts++;
         SendToAll(MessageCodec.ToArray(new PresenceMessage { Members = MembersLocked() }));
     }
 
