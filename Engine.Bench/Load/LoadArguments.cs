@@ -57,6 +57,14 @@ internal sealed record LoadArguments
     /// <summary><c>--udp-floor</c>: after the Engine runs, the raw-UDP floor with the same rate, receivers and bytes.</summary>
     public bool UdpFloor { get; init; }
 
+    /// <summary>
+    /// <c>--udp-floor-threads</c>: each floor receiver blocks on a thread of its own, as each
+    /// WebTransport load client's driver thread does, instead of an async loop on the pool. Waking
+    /// one thread per datagram costs the sender too (the wake-up, and being preempted on 2 cores),
+    /// so this floor is the fair one to set against WebTransport's server CPU.
+    /// </summary>
+    public bool UdpFloorThreads { get; init; }
+
     /// <summary><c>--udp-bytes N</c>: the floor's datagram size; 0: the mean entity/state snapshot message size the first Engine run received.</summary>
     public int UdpBytes { get; init; }
 
@@ -91,6 +99,12 @@ internal sealed record LoadArguments
             if (args[i] == "--udp-floor")
             {
                 result = result with { UdpFloor = true };
+                continue;
+            }
+
+            if (args[i] == "--udp-floor-threads")
+            {
+                result = result with { UdpFloor = true, UdpFloorThreads = true };
                 continue;
             }
 

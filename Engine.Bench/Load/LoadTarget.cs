@@ -102,12 +102,18 @@ internal abstract class LoadTarget
 
         public override string Carrier => "UDP";
 
-        public override ServerUnderTest Start(LoadArguments args) => ServerUnderTest.StartEngine(args);
+        private bool _threads;
+
+        public override ServerUnderTest Start(LoadArguments args)
+        {
+            _threads = args.UdpFloorThreads;
+            return ServerUnderTest.StartEngine(args);
+        }
 
         public override Task<Func<int, Task<LoadClient>>> PrepareClientsAsync(ServerUnderTest server) =>
-            Task.FromResult<Func<int, Task<LoadClient>>>(_ => UdpFloorClient.ConnectAsync(server.UdpFloorPort));
+            Task.FromResult<Func<int, Task<LoadClient>>>(_ => UdpFloorClient.ConnectAsync(server.UdpFloorPort, _threads));
 
         public override Task<string> DescribeTransportAsync(ServerUnderTest server, LoadClient first) =>
-            Task.FromResult($"udp://127.0.0.1:{server.UdpFloorPort} (plain UDP, no encryption or framing: Socket.SendTo per receiver from one thread in the server process; {server.UdpFloorBytes} B datagrams, the mean Engine snapshot message of the first run unless --udp-bytes)");
+            Task.FromResult($"udp://127.0.0.1:{server.UdpFloorPort} (plain UDP, no encryption or framing: Socket.SendTo per receiver from one thread in the server process; receivers {(_threads ? "on a thread each" : "async on the pool")}; {server.UdpFloorBytes} B datagrams, the mean Engine snapshot message of the first run unless --udp-bytes)");
     }
 }

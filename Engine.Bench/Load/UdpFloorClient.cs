@@ -13,19 +13,19 @@ internal sealed class UdpFloorClient : LoadClient
 {
     private readonly Socket _socket;
 
-    private UdpFloorClient(Socket socket)
+    private UdpFloorClient(Socket socket, bool dedicatedThread)
     {
         _socket = socket;
-        Start(ReadAsync);
+        Start(dedicatedThread ? ReadOnThreadAsync : ReadAsync);
     }
 
-    public static async Task<LoadClient> ConnectAsync(int port)
+    public static async Task<LoadClient> ConnectAsync(int port, bool dedicatedThread = false)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp) { ReceiveBufferSize = 1 << 20 };
         socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, port));
         await socket.SendAsync(new byte[] { 1 }, SocketFlags.None); // register with the sender
-        return new UdpFloorClient(socket);
+        return new UdpFloorClient(socket, dedicatedThread);
     }
 
     protected override Task SendAsync(byte[] message, CancellationToken cancellationToken) => Task.CompletedTask; // no heartbeat
@@ -47,4 +47,35 @@ internal sealed class UdpFloorClient : LoadClient
             ReceiveRaw(buffer.AsSpan(0, length), System.Diagnostics.Stopwatch.GetTimestamp());
         }
     });
+
+    private Task ReadOnThreadAsync()
+    {
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            byte[] buffer = new byte[65_536];
+            try
+            {
+                while (!Stopping.IsCancellationRequested)
+                {
+                    int length = _socket.Receive(buffer, SocketFlags.None);
+                    ReceiveRaw(buffer.AsSpan(0, length), System.Diagnostics.Stopwatch.GetTimestamp());
+                }
+            }
+            catch (Exception exception) when (IsClosed(exception))
+            {
+                // closed: the run is over
+            }
+            finally
+            {
+                done.TrySetResult();
+            }
+        })
+        {
+            IsBackground = true,
+            Name = "udp-floor-recv",
+        };
+        thread.Start();
+        return done.Task;
+    }
 }
