@@ -316,25 +316,9 @@ public class BrowserNetcodeTests
         import { EngineClient } from '{{Module("client.js")}}';
         import { encodeMessage, decodeMessage, encodeObject, decodeObject } from '{{Module("codec.js")}}';
         import * as t from '{{Module("transport.js")}}';
+        import { fakeWebTransport } from '{{NodeScript.TestModule("fake-webtransport.mjs")}}';
         const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-        class FakeWebTransport {
-          constructor(url, options) {
-            Object.assign(this, { url, options, fromClient: [], datagramsSent: [] });
-            this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
-            this.ready = Promise.resolve();
-            this.serverReadable = new ReadableStream({ start: (c) => { this.toClient = c; } });
-            this.datagrams = {
-              maxDatagramSize: 1100,
-              readable: new ReadableStream({ start: (c) => { this.datagramsIn = c; } }),
-              writable: new WritableStream({ write: (d) => { this.datagramsSent.push({ at: performance.now(), message: decodeMessage(d.subarray(1)) }); } }),
-            };
-          }
-          async createBidirectionalStream() {
-            return { readable: this.serverReadable, writable: new WritableStream({ write: (c) => { this.fromClient.push(...c); } }) };
-          }
-          close(info) { this.closedWith = info; setTimeout(() => this.resolveClosed(info)); }
-        }
-        globalThis.WebTransport = FakeWebTransport;
+        globalThis.WebTransport = fakeWebTransport({ mapDatagram: (d) => ({ at: performance.now(), message: decodeMessage(d.subarray(1)) }), settleClose: true });
         globalThis.fetch = async () => ({ ok: false, status: 404, headers: new Headers(), json: async () => ({}) });
 
         // A payload (Engine/Snapshots/README.md): tick, baseline, count, then kind-0 records (ids < 128).

@@ -419,25 +419,10 @@ public class BrowserTransportLogicTests
     public Task EngineClient_OverFakeTransports_InputAsDatagramSnapshotsLatestWinsReconnectsOverWhatWorks() => RunAsync($$"""
         import { EngineClient } from '{{Module("client.js")}}';
         import { encodeMessage, decodeMessage } from '{{Module("codec.js")}}';
+        import { fakeWebTransport } from '{{NodeScript.TestModule("fake-webtransport.mjs")}}';
         const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
         globalThis.fetch = async () => ({ ok: false, status: 404, headers: new Headers(), json: async () => ({}) });
-        class FakeWebTransport {
-          constructor(url, options) {
-            Object.assign(this, { url, options, fromClient: [], datagramsSent: [] });
-            this.closed = new Promise((resolve) => { this.resolveClosed = resolve; });
-            this.ready = Promise.resolve();
-            this.serverReadable = new ReadableStream({ start: (c) => { this.toClient = c; } });
-            this.datagrams = {
-              maxDatagramSize: 1100,
-              readable: new ReadableStream({ start: (c) => { this.datagramsIn = c; } }),
-              writable: new WritableStream({ write: (d) => { this.datagramsSent.push(d); } }),
-            };
-          }
-          async createBidirectionalStream() {
-            return { readable: this.serverReadable, writable: new WritableStream({ write: (c) => { this.fromClient.push(...c); } }) };
-          }
-          close(info) { this.closedWith = info; }
-        }
+        const FakeWebTransport = fakeWebTransport();
         class FakeWebSocket {
           static OPEN = 1;
           constructor(url) { this.url = url; this.readyState = 0; this.sent = []; setTimeout(() => { this.readyState = 1; this.onopen(); }); }

@@ -9,6 +9,10 @@ internal static class NodeScript
     public static string SampleModule(string file) =>
         new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "samples", "browser-client", file)).AbsoluteUri;
 
+    /// <summary>The file URL of a test helper module beside these tests (<c>Engine.Tests/Protocol</c>).</summary>
+    public static string TestModule(string file) =>
+        new Uri(Path.Combine(ClientCodecTests.RepoRoot(), "Engine.Tests", "Protocol", file)).AbsoluteUri;
+
     public static async Task<string> RunAsync(string script, string standardInput = "")
     {
         string file = Path.Combine(Path.GetTempPath(), $"engine-node-{Guid.NewGuid():n}.mjs");

@@ -1,4 +1,5 @@
 using System.Net;
+using Engine.Transport.Abstractions;
 using Engine.Transport.Quic;
 
 namespace Engine.Transport.Io;
@@ -26,9 +27,13 @@ internal sealed class QuicEndpointHost : IDisposable
         {
             AfterIteration = _dispatcher.Dispatch,
         };
+        SendGroup = new DriverSendGroup(this);
     }
 
     public UdpEndpointDriver Driver { get; }
+
+    /// <summary>Batches the unreliable sends of every session on this socket into one visit to the driver.</summary>
+    public UnreliableSendGroup SendGroup { get; }
 
     public QuicEndpoint Endpoint => Driver.Endpoint;
 

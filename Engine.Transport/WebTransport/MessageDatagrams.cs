@@ -16,6 +16,9 @@ public static class MessageDatagrams
     /// <summary>The kind byte of a datagram holding one fragment.</summary>
     public const byte FragmentKind = 0x01;
 
+    /// <summary>Bytes before a whole message: the kind.</summary>
+    public const int WholeHeaderLength = 1;
+
     /// <summary>Bytes before a fragment's slice: kind, message id (2), index, count.</summary>
     public const int FragmentHeaderLength = 5;
 
@@ -25,7 +28,7 @@ public static class MessageDatagrams
     /// <summary>How many datagrams <paramref name="messageLength"/> bytes take under <paramref name="maxDatagram"/>; 0 when they cannot be sent (too large, or no room).</summary>
     public static int CountDatagrams(int messageLength, int maxDatagram)
     {
-        if (messageLength + 1 <= maxDatagram)
+        if (messageLength + WholeHeaderLength <= maxDatagram)
         {
             return 1;
         }

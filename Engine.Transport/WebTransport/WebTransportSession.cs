@@ -1,5 +1,6 @@
 using System.Net;
 using System.Threading.Channels;
+using Engine.Transport.Abstractions;
 using Engine.Transport.Io;
 using Engine.Transport.Net;
 using Engine.Transport.Quic;
@@ -36,7 +37,6 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     private readonly Action? _onDisposed;
     private WebTransportCloseInfo? _closeInfo;
     private byte[] _fragmentScratch = [];
-    private DriverSendGroup? _sendGroup;
     private int _knownMaxDatagramSize = -1; // refreshed on every message send; -1 until first asked
     private DatagramHandler? _datagramHandler;
 
@@ -76,7 +76,7 @@ public sealed class WebTransportSession : IAsyncDisposable, IQuicStreamOwner
     public int MaxDatagramSize => _host.Invoke(_core, static (_, core) => core.MaxDatagramPayloadSize);
 
     /// <summary>The send group of every session on this session's UDP socket.</summary>
-    internal DriverSendGroup SendGroup => _sendGroup ??= DriverSendGroup.For(_host);
+    internal UnreliableSendGroup SendGroup => _host.SendGroup;
 
     /// <summary>
     /// <see cref="MaxDatagramSize"/> as of the latest message send, read without visiting the driver

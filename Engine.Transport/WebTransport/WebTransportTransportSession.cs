@@ -65,7 +65,7 @@ public sealed partial class WebTransportTransportSession : ITransportSession, IU
 
     public UnreliableSendGroup SendGroup => _session.SendGroup;
 
-    public int MaxUnreliableMessageBytes => Math.Max(0, _session.KnownMaxDatagramSize - 1); // less the whole-message kind byte
+    public int MaxUnreliableMessageBytes => Math.Max(0, _session.KnownMaxDatagramSize - MessageDatagrams.WholeHeaderLength);
 
     public EndPoint? RemoteEndPoint { get; }
 

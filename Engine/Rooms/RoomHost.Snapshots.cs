@@ -23,9 +23,6 @@ internal sealed partial class RoomHost
     private readonly bool _usesEntities;
     private readonly bool _hasInterest;
 
-    /// <summary>True when the room overrides <see cref="Room.WriteEntities"/>: snapshots are entity deltas.</summary>
-    public bool UsesEntities => _usesEntities;
-
     private static bool Overrides(Room room, string method) =>
         room.GetType().GetMethod(method, BindingFlags.Public | BindingFlags.Instance)?.DeclaringType != typeof(Room);
 
@@ -83,7 +80,7 @@ internal sealed partial class RoomHost
 
         Span<byte> message = MemoryMarshal.AsMemory(_outboxBytes.WrittenMemory).Span[offset..];
         EntitySnapshotFraming.SetPayloadLength(message, result.Bytes);
-        _outbox.Add(new OutboxEntry(session, offset, message.Length, result.IsFull ? OutboxKind.FullEntities : OutboxKind.DeltaEntities, result.RecordsDeferred));
+        AddToOutbox(session, offset, message.Length, result.IsFull ? OutboxKind.FullEntities : OutboxKind.DeltaEntities, result.RecordsDeferred);
     }
 
     /// <summary>
@@ -92,15 +89,6 @@ internal sealed partial class RoomHost
     /// </summary>
     private void SendOutboxLocked()
     {
-        _sendGroups.Clear();
-        foreach (OutboxEntry entry in _outbox)
-        {
-            if (entry.Session is IUnreliableSendBatching batching && !_sendGroups.Contains(batching.SendGroup))
-            {
-                _sendGroups.Add(batching.SendGroup); // one per UDP socket: usually one, two with IPv4 and IPv6
-            }
-        }
-
         foreach (UnreliableSendGroup group in _sendGroups)
         {
             group.Run((Host: this, Group: group), static s => s.Host.SendOutboxEntries(s.Group));
@@ -115,8 +103,7 @@ internal sealed partial class RoomHost
         ReadOnlySpan<byte> bytes = _outboxBytes.WrittenSpan;
         foreach (OutboxEntry entry in _outbox)
         {
-            UnreliableSendGroup? entryGroup = (entry.Session as IUnreliableSendBatching)?.SendGroup;
-            if (!ReferenceEquals(entryGroup, group))
+            if (!ReferenceEquals(entry.Group, group))
             {
                 continue;
             }
@@ -159,8 +146,20 @@ internal sealed partial class RoomHost
         DeltaEntities,
     }
 
-    /// <summary>One player's snapshot for this tick: a slice of <see cref="_outboxBytes"/>.</summary>
-    private readonly record struct OutboxEntry(ITransportSession Session, int Offset, int Length, OutboxKind Kind, int Deferred);
+    /// <summary>Queues one player's message (a slice of <see cref="_outboxBytes"/>), noting the send group of its session.</summary>
+    private void AddToOutbox(ITransportSession session, int offset, int length, OutboxKind kind, int deferred)
+    {
+        UnreliableSendGroup? group = (session as IUnreliableSendBatching)?.SendGroup;
+        if (group is not null && !_sendGroups.Contains(group))
+        {
+            _sendGroups.Add(group); // one per UDP socket: usually one, two with IPv4 and IPv6
+        }
+
+        _outbox.Add(new OutboxEntry(session, group, offset, length, kind, deferred));
+    }
+
+    /// <summary>One player's snapshot for this tick: a slice of <see cref="_outboxBytes"/>, and the send group it leaves with (null: alone).</summary>
+    private readonly record struct OutboxEntry(ITransportSession Session, UnreliableSendGroup? Group, int Offset, int Length, OutboxKind Kind, int Deferred);
 
     /// <summary>The room's interest hook seen from one player, as the encoder asks it.</summary>
     private sealed class PlayerInterest(Room room, Player viewer) : IInterest

@@ -84,6 +84,7 @@ internal sealed partial class RoomHost
         }
 
         _outbox.Clear();
+        _sendGroups.Clear();
         _outboxBytes.ResetWrittenCount();
         if (_usesEntities)
         {
@@ -123,7 +124,7 @@ internal sealed partial class RoomHost
             _snapshot.LastProcessedInput = player.LastProcessedInput;
             int offset = _outboxBytes.WrittenCount;
             MessageCodec.Write(_outboxBytes, _snapshot);
-            _outbox.Add(new OutboxEntry(session, offset, _outboxBytes.WrittenCount - offset, OutboxKind.State, 0));
+            AddToOutbox(session, offset, _outboxBytes.WrittenCount - offset, OutboxKind.State, 0);
         }
     }
 

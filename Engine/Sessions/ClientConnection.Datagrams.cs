@@ -36,59 +36,43 @@ internal sealed partial class ClientConnection
         var transportTag = new KeyValuePair<string, object?>("transport", _transport.TransportName);
         metrics.MessagesIn.Add(1, transportTag);
         metrics.BytesIn.Add(message.Length, transportTag);
-        if (!message.IsEmpty && message[0] == (byte)MessageType.InputBatch)
-        {
-            try
-            {
-                MessageCodec.ReadBody(message, ref _datagramInputBatch); // only the I/O thread uses this instance
-                if (Volatile.Read(ref _session)?.Player is { } seated)
-                {
-                    RoomHost.Touch(seated, _services.Time.GetTimestamp());
-                }
-
-                OnInputBatch(_datagramInputBatch!, fromIo: true);
-            }
-            catch (ProtocolException exception)
-            {
-                Log.MalformedMessage(_logger, _transport.Id, exception.Message);
-                _ = _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(exception.Message), CancellationToken.None).AsTask();
-            }
-
-            return;
-        }
-
-        if (!message.IsEmpty && message[0] == (byte)MessageType.SnapshotAck)
-        {
-            try
-            {
-                MessageCodec.ReadBody(message, ref _datagramSnapshotAck); // only the I/O thread uses this instance
-                OnSnapshotAck(_datagramSnapshotAck!.Tick);
-            }
-            catch (ProtocolException exception)
-            {
-                Log.MalformedMessage(_logger, _transport.Id, exception.Message);
-                _ = _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(exception.Message), CancellationToken.None).AsTask();
-            }
-
-            return;
-        }
-
-        if (message.IsEmpty || message[0] != (byte)MessageType.Input)
+        MessageType type = message.IsEmpty ? default : (MessageType)message[0];
+        if (type is not (MessageType.Input or MessageType.InputBatch or MessageType.SnapshotAck))
         {
             metrics.Drops.Add(1, new KeyValuePair<string, object?>("reason", "unreliable_not_input"), transportTag);
             return;
         }
 
-        if (Volatile.Read(ref _session) is not { } session || session.Player is not { } player || session.Room is not { } room)
+        SessionState? session = Volatile.Read(ref _session);
+        Player? player = session?.Player;
+        if (type == MessageType.Input && (player is null || session!.Room is null))
         {
             return; // before joining, or racing a leave: harmless, no error per input
         }
 
-        RoomHost.Touch(player, _services.Time.GetTimestamp());
+        if (player is not null)
+        {
+            RoomHost.Touch(player, _services.Time.GetTimestamp());
+        }
+
         try
         {
-            MessageCodec.ReadBody(message, ref _datagramInput); // only the I/O thread uses this instance
-            OnInput(_datagramInput!, fromIo: true);
+            // Each message instance is used only by this (the I/O) thread.
+            switch (type)
+            {
+                case MessageType.InputBatch:
+                    MessageCodec.ReadBody(message, ref _datagramInputBatch);
+                    OnInputBatch(_datagramInputBatch!, fromIo: true);
+                    break;
+                case MessageType.SnapshotAck:
+                    MessageCodec.ReadBody(message, ref _datagramSnapshotAck);
+                    OnSnapshotAck(_datagramSnapshotAck!.Tick);
+                    break;
+                default:
+                    MessageCodec.ReadBody(message, ref _datagramInput);
+                    OnInput(_datagramInput!, fromIo: true);
+                    break;
+            }
         }
         catch (ProtocolException exception)
         {
@@ -155,14 +139,7 @@ internal sealed partial class ClientConnection
     /// baseline. Acks are not rate-limited: they cost one compare, and a bogus one (a tick never sent)
     /// only makes this client's own snapshots full.
     /// </summary>
-    private void OnSnapshotAck(uint tick)
-    {
-        if (Volatile.Read(ref _session)?.Player is { } player)
-        {
-            RoomHost.Touch(player, _services.Time.GetTimestamp());
-            player.ObserveSnapshotAck(tick);
-        }
-    }
+    private void OnSnapshotAck(uint tick) => Volatile.Read(ref _session)?.Player?.ObserveSnapshotAck(tick);
 
     /// <summary>The abuse allowance ran out: on the I/O thread close now; on the receive loop, after this message.</summary>
     private void CloseIfExhausted(string? exhausted, bool fromIo)
