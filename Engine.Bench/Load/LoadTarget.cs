@@ -114,6 +114,6 @@ internal abstract class LoadTarget
             Task.FromResult<Func<int, Task<LoadClient>>>(_ => UdpFloorClient.ConnectAsync(server.UdpFloorPort, _threads));
 
         public override Task<string> DescribeTransportAsync(ServerUnderTest server, LoadClient first) =>
-            Task.FromResult($"udp://127.0.0.1:{server.UdpFloorPort} (plain UDP, no encryption or framing: Socket.SendTo per receiver from one thread in the server process; receivers {(_threads ? "on a thread each" : "async on the pool")}; {server.UdpFloorBytes} B datagrams, the mean Engine snapshot message of the first run unless --udp-bytes)");
+            Task.FromResult($"udp://127.0.0.1:{server.UdpFloorPort} (plain UDP echo, no encryption or framing: Socket.SendTo per receiver from one thread in the server process, every datagram echoed back and received on a second thread; receivers {(_threads ? "on a thread each" : "async on the pool")}; {server.UdpFloorBytes} B datagrams, the mean Engine snapshot message of the first run unless --udp-bytes)");
     }
 }

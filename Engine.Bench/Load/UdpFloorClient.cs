@@ -5,9 +5,11 @@ namespace Engine.Bench.Load;
 
 /// <summary>
 /// A raw-UDP floor receiver (<c>--udp-floor</c>): one plain UDP socket connected to the server
-/// process's <see cref="UdpFloorSender"/>, registered by one datagram, then an async receive loop
-/// (like the WebSocket clients' reads: pool threads, no dedicated thread) recording stamp→receive
-/// latency and loss by tick number. Nothing is decoded, decrypted or acknowledged: the floor.
+/// process's <see cref="UdpFloorSender"/>, registered by one datagram, then a receive loop (async on
+/// the pool, or blocking on a thread of its own with <c>--udp-floor-threads</c>) recording
+/// stamp→receive latency and loss by tick number, and sending each datagram straight back (the
+/// echo: one datagram to the server per datagram received, as an Engine client's ack or input is).
+/// Nothing is decoded or decrypted: the floor.
 /// </summary>
 internal sealed class UdpFloorClient : LoadClient
 {
@@ -38,6 +40,18 @@ internal sealed class UdpFloorClient : LoadClient
         return ValueTask.CompletedTask;
     }
 
+    private void Echo(ReadOnlySpan<byte> datagram)
+    {
+        try
+        {
+            _socket.Send(datagram, SocketFlags.None);
+        }
+        catch (SocketException)
+        {
+            // a full buffer or a refused port drops the echo, as a lost ack would be
+        }
+    }
+
     private Task ReadAsync() => UntilClosedAsync(async () =>
     {
         byte[] buffer = new byte[65_536];
@@ -45,6 +59,7 @@ internal sealed class UdpFloorClient : LoadClient
         {
             int length = await _socket.ReceiveAsync(buffer, SocketFlags.None, Stopping);
             ReceiveRaw(buffer.AsSpan(0, length), System.Diagnostics.Stopwatch.GetTimestamp());
+            Echo(buffer.AsSpan(0, length));
         }
     });
 
@@ -60,6 +75,7 @@ internal sealed class UdpFloorClient : LoadClient
                 {
                     int length = _socket.Receive(buffer, SocketFlags.None);
                     ReceiveRaw(buffer.AsSpan(0, length), System.Diagnostics.Stopwatch.GetTimestamp());
+                    Echo(buffer.AsSpan(0, length));
                 }
             }
             catch (Exception exception) when (IsClosed(exception))

@@ -7,11 +7,14 @@ namespace Engine.Bench.Load;
 
 /// <summary>
 /// The raw-UDP floor's server half (<c>serve --udp-floor BYTES</c>), in the same server process as
-/// the Engine host: one UDP socket on 127.0.0.1; every datagram it receives registers its sender
-/// as a receiver; a dedicated thread ticks at the room's rate on the same schedule as Engine's
-/// rooms (tick n due at start + n·period) and, per tick, takes one <c>Stopwatch</c> stamp and sends
-/// the same <c>BYTES</c>-byte datagram (stamp i64, tick u32, zeros) to every receiver with
-/// <c>Socket.SendTo</c> — a fan-out loop with no encoding, encryption or framing: the machine's floor.
+/// the Engine host: one UDP socket on 127.0.0.1; a dedicated thread ticks at the room's rate on the
+/// same schedule as Engine's rooms (tick n due at start + n·period) and, per tick, takes one
+/// <c>Stopwatch</c> stamp and sends the same <c>BYTES</c>-byte datagram (stamp i64, tick u32, zeros)
+/// to every receiver with <c>Socket.SendTo</c> — a fan-out loop with no encoding, encryption or
+/// framing: the machine's floor. It is an echo, as the floor is: every receiver sends each
+/// datagram back, and a second dedicated thread (blocking, like Engine's QUIC driver thread)
+/// receives every echo, as Engine's server receives an input or ack datagram per snapshot. The first
+/// datagram from an address registers it as a receiver.
 /// </summary>
 internal sealed class UdpFloorSender : IDisposable
 {
@@ -22,6 +25,7 @@ internal sealed class UdpFloorSender : IDisposable
     private readonly Thread _ticker;
     private volatile SocketAddress[] _receivers = [];
     private volatile bool _stopping;
+    private long _echoes;
 
     public UdpFloorSender(int bytes, int rate)
     {
@@ -30,7 +34,7 @@ internal sealed class UdpFloorSender : IDisposable
         _socket.SendBufferSize = 4 << 20;
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
-        _receiver = new Thread(Register) { IsBackground = true, Name = "udp-floor-register" };
+        _receiver = new Thread(Register) { IsBackground = true, Name = "udp-floor-echo-receive" };
         _ticker = new Thread(Tick) { IsBackground = true, Name = "udp-floor-tick" };
         _receiver.Start();
         _ticker.Start();
@@ -38,10 +42,14 @@ internal sealed class UdpFloorSender : IDisposable
 
     public int Port { get; }
 
+    /// <summary>Datagrams received so far (registrations and echoes).</summary>
+    public long Echoes => Interlocked.Read(ref _echoes);
+
     private void Register()
     {
-        byte[] buffer = new byte[64];
+        byte[] buffer = new byte[65_536];
         var from = new SocketAddress(AddressFamily.InterNetwork);
+        var known = new HashSet<SocketAddress>();
         while (!_stopping)
         {
             try
@@ -57,12 +65,13 @@ internal sealed class UdpFloorSender : IDisposable
                 return;
             }
 
-            SocketAddress[] current = _receivers;
-            if (!current.Any(a => a.Equals(from)))
+            Interlocked.Increment(ref _echoes);
+            if (!known.Contains(from))
             {
                 var copy = new SocketAddress(AddressFamily.InterNetwork);
                 from.Buffer.CopyTo(copy.Buffer);
-                _receivers = [.. current, copy];
+                known.Add(copy);
+                _receivers = [.. _receivers, copy];
             }
         }
     }

@@ -1,3 +1,4 @@
+using Engine.Documents;
 using Engine.Rooms;
 using Engine.Snapshots;
 using MemoryPack;
@@ -33,6 +34,23 @@ public sealed class ArenaRoom : Room
     }
 
     public override void OnLeave(Player player, string reason) => _dots.Remove(player.Id);
+
+    /// <summary>The room document's title key: anyone may set it (last writer wins, cluster-wide).</summary>
+    public const string TitleKey = "title";
+
+    /// <summary>The scoreboard: one grow-only counter per player name, <c>score:&lt;name&gt;</c>.</summary>
+    public static string ScoreCounter(string playerName) => "score:" + playerName;
+
+    /// <summary>
+    /// The demo's document rules: anyone sets the title (up to 60 characters); a player adds one
+    /// point at a time to its own score and to no one else's; nothing else is writable.
+    /// </summary>
+    public override bool AuthorizeDocumentWrite(Player player, DocumentWrite write) => write switch
+    {
+        { Kind: DocumentWriteKind.Set, Key: TitleKey, Value.Length: <= 60 } => true,
+        { Kind: DocumentWriteKind.Increment, Amount: 1 } => write.Key == ScoreCounter(player.Name),
+        _ => false,
+    };
 
     public override void OnInput(Player player, PlayerInput input)
     {

@@ -1,6 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using Engine.Cluster;
+using Engine.Documents;
 using Engine.Hosting.Http3;
+using Engine.State.Clock;
 using Engine.Rooms;
 using Engine.Sessions;
 using Engine.Telemetry;
@@ -8,6 +11,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -37,6 +41,10 @@ public static class EngineHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<EngineMetrics>();
         services.AddSingleton<Func<string, Room>>(_ => _ => new TRoom());
+        // The cluster: an in-process bus unless one is registered already (Engine:Nats picks NATS).
+        services.TryAddSingleton<IClusterBus>(_ => new InProcessClusterBus());
+        services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<IClusterBus>().NodeId, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton<DocumentReplicator>();
         services.AddSingleton<RoomManager>();
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<EngineServices>();

@@ -94,6 +94,9 @@ public sealed class EngineOptions
     /// <summary>Chat lines per second per connection; excess is dropped. Default 2 (burst 5).</summary>
     public double ChatRatePerSecond { get; set; } = 2;
 
+    /// <summary>Room-document writes (set, remove, increment) per second per connection; excess is dropped. Default 10 (burst 20).</summary>
+    public double DocumentRatePerSecond { get; set; } = 10;
+
     /// <summary>Dropped messages a connection may accumulate (refilled at a tenth per second) before it is closed with 1008. Default 50.</summary>
     public int AbuseAllowance { get; set; } = 50;
 
@@ -130,6 +133,7 @@ public sealed class EngineOptions
         Check(ReconnectGrace >= TimeSpan.Zero, "Engine:ReconnectGrace cannot be negative.");
         Check(InputRatePerSecond > 0, "Engine:InputRatePerSecond must be positive.");
         Check(ChatRatePerSecond > 0, "Engine:ChatRatePerSecond must be positive.");
+        Check(DocumentRatePerSecond > 0, "Engine:DocumentRatePerSecond must be positive.");
         Check(AbuseAllowance >= 1, "Engine:AbuseAllowance must be at least 1.");
         Check(TokenSecret is null || TokenSecret.Length >= 16, "Engine:TokenSecret must be at least 16 characters.");
         Check(CertificateKeyPath is null || CertificatePath is not null, "Engine:CertificateKeyPath needs Engine:CertificatePath.");

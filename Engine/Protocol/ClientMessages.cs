@@ -113,3 +113,32 @@ public sealed partial class PingMessage
     /// <summary>The client's latest RTT measurement in ms (0 if none yet), so the server can observe RTT too.</summary>
     [MemoryPackOrder(1)] public double LastRttMs { get; set; }
 }
+
+/// <summary>Sets a key of the room document (last writer wins across the cluster).</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class DocumentSetMessage
+{
+    /// <summary>1–64 characters, no control characters.</summary>
+    [MemoryPackOrder(0)] public string Key { get; set; } = "";
+
+    /// <summary>At most 1,024 characters.</summary>
+    [MemoryPackOrder(1)] public string Value { get; set; } = "";
+}
+
+/// <summary>Removes a key of the room document.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class DocumentRemoveMessage
+{
+    [MemoryPackOrder(0)] public string Key { get; set; } = "";
+}
+
+/// <summary>Adds <see cref="Amount"/> to a counter of the room document (negative subtracts, where the room allows it).</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class DocumentIncrementMessage
+{
+    /// <summary>1–64 characters, no control characters.</summary>
+    [MemoryPackOrder(0)] public string Counter { get; set; } = "";
+
+    /// <summary>Non-zero, at most 1,000,000 in magnitude.</summary>
+    [MemoryPackOrder(1)] public long Amount { get; set; }
+}

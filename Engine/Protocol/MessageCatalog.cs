@@ -17,6 +17,9 @@ public static class MessageCatalog
         (MessageType.Ping, typeof(PingMessage)),
         (MessageType.InputBatch, typeof(InputBatchMessage)),
         (MessageType.SnapshotAck, typeof(SnapshotAckMessage)),
+        (MessageType.DocumentSet, typeof(DocumentSetMessage)),
+        (MessageType.DocumentRemove, typeof(DocumentRemoveMessage)),
+        (MessageType.DocumentIncrement, typeof(DocumentIncrementMessage)),
         (MessageType.Welcome, typeof(WelcomeMessage)),
         (MessageType.JoinAccepted, typeof(JoinAcceptedMessage)),
         (MessageType.Joined, typeof(JoinedMessage)),
@@ -29,12 +32,13 @@ public static class MessageCatalog
         (MessageType.Pong, typeof(PongMessage)),
         (MessageType.Error, typeof(ErrorMessage)),
         (MessageType.EntitySnapshot, typeof(EntitySnapshotMessage)),
+        (MessageType.DocumentChanged, typeof(DocumentChangedMessage)),
     ];
 
     private static readonly FrozenDictionary<Type, MessageType> TypesByBody = All.ToFrozenDictionary(m => m.Body, m => m.Type);
 
     /// <summary>Types embedded inside messages (not sent on their own).</summary>
-    public static IReadOnlyList<Type> Embedded { get; } = [typeof(RoomMember), typeof(InputEntry)];
+    public static IReadOnlyList<Type> Embedded { get; } = [typeof(RoomMember), typeof(InputEntry), typeof(DocumentEntry), typeof(DocumentCounter)];
 
     /// <summary>The message type for a body type.</summary>
     /// <exception cref="ArgumentException">The type is not a message body.</exception>

@@ -33,6 +33,15 @@ public enum MessageType : byte
     /// <summary>Client acknowledges the newest entity snapshot it applied (when it has no input to carry the ack).</summary>
     SnapshotAck = 0x09,
 
+    /// <summary>Client sets a key of the room document.</summary>
+    DocumentSet = 0x0A,
+
+    /// <summary>Client removes a key of the room document.</summary>
+    DocumentRemove = 0x0B,
+
+    /// <summary>Client adds to (or subtracts from) a counter of the room document.</summary>
+    DocumentIncrement = 0x0C,
+
     /// <summary>Server accepts the session.</summary>
     Welcome = 0x81,
 
@@ -68,4 +77,7 @@ public enum MessageType : byte
 
     /// <summary>An entity snapshot: a delta against the client's acknowledged baseline (unreliable channel).</summary>
     EntitySnapshot = 0x8C,
+
+    /// <summary>The room document changed (or, after a join or resume, all of it).</summary>
+    DocumentChanged = 0x8D,
 }

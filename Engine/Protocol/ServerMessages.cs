@@ -186,3 +186,38 @@ public sealed partial class EntitySnapshotMessage
     /// <summary>The snapshot payload: tick u32, baseline tick u32, records.</summary>
     [MemoryPackOrder(2)] public byte[] Payload { get; set; } = [];
 }
+
+/// <summary>One key of the room document as it is now.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class DocumentEntry
+{
+    [MemoryPackOrder(0)] public string Key { get; set; } = "";
+
+    /// <summary>The value; null when the key was removed.</summary>
+    [MemoryPackOrder(1)] public string? Value { get; set; }
+}
+
+/// <summary>One counter of the room document as it is now.</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class DocumentCounter
+{
+    [MemoryPackOrder(0)] public string Name { get; set; } = "";
+
+    /// <summary>The counter's value (within ±2^53 − 1).</summary>
+    [MemoryPackOrder(1)] public long Value { get; set; }
+}
+
+/// <summary>
+/// Keys and counters of the room document that changed, with their values now. With
+/// <see cref="Full"/> it is the whole document (after a join or resume): the client replaces its
+/// copy. Reliable; not sequenced (the next full one repairs any gap).
+/// </summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class DocumentChangedMessage
+{
+    [MemoryPackOrder(0)] public bool Full { get; set; }
+
+    [MemoryPackOrder(1)] public DocumentEntry[] Entries { get; set; } = [];
+
+    [MemoryPackOrder(2)] public DocumentCounter[] Counters { get; set; } = [];
+}

@@ -87,6 +87,15 @@ public abstract class Room
     public virtual void OnDisposed()
     {
     }
+
+    /// <summary>
+    /// Whether <paramref name="player"/> may make this write to the room document (it is then held
+    /// to the document's limits). By default players may set and remove any key and add to any
+    /// counter, but not subtract: counters players write are grow-only unless the room allows more.
+    /// Return false to refuse; the player gets an Unauthorized error.
+    /// </summary>
+    public virtual bool AuthorizeDocumentWrite(Player player, Documents.DocumentWrite write) =>
+        write.Kind != Documents.DocumentWriteKind.Increment || write.Amount > 0;
 }
 
 /// <summary>One input as the room sees it. Valid only during <see cref="Room.OnInput"/>.</summary>

@@ -38,6 +38,13 @@ public sealed class RoomContext
     public void PublishEvent(int kind, ReadOnlySpan<byte> data, Player? about = null) =>
         _host.PublishGameEvent(kind, data, about);
 
+    /// <summary>
+    /// The room's shared document (keys to values, named counters), replicated to every instance
+    /// hosting the room. Writes made here are stamped by this instance's clock; members and the
+    /// other instances hear of them after the tick.
+    /// </summary>
+    public Documents.RoomDocument Document => _host.DocumentUnsafe;
+
     /// <summary>Removes a player from the room (reason "kicked") and closes its connection.</summary>
     public void Kick(Player player, string reason) => _host.Kick(player, reason);
 }

@@ -45,6 +45,7 @@ internal sealed partial class RoomHost
     internal void RunTick()
     {
         long began = Time.GetTimestamp();
+        Documents.DocumentDelta? documentDelta;
         lock (_gate)
         {
             if (_closed)
@@ -71,6 +72,12 @@ internal sealed partial class RoomHost
             SweepLocked(began);
             FlushPresenceLocked(began);
             FanOutSnapshotLocked(info);
+            documentDelta = FlushDocumentLocked();
+        }
+
+        if (documentDelta is not null)
+        {
+            _replicator!.PublishDelta(Name, documentDelta); // outside the lock: an in-process bus delivers synchronously
         }
 
         _metrics.TickDuration.Record(Time.GetElapsedTime(began).TotalMilliseconds);

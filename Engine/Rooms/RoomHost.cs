@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
+using Engine.Documents;
 using Engine.Hosting;
 using Engine.Protocol;
 using Engine.Telemetry;
@@ -35,8 +36,10 @@ internal sealed partial class RoomHost : IAsyncDisposable
     /// <summary>The shortest time between two Presence messages of one room.</summary>
     internal static readonly TimeSpan PresenceInterval = TimeSpan.FromMilliseconds(250);
 
-    public RoomHost(string name, Room room, EngineOptions options, EngineMetrics metrics, TimeProvider time, ILogger logger)
+    public RoomHost(string name, Room room, EngineOptions options, EngineMetrics metrics, TimeProvider time, ILogger logger, RoomDocument document, DocumentReplicator? replicator = null)
     {
+        _document = document;
+        _replicator = replicator;
         Name = name;
         _room = room;
         _options = options;
@@ -356,6 +359,7 @@ internal sealed partial class RoomHost : IAsyncDisposable
             State = writer.WrittenSpan.ToArray(),
             TickRate = TickRate,
         }));
+        SendDocument(player);
     }
 
     private RoomMember[] MembersLocked() =>

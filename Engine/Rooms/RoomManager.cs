@@ -1,4 +1,6 @@
+using Engine.Documents;
 using Engine.Hosting;
+using Engine.State.Clock;
 using Engine.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -24,14 +26,20 @@ internal sealed class RoomManager : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly ITimer _sweeper;
 
-    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers)
+    private readonly HybridLogicalClock _clock;
+    private readonly DocumentReplicator _replicator;
+
+    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers, HybridLogicalClock clock, DocumentReplicator replicator)
     {
+        _clock = clock;
+        _replicator = replicator;
         _factory = factory;
         _options = options.Value;
         _metrics = metrics;
         _time = time;
         _loggers = loggers;
         _logger = loggers.CreateLogger("Engine.Rooms");
+        replicator.Attach(Find, All);
         _sweeper = time.CreateTimer(_ => _ = SweepIdleAsync(), null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10));
     }
 
@@ -54,9 +62,19 @@ internal sealed class RoomManager : IAsyncDisposable
         }
     }
 
+    /// <summary>Every room, for the document replicator.</summary>
+    public IReadOnlyList<RoomHost> All()
+    {
+        lock (_gate)
+        {
+            return [.. _rooms.Values];
+        }
+    }
+
     /// <summary>The room called <paramref name="name"/>, created if needed; null at the room limit.</summary>
     public RoomHost? GetOrCreate(string name)
     {
+        RoomHost host;
         lock (_gate)
         {
             if (_rooms.TryGetValue(name, out RoomHost? existing))
@@ -69,13 +87,17 @@ internal sealed class RoomManager : IAsyncDisposable
                 return null;
             }
 
-            var host = new RoomHost(name, _factory(name), _options, _metrics, _time, _loggers.CreateLogger("Engine.Room"));
+            var document = new RoomDocument(_clock);
+            host = new RoomHost(name, _factory(name), _options, _metrics, _time, _loggers.CreateLogger("Engine.Room"), document, _replicator);
             _rooms.Add(name, host);
             _metrics.Rooms.Add(1);
             host.Start();
             Log.RoomCreated(_logger, name);
-            return host;
         }
+
+        // Outside the lock: an in-process bus answers synchronously, through Find.
+        _replicator.RequestState(name);
+        return host;
     }
 
     /// <summary>Removes rooms idle past <see cref="IdleTimeout"/>.</summary>

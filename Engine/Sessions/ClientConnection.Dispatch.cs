@@ -1,3 +1,4 @@
+using Engine.Documents;
 using Engine.Protocol;
 using Engine.Rooms;
 using Engine.Security;
@@ -61,6 +62,17 @@ internal sealed partial class ClientConnection
             case MessageType.SnapshotAck:
                 MessageCodec.ReadBody(payload, ref _snapshotAck);
                 OnSnapshotAck(_snapshotAck!.Tick);
+                break;
+            case MessageType.DocumentSet:
+                DocumentSetMessage set = MessageCodec.Read<DocumentSetMessage>(payload);
+                OnDocumentWrite(new DocumentWrite(DocumentWriteKind.Set, set.Key, set.Value, 0));
+                break;
+            case MessageType.DocumentRemove:
+                OnDocumentWrite(new DocumentWrite(DocumentWriteKind.Remove, MessageCodec.Read<DocumentRemoveMessage>(payload).Key, null, 0));
+                break;
+            case MessageType.DocumentIncrement:
+                DocumentIncrementMessage increment = MessageCodec.Read<DocumentIncrementMessage>(payload);
+                OnDocumentWrite(new DocumentWrite(DocumentWriteKind.Increment, increment.Counter, null, increment.Amount));
                 break;
             default:
                 throw new ProtocolException($"Unhandled message type {type}.");
@@ -215,6 +227,31 @@ internal sealed partial class ClientConnection
         }
 
         room.Chat(player, chat.Text);
+    }
+
+    private void OnDocumentWrite(DocumentWrite write)
+    {
+        if (!TryGetSeat(out RoomHost? room, out Player? player))
+        {
+            return;
+        }
+
+        if (!_documentWrites.TryTake())
+        {
+            Drop("document_rate");
+            SendError(ErrorCode.RateLimited, "Too many document writes; this one was dropped.");
+            return;
+        }
+
+        if (write.Key is null || (write.Kind == DocumentWriteKind.Set && write.Value is null))
+        {
+            throw new ProtocolException("A document write without its key or value.");
+        }
+
+        if (room.WriteDocument(player, write) is { } refused)
+        {
+            SendError(refused.Code, refused.Message);
+        }
     }
 
     private void OnTyping(TypingMessage typing)

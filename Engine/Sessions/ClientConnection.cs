@@ -23,6 +23,7 @@ internal sealed partial class ClientConnection
     private readonly TokenBucket _inputs;
     private readonly TokenBucket _chat;
     private readonly TokenBucket _typing;
+    private readonly TokenBucket _documentWrites;
     private readonly TokenBucket _abuse;
     private readonly ArrayBufferWriter<byte> _replyWriter = new(128);
     private SessionState? _session;
@@ -44,6 +45,7 @@ internal sealed partial class ClientConnection
         _inputs = new TokenBucket(_options.InputRatePerSecond, _options.InputRatePerSecond * 2, time);
         _chat = new TokenBucket(_options.ChatRatePerSecond, Math.Max(5, _options.ChatRatePerSecond * 2), time);
         _typing = new TokenBucket(4, 8, time);
+        _documentWrites = new TokenBucket(_options.DocumentRatePerSecond, _options.DocumentRatePerSecond * 2, time);
         _abuse = new TokenBucket(_options.AbuseAllowance / 10.0, _options.AbuseAllowance, time);
     }
 

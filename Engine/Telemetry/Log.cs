@@ -68,4 +68,10 @@ internal static partial class Log
 
     [LoggerMessage(21, LogLevel.Error, "HTTP/3 is off: {Reason}. HTTPS on TCP keeps serving.")]
     public static partial void Http3Disabled(ILogger logger, string reason);
+
+    [LoggerMessage(30, LogLevel.Warning, "Room {Room}: a document message from instance {Instance} was dropped: {Reason}")]
+    public static partial void DocumentRefused(ILogger logger, string room, string instance, string reason);
+
+    [LoggerMessage(31, LogLevel.Information, "Cluster bus {State}: {Rooms} room documents re-synchronised")]
+    public static partial void DocumentResync(ILogger logger, string state, int rooms);
 }

@@ -1,4 +1,5 @@
-// The arena page: draws the room's dots, sends WASD/arrow input, chat, typing and presence.
+// The arena page: draws the room's dots, sends WASD/arrow input, chat, typing and presence, and
+// shows the room document (title and scoreboard).
 // Remote dots are drawn from an interpolation buffer at the server's time minus a delay (two
 // ticks plus the snapshots' jitter); the player's own dot is predicted from its inputs and
 // reconciled with the server's position on every snapshot (netcode.js).
@@ -53,6 +54,29 @@ client.addEventListener('transport', (e) => {
 client.addEventListener('state', (e) => { $('conn-state').textContent = e.detail; });
 client.addEventListener('message', (e) => handle(e.detail.type, e.detail.body));
 client.addEventListener('entities', (e) => applyEntities(e.detail));
+client.addEventListener('document', (e) => renderDocument(e.detail));
+
+// The room document (replicated across the cluster): a title anyone sets, a score per player.
+function renderDocument(doc) {
+  const title = doc.entries.get('title');
+  $('room-title').textContent = title ? `Room: ${title}` : 'Room';
+  const scores = [...doc.counters].filter(([counter]) => counter.startsWith('score:'))
+    .map(([counter, value]) => [counter.slice('score:'.length), value])
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  $('scoreboard').replaceChildren(...scores.map(([player, value]) => {
+    const li = document.createElement('li');
+    li.textContent = `${player}${player === name ? ' (you)' : ''}: ${value}`;
+    li.dataset.player = player;
+    return li;
+  }));
+}
+$('title-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const title = $('title-input').value.trim();
+  if (title) client.setKey('title', title);
+  $('title-input').value = '';
+});
+$('score-button').addEventListener('click', () => client.increment(`score:${name}`, 1));
 
 const tickMs = () => 1000 / view.tickRate;
 const buffer = new InterpolationBuffer();

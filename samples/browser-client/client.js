@@ -33,6 +33,19 @@ export function isNewerTick(tick, last) {
   return ahead !== 0 && ahead < 0x8000_0000;
 }
 
+/**
+ * Applies a DocumentChanged body to `doc` ({ entries: Map, counters: Map }): a full one replaces
+ * the copy; otherwise each listed key takes its value (null: removed) and each counter its value.
+ */
+export function applyDocumentChange(doc, { full, entries, counters }) {
+  if (full) { doc.entries.clear(); doc.counters.clear(); }
+  for (const { key, value } of entries) {
+    if (value == null) doc.entries.delete(key); else doc.entries.set(key, value);
+  }
+  for (const { name, value } of counters) doc.counters.set(name, value);
+  return doc;
+}
+
 export class EngineClient extends EventTarget {
   /**
    * `baseUrl`: the server's origin (default the page's). `prefer`: 'auto' | 'wt' | 'ws'.
@@ -57,6 +70,8 @@ export class EngineClient extends EventTarget {
     this.attempt = 0;
     this.resumes = 0;
     this.closedByUser = false;
+    /** The room document: keys to values and counters to numbers, kept from DocumentChanged. */
+    this.document = { entries: new Map(), counters: new Map() };
     this.generation = 0; // bumps per connect(), so a slow open from an older attempt is discarded
     this.tickRate = 30;
     this.decoder = new SnapshotDecoder();
@@ -200,6 +215,13 @@ export class EngineClient extends EventTarget {
 
   typing(isTyping) { this.send('Typing', { isTyping }); }
 
+  /** Room document writes (the room decides who may write what; a refusal arrives as an Error). */
+  setKey(key, value) { this.send('DocumentSet', { key, value }); }
+
+  removeKey(key) { this.send('DocumentRemove', { key }); }
+
+  increment(counter, amount = 1) { this.send('DocumentIncrement', { counter, amount }); }
+
   /** Sends Join once per connection (a failed resume announces itself twice: Welcome and Error). */
   join() {
     if (this.joinedLink === this.link) return;
@@ -256,6 +278,10 @@ export class EngineClient extends EventTarget {
         this.maybeAck(now);
         break;
       }
+      case 'DocumentChanged':
+        applyDocumentChange(this.document, body);
+        this.dispatchEvent(new CustomEvent('document', { detail: this.document }));
+        break;
       case 'Snapshot':
         if (!isNewerTick(body.tick, this.lastTick)) { this.staleSnapshots++; return; } // latest wins
         this.lastTick = body.tick;

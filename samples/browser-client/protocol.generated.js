@@ -14,6 +14,9 @@ export const MessageType = Object.freeze({
   Ping: 7,
   InputBatch: 8,
   SnapshotAck: 9,
+  DocumentSet: 10,
+  DocumentRemove: 11,
+  DocumentIncrement: 12,
   Welcome: 129,
   JoinAccepted: 130,
   Joined: 131,
@@ -26,6 +29,7 @@ export const MessageType = Object.freeze({
   Pong: 138,
   Error: 139,
   EntitySnapshot: 140,
+  DocumentChanged: 141,
 });
 
 export const ErrorCode = Object.freeze({
@@ -50,6 +54,9 @@ export const MessageBodies = {
   7: 'PingMessage',
   8: 'InputBatchMessage',
   9: 'SnapshotAckMessage',
+  10: 'DocumentSetMessage',
+  11: 'DocumentRemoveMessage',
+  12: 'DocumentIncrementMessage',
   129: 'WelcomeMessage',
   130: 'JoinAcceptedMessage',
   131: 'JoinedMessage',
@@ -62,6 +69,7 @@ export const MessageBodies = {
   138: 'PongMessage',
   139: 'ErrorMessage',
   140: 'EntitySnapshotMessage',
+  141: 'DocumentChangedMessage',
 };
 
 // Schema name -> MemoryPack members in order: [name, kind]. Kinds: bool u8 i16 u16 i32 u32 i64 u64 f32 f64
@@ -69,6 +77,8 @@ export const MessageBodies = {
 export const Schemas = {
   RoomMember: [['playerId', 'i32'], ['name', 'string'], ['online', 'bool']],
   InputEntry: [['sequence', 'u32'], ['clientTick', 'u32'], ['data', 'bytes']],
+  DocumentEntry: [['key', 'string'], ['value', 'string?']],
+  DocumentCounter: [['name', 'string'], ['value', 'i64']],
   HelloMessage: [['protocolVersion', 'i32'], ['resumeToken', 'string?'], ['lastSequence', 'i64']],
   JoinMessage: [['room', 'string'], ['name', 'string'], ['token', 'string?']],
   LeaveMessage: [],
@@ -78,6 +88,9 @@ export const Schemas = {
   PingMessage: [['clientTime', 'f64'], ['lastRttMs', 'f64']],
   InputBatchMessage: [['ackTick', 'u32'], ['inputs', 'arr:InputEntry']],
   SnapshotAckMessage: [['tick', 'u32']],
+  DocumentSetMessage: [['key', 'string'], ['value', 'string']],
+  DocumentRemoveMessage: [['key', 'string']],
+  DocumentIncrementMessage: [['counter', 'string'], ['amount', 'i64']],
   WelcomeMessage: [['sessionId', 'string'], ['resumeToken', 'string'], ['tickRate', 'i32'], ['serverTime', 'i64'], ['heartbeatIntervalMs', 'i32'], ['resumed', 'bool'], ['playerId', 'i32']],
   JoinAcceptedMessage: [['room', 'string'], ['playerId', 'i32'], ['sequence', 'i64'], ['recovered', 'bool'], ['members', 'arr:RoomMember'], ['state', 'bytes'], ['tickRate', 'i32']],
   JoinedMessage: [['sequence', 'i64'], ['playerId', 'i32'], ['name', 'string']],
@@ -90,5 +103,6 @@ export const Schemas = {
   PongMessage: [['clientTime', 'f64'], ['serverTime', 'i64']],
   ErrorMessage: [['code', 'u16'], ['message', 'string']],
   EntitySnapshotMessage: [['lastProcessedInput', 'u32'], ['serverTime', 'i64'], ['payload', 'bytes']],
+  DocumentChangedMessage: [['full', 'bool'], ['entries', 'arr:DocumentEntry'], ['counters', 'arr:DocumentCounter']],
   ArenaDot: [['playerId', 'i32'], ['x', 'f32'], ['y', 'f32'], ['hue', 'u16']],
 };

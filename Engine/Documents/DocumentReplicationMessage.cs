@@ -1,0 +1,26 @@
+using MemoryPack;
+
+namespace Engine.Documents;
+
+/// <summary>What a document replication message on the bus is.</summary>
+public enum DocumentReplicationKind : byte
+{
+    /// <summary>Local writes since the sender's last delta.</summary>
+    Delta = 0,
+
+    /// <summary>The sender's whole replica (anti-entropy: after a reconnect, on request, periodically).</summary>
+    State = 1,
+
+    /// <summary>The sender asks every instance hosting the room for its whole replica.</summary>
+    StateRequest = 2,
+}
+
+/// <summary>The body of a message on <c>&lt;cluster&gt;.doc.&lt;room&gt;</c> (MemoryPack).</summary>
+[MemoryPackable(SerializeLayout.Explicit)]
+public sealed partial class DocumentReplicationMessage
+{
+    [MemoryPackOrder(0)] public DocumentReplicationKind Kind { get; set; }
+
+    /// <summary>The delta or state; null for a request.</summary>
+    [MemoryPackOrder(1)] public DocumentDelta? Document { get; set; }
+}

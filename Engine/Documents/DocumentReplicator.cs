@@ -1,0 +1,212 @@
+using Engine.Cluster;
+using Engine.Rooms;
+using Engine.State.Serialization;
+using Engine.Telemetry;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Documents;
+
+/// <summary>
+/// Keeps the replicas of each room document converging across instances, over the cluster bus on
+/// <c>doc.&lt;room&gt;</c>: a room's local writes leave as deltas after each tick; a room created
+/// here asks the others for their state; after every reconnect, and every
+/// <see cref="AntiEntropyInterval"/>, each room sends its whole replica, so whatever a partition or
+/// a dropped message lost is repaired (merging is idempotent). A message that does not decode, or
+/// that the document refuses (limits, a timestamp too far ahead), is dropped whole, counted and
+/// logged; nothing else changes.
+/// </summary>
+internal sealed class DocumentReplicator : IAsyncDisposable
+{
+    /// <summary>The subject prefix; the room name follows.</summary>
+    public const string SubjectPrefix = "doc.";
+
+    /// <summary>How often each room re-sends its whole replica.</summary>
+    public static readonly TimeSpan AntiEntropyInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>Shortest time between two state replies of one room (many peers may ask at once).</summary>
+    private static readonly TimeSpan StateReplyInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly IClusterBus _bus;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly Dictionary<string, long> _lastStateReply = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+    private IAsyncDisposable? _subscription;
+    private ITimer? _antiEntropy;
+    private Func<string, RoomHost?> _find = _ => null;
+    private Func<IReadOnlyList<RoomHost>> _all = () => [];
+    private long _published;
+    private long _merged;
+    private long _refused;
+    private long _malformed;
+
+    public DocumentReplicator(IClusterBus bus, TimeProvider time, ILoggerFactory loggers)
+    {
+        _bus = bus;
+        _time = time;
+        _logger = loggers.CreateLogger("Engine.Documents");
+    }
+
+    /// <summary>Messages published.</summary>
+    public long Published => Interlocked.Read(ref _published);
+
+    /// <summary>Deltas and states from other instances merged.</summary>
+    public long Merged => Interlocked.Read(ref _merged);
+
+    /// <summary>Messages from other instances the document refused (limits, timestamps too far ahead).</summary>
+    public long Refused => Interlocked.Read(ref _refused);
+
+    /// <summary>Messages that did not decode.</summary>
+    public long Malformed => Interlocked.Read(ref _malformed);
+
+    /// <summary>Starts replicating the rooms <paramref name="find"/> and <paramref name="all"/> report.</summary>
+    public void Attach(Func<string, RoomHost?> find, Func<IReadOnlyList<RoomHost>> all)
+    {
+        _find = find;
+        _all = all;
+        _subscription = _bus.Subscribe(SubjectPrefix + "*", OnMessage);
+        _bus.ConnectionChanged += OnConnectionChanged;
+        _antiEntropy = _time.CreateTimer(_ => SendAllStates(), null, AntiEntropyInterval, AntiEntropyInterval);
+    }
+
+    /// <summary>Sends a room's local writes (called after its tick, outside the room lock).</summary>
+    public void PublishDelta(string room, DocumentDelta delta) =>
+        Send(room, new DocumentReplicationMessage { Kind = DocumentReplicationKind.Delta, Document = delta });
+
+    /// <summary>A room is new here: asks the instances that already host it for their replicas.</summary>
+    public void RequestState(string room) =>
+        Send(room, new DocumentReplicationMessage { Kind = DocumentReplicationKind.StateRequest });
+
+    private void Send(string room, DocumentReplicationMessage message)
+    {
+        if (_bus.Publish(SubjectPrefix + room, StateCodec.Encode(message)))
+        {
+            Interlocked.Increment(ref _published);
+        }
+    }
+
+    private void OnMessage(ClusterMessage message)
+    {
+        if (message.SenderInstance == _bus.InstanceId)
+        {
+            return;
+        }
+
+        string roomName = message.Subject[SubjectPrefix.Length..];
+        string sender = message.SenderInstance ?? "unknown";
+        if (!RoomNames.IsValid(roomName) || _find(roomName) is not { } room)
+        {
+            return; // a room not hosted here: its replica lives elsewhere
+        }
+
+        DocumentReplicationMessage decoded;
+        try
+        {
+            decoded = StateCodec.Decode<DocumentReplicationMessage>(message.Payload.Span);
+        }
+        catch (StateDecodeException exception)
+        {
+            Interlocked.Increment(ref _malformed);
+            Log.DocumentRefused(_logger, roomName, sender, exception.Message);
+            return;
+        }
+
+        switch (decoded.Kind)
+        {
+            case DocumentReplicationKind.Delta or DocumentReplicationKind.State when decoded.Document is { } document:
+                if (room.MergeDocument(document) is { } reason)
+                {
+                    Interlocked.Increment(ref _refused);
+                    Log.DocumentRefused(_logger, roomName, sender, reason);
+                }
+                else
+                {
+                    Interlocked.Increment(ref _merged);
+                }
+
+                break;
+            case DocumentReplicationKind.StateRequest:
+                if (ShouldReply(roomName))
+                {
+                    Send(roomName, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = room.DocumentState() });
+                }
+
+                break;
+            default:
+                Interlocked.Increment(ref _malformed);
+                Log.DocumentRefused(_logger, roomName, sender, $"kind {decoded.Kind} without a document");
+                break;
+        }
+    }
+
+    private bool ShouldReply(string room)
+    {
+        long now = _time.GetTimestamp();
+        lock (_gate)
+        {
+            if (_lastStateReply.TryGetValue(room, out long last) && _time.GetElapsedTime(last, now) < StateReplyInterval)
+            {
+                return false;
+            }
+
+            if (_lastStateReply.Count > 10_000)
+            {
+                _lastStateReply.Clear(); // bounded: forgetting only allows one extra reply
+            }
+
+            _lastStateReply[room] = now;
+            return true;
+        }
+    }
+
+    private void OnConnectionChanged(bool connected)
+    {
+        if (!connected)
+        {
+            return;
+        }
+
+        // Back from a partition: send what we wrote meanwhile (in our state) and ask for theirs.
+        IReadOnlyList<RoomHost> rooms = _all();
+        foreach (RoomHost room in rooms)
+        {
+            Send(room.Name, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = room.DocumentState() });
+            RequestState(room.Name);
+        }
+
+        Log.DocumentResync(_logger, "reconnected", rooms.Count);
+    }
+
+    private void SendAllStates()
+    {
+        try
+        {
+            foreach (RoomHost room in _all())
+            {
+                DocumentDelta state = room.DocumentState();
+                if (!state.IsEmpty)
+                {
+                    Send(room.Name, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = state });
+                }
+            }
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Log.DocumentRefused(_logger, "*", _bus.InstanceId, "anti-entropy failed: " + exception.Message);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _bus.ConnectionChanged -= OnConnectionChanged;
+        if (_antiEntropy is not null)
+        {
+            await _antiEntropy.DisposeAsync();
+        }
+
+        if (_subscription is not null)
+        {
+            await _subscription.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,334 @@
+using Engine.State.Clock;
+using Engine.State.Crdt;
+
+namespace Engine.Documents;
+
+/// <summary>
+/// A room's shared document: a map of string keys to string values (each key a last-writer-wins
+/// register stamped by the instance's hybrid logical clock) and named counters (each a PN-counter:
+/// a counter only ever increased is a G-counter). Every instance that hosts the room holds a
+/// replica; local writes are stamped here and sent to the others as deltas, and their deltas merge
+/// in, so all replicas converge whatever the order. Not thread-safe: the room's lock guards it.
+/// </summary>
+public sealed class RoomDocument
+{
+    private readonly LwwMap<string, string> _entries = new();
+    private readonly Dictionary<string, PNCounter> _counters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _changedCounters = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _clientKeys = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _clientCounters = new(StringComparer.Ordinal);
+    private readonly HybridLogicalClock _clock;
+
+    /// <summary>A document whose writes this instance stamps with <paramref name="clock"/>.</summary>
+    public RoomDocument(HybridLogicalClock clock, DocumentLimits? limits = null)
+    {
+        _clock = clock ?? throw new ArgumentNullException(nameof(clock));
+        Limits = limits ?? new DocumentLimits();
+        Limits.Validate();
+    }
+
+    /// <summary>The limits every write and merge is held to.</summary>
+    public DocumentLimits Limits { get; }
+
+    /// <summary>Live keys.</summary>
+    public int Count => _entries.Count;
+
+    /// <summary>Keys removed but still remembered, so an older write cannot bring them back.</summary>
+    public int TombstoneCount => _entries.TombstoneCount;
+
+    /// <summary>The live key/value pairs.</summary>
+    public IEnumerable<KeyValuePair<string, string>> Items => _entries.Items;
+
+    /// <summary>Every counter's current value.</summary>
+    public IEnumerable<KeyValuePair<string, long>> Counters => _counters.Select(c => KeyValuePair.Create(c.Key, c.Value.Value));
+
+    /// <summary>True when local writes wait to be replicated (<see cref="TryTakeDelta"/>).</summary>
+    public bool HasPendingDelta => _entries.HasPendingDelta || _changedCounters.Count > 0;
+
+    /// <summary>True when clients have not yet been told of some change (<see cref="TakeClientChanges"/>).</summary>
+    public bool HasClientChanges => _clientKeys.Count > 0 || _clientCounters.Count > 0;
+
+    /// <summary>The value of <paramref name="key"/>, or null when it is not set.</summary>
+    public string? Get(string key) => _entries.TryGetValue(key, out string? value) ? value : null;
+
+    /// <summary>The counter's value; 0 for a counter never written.</summary>
+    public long GetCounter(string name) => _counters.TryGetValue(name, out PNCounter? counter) ? counter.Value : 0;
+
+    /// <summary>Sets <paramref name="key"/> locally. Returns null, or why the write was refused.</summary>
+    public string? Set(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (CheckKey(key) is { } bad)
+        {
+            return bad;
+        }
+
+        if (value.Length > Limits.MaxValueLength)
+        {
+            return $"Document values are at most {Limits.MaxValueLength} characters.";
+        }
+
+        if (!_entries.AllEntries.ContainsKey(key) && _entries.AllEntries.Count >= Limits.MaxEntries)
+        {
+            return $"The document holds at most {Limits.MaxEntries} keys.";
+        }
+
+        _entries.Set(key, value, _clock);
+        _clientKeys.Add(key);
+        return null;
+    }
+
+    /// <summary>Removes <paramref name="key"/> locally (a tombstone). Returns null, or why not.</summary>
+    public string? Remove(string key)
+    {
+        if (CheckKey(key) is { } bad)
+        {
+            return bad;
+        }
+
+        if (!_entries.ContainsKey(key))
+        {
+            return null; // nothing to remove: no tombstone needed, nothing to send
+        }
+
+        _entries.Remove(key, _clock);
+        _clientKeys.Add(key);
+        return null;
+    }
+
+    /// <summary>
+    /// Adds <paramref name="amount"/> (negative: subtracts) to the counter <paramref name="name"/>
+    /// on behalf of this instance. Returns null, or why the write was refused.
+    /// </summary>
+    public string? Increment(string name, long amount)
+    {
+        if (CheckKey(name) is { } bad)
+        {
+            return bad;
+        }
+
+        if (amount == 0 || amount > Limits.MaxIncrement || amount < -Limits.MaxIncrement)
+        {
+            return $"Counter increments are ±1 to ±{Limits.MaxIncrement}.";
+        }
+
+        bool exists = _counters.TryGetValue(name, out PNCounter? counter);
+        if (!exists && _counters.Count >= Limits.MaxCounters)
+        {
+            return $"The document holds at most {Limits.MaxCounters} counters.";
+        }
+
+        long current = counter?.Value ?? 0;
+        if (Math.Abs(current + amount) > DocumentLimits.MaxCounterMagnitude)
+        {
+            return $"Counters stay within ±{DocumentLimits.MaxCounterMagnitude}.";
+        }
+
+        if (counter is null)
+        {
+            counter = new PNCounter();
+            _counters.Add(name, counter);
+        }
+
+        if (amount > 0)
+        {
+            counter.Increment(_clock.NodeId, (ulong)amount);
+        }
+        else
+        {
+            counter.Decrement(_clock.NodeId, (ulong)-amount);
+        }
+
+        _changedCounters.Add(name);
+        _clientCounters.Add(name);
+        return null;
+    }
+
+    /// <summary>Takes the local writes since the last call, to replicate. False when there are none.</summary>
+    public bool TryTakeDelta(out DocumentDelta delta)
+    {
+        delta = new DocumentDelta();
+        if (_entries.TryTakeDelta(out LwwMap<string, string>? entries))
+        {
+            delta.Entries = entries;
+        }
+
+        if (_changedCounters.Count > 0)
+        {
+            delta.Counters = new Dictionary<string, PNCounter>(StringComparer.Ordinal);
+            foreach (string name in _changedCounters)
+            {
+                if (_counters[name].TryTakeDelta(out PNCounter? counterDelta))
+                {
+                    delta.Counters[name] = counterDelta;
+                }
+            }
+
+            _changedCounters.Clear();
+        }
+
+        return !delta.IsEmpty;
+    }
+
+    /// <summary>The whole replica (every entry, tombstones included, and every counter), for a peer catching up.</summary>
+    public DocumentDelta ToState() => new()
+    {
+        Entries = _entries.Clone(),
+        Counters = _counters.ToDictionary(c => c.Key, c => c.Value.Clone(), StringComparer.Ordinal),
+    };
+
+    /// <summary>
+    /// Merges a peer's delta or state. The whole delta is checked first — key and value sizes, the
+    /// key and counter limits, every timestamp against the clock's drift limit (through
+    /// <see cref="HybridLogicalClock.Receive"/>, which also advances this clock past it), counter
+    /// magnitudes — and refused whole, changing nothing, when any check fails.
+    /// </summary>
+    /// <returns>Null when merged, else why it was refused.</returns>
+    public string? Merge(DocumentDelta delta)
+    {
+        ArgumentNullException.ThrowIfNull(delta);
+        if (Check(delta) is { } refused)
+        {
+            return refused;
+        }
+
+        if (delta.Entries is { } entries)
+        {
+            foreach ((string key, LwwEntry<string> entry) in entries.AllEntries)
+            {
+                if (!_entries.AllEntries.TryGetValue(key, out LwwEntry<string> mine) || entry.Timestamp > mine.Timestamp)
+                {
+                    _clientKeys.Add(key);
+                }
+            }
+
+            _entries.Merge(entries);
+        }
+
+        if (delta.Counters is { } counters)
+        {
+            foreach ((string name, PNCounter remote) in counters)
+            {
+                if (!_counters.TryGetValue(name, out PNCounter? mine))
+                {
+                    _counters.Add(name, remote.Clone());
+                    _clientCounters.Add(name);
+                    continue;
+                }
+
+                long before = mine.Value;
+                mine.Merge(remote);
+                if (mine.Value != before)
+                {
+                    _clientCounters.Add(name);
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Drops tombstones older than <paramref name="horizon"/> (see <see cref="LwwMap{TKey, TValue}.PruneTombstones"/>).</summary>
+    public int PruneTombstones(HlcTimestamp horizon) => _entries.PruneTombstones(horizon);
+
+    /// <summary>The keys and counters changed since the last call (values as they are now; a removed key has a null value).</summary>
+    public (List<KeyValuePair<string, string?>> Entries, List<KeyValuePair<string, long>> Counters) TakeClientChanges()
+    {
+        var entries = _clientKeys.Select(k => KeyValuePair.Create(k, Get(k))).ToList();
+        var counters = _clientCounters.Select(c => KeyValuePair.Create(c, GetCounter(c))).ToList();
+        _clientKeys.Clear();
+        _clientCounters.Clear();
+        return (entries, counters);
+    }
+
+    private string? CheckKey(string key)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return key.Length == 0 || key.Length > Limits.MaxKeyLength || key.Any(char.IsControl)
+            ? $"Document keys and counter names are 1–{Limits.MaxKeyLength} characters without control characters."
+            : null;
+    }
+
+    private string? Check(DocumentDelta delta)
+    {
+        HlcTimestamp newest = HlcTimestamp.Zero;
+        if (delta.Entries is { } entries)
+        {
+            int added = 0;
+            foreach ((string key, LwwEntry<string> entry) in entries.AllEntries)
+            {
+                if (CheckKey(key) is { } bad)
+                {
+                    return bad;
+                }
+
+                if (!entry.IsRemoved && (entry.Value is null || entry.Value.Length > Limits.MaxValueLength))
+                {
+                    return $"a value of key '{key}' is missing or longer than {Limits.MaxValueLength} characters";
+                }
+
+                if (!_entries.AllEntries.ContainsKey(key))
+                {
+                    added++;
+                }
+
+                newest = HlcTimestamp.Max(newest, entry.Timestamp);
+            }
+
+            if (_entries.AllEntries.Count + added > Limits.MaxEntries)
+            {
+                return $"merging would make {_entries.AllEntries.Count + added} keys, over the limit of {Limits.MaxEntries}";
+            }
+        }
+
+        if (delta.Counters is { } counters)
+        {
+            int added = 0;
+            foreach ((string name, PNCounter remote) in counters)
+            {
+                if (CheckKey(name) is { } bad)
+                {
+                    return bad;
+                }
+
+                PNCounter merged = _counters.TryGetValue(name, out PNCounter? mine) ? mine.Clone() : new PNCounter();
+                if (mine is null)
+                {
+                    added++;
+                }
+
+                try
+                {
+                    merged.Merge(remote);
+                    if (Math.Abs(merged.Value) > DocumentLimits.MaxCounterMagnitude)
+                    {
+                        return $"counter '{name}' would pass ±{DocumentLimits.MaxCounterMagnitude}";
+                    }
+                }
+                catch (OverflowException)
+                {
+                    return $"counter '{name}' overflows";
+                }
+            }
+
+            if (_counters.Count + added > Limits.MaxCounters)
+            {
+                return $"merging would make {_counters.Count + added} counters, over the limit of {Limits.MaxCounters}";
+            }
+        }
+
+        if (newest != HlcTimestamp.Zero)
+        {
+            try
+            {
+                _clock.Receive(newest);
+            }
+            catch (HlcDriftException exception)
+            {
+                return exception.Message;
+            }
+        }
+
+        return null;
+    }
+}
