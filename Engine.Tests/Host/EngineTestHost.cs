@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Security;
 using System.Net.WebSockets;
+using Engine.Cluster;
 using Engine.Demo;
 using Engine.Hosting;
 using Engine.Rooms;
@@ -31,15 +32,21 @@ public sealed class EngineTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static Task<EngineTestHost> StartAsync(Action<EngineOptions>? configure = null) => StartAsync<ArenaRoom>(configure);
+    public static Task<EngineTestHost> StartAsync(Action<EngineOptions>? configure = null, IClusterBus? bus = null) => StartAsync<ArenaRoom>(configure, bus);
 
-    public static async Task<EngineTestHost> StartAsync<TRoom>(Action<EngineOptions>? configure = null)
+    /// <summary>Starts a host; with <paramref name="bus"/> it joins that cluster bus instead of its own in-process one.</summary>
+    public static async Task<EngineTestHost> StartAsync<TRoom>(Action<EngineOptions>? configure = null, IClusterBus? bus = null)
         where TRoom : Room, new()
     {
         string dataDir = Path.Combine(Path.GetTempPath(), "engine-tests", Guid.NewGuid().ToString("n"));
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new TestLogProvider(TestContext.Current.TestOutputHelper));
+        if (bus is not null)
+        {
+            builder.Services.AddSingleton(bus);
+        }
+
         builder.AddEngine<TRoom>(o =>
         {
             o.Host = "127.0.0.1";

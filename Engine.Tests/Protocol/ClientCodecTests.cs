@@ -87,11 +87,19 @@ public class ClientCodecTests
     private static object? Normalize(object? value) => value switch
     {
         byte[] bytes => bytes.Select(b => (int)b).ToArray(),
-        RoomMember[] members => members.Select(Fields).ToArray(),
-        InputEntry[] inputs => inputs.Select(Fields).ToArray(),
+        Array array when MessageCatalog.Embedded.Contains(array.GetType().GetElementType()) => array.Cast<object>().Select(Fields).ToArray(),
         Enum e => Convert.ToInt64(e, System.Globalization.CultureInfo.InvariantCulture),
         _ => value,
     };
+
+    // Two distinct samples of an embedded type (RoomMember, InputEntry, DocumentEntry, ...).
+    private static Array SampleArray(Type element, int seed)
+    {
+        var array = Array.CreateInstance(element, 2);
+        array.SetValue(Sample(element, seed), 0);
+        array.SetValue(Sample(element, seed + 10), 1);
+        return array;
+    }
 
     // Fills every member with a distinct non-default value, including non-ASCII text.
     internal static object Sample(Type type, int seed)
@@ -112,8 +120,7 @@ public class ClientCodecTests
                 _ when t == typeof(long) => 1_700_000_000_000L + i,
                 _ when t == typeof(double) => 1234.5 + i,
                 _ when t == typeof(ErrorCode) => ErrorCode.RateLimited,
-                _ when t == typeof(RoomMember[]) => new[] { (RoomMember)Sample(typeof(RoomMember), i), (RoomMember)Sample(typeof(RoomMember), i + 10) },
-                _ when t == typeof(InputEntry[]) => new[] { (InputEntry)Sample(typeof(InputEntry), i), (InputEntry)Sample(typeof(InputEntry), i + 10) },
+                _ when t.IsArray && MessageCatalog.Embedded.Contains(t.GetElementType()) => SampleArray(t.GetElementType()!, i),
                 _ => throw new InvalidOperationException($"No sample for {type.Name}.{p.Name} ({t.Name}); extend the test."),
             };
             p.SetValue(instance, value);
