@@ -28,6 +28,7 @@ public static class EngineEndpoints
         ArgumentNullException.ThrowIfNull(app);
         EngineServices services = app.Services.GetRequiredService<EngineServices>();
         _ = app.Services.GetRequiredService<PrometheusMetricsExporter>(); // listening from the start, so no measurement is missed
+        _ = services.Relay; // subscribed from the start: other instances may relay their clients here at once
         EngineOptions options = services.Options;
         ILogger logger = services.Loggers.CreateLogger("Engine.Http");
 

@@ -6,6 +6,7 @@ using Engine.Hosting.Http3;
 using Engine.State.Clock;
 using Engine.Rooms;
 using Engine.Sessions;
+using Engine.Sessions.Relay;
 using Engine.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -45,6 +46,8 @@ public static class EngineHostingExtensions
         services.TryAddSingleton<IClusterBus>(_ => new InProcessClusterBus());
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<IClusterBus>().NodeId, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<DocumentReplicator>();
+        services.TryAddSingleton<IRoomLeases>(sp => new LocalRoomLeases(sp.GetRequiredService<IClusterBus>().InstanceId));
+        services.AddSingleton<RelayServer>();
         services.AddSingleton<RoomManager>();
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<EngineServices>();

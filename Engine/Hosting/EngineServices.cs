@@ -1,4 +1,6 @@
+using Engine.Cluster;
 using Engine.Rooms;
+using Engine.Sessions.Relay;
 using Engine.Security;
 using Engine.Sessions;
 using Engine.Telemetry;
@@ -14,7 +16,10 @@ internal sealed class EngineServices(
     RoomManager rooms,
     SessionRegistry sessions,
     TimeProvider time,
-    ILoggerFactory loggers)
+    ILoggerFactory loggers,
+    IClusterBus bus,
+    IRoomLeases leases,
+    IServiceProvider provider)
 {
     private int _connections;
 
@@ -31,6 +36,17 @@ internal sealed class EngineServices(
     public ILogger Logger { get; } = loggers.CreateLogger("Engine.Connections");
 
     public ILoggerFactory Loggers { get; } = loggers;
+
+    /// <summary>The cluster bus (in-process when not clustered).</summary>
+    public IClusterBus Bus { get; } = bus;
+
+    /// <summary>Which instance owns each room.</summary>
+    public IRoomLeases Leases { get; } = leases;
+
+    /// <summary>The relay between this instance and the others (resolved on first use: it needs these services too).</summary>
+    public RelayServer Relay => _relay ??= (RelayServer)provider.GetService(typeof(RelayServer))!;
+
+    private RelayServer? _relay;
 
     /// <summary>Join-token checking, when a secret is configured.</summary>
     public JoinTokens? Tokens { get; } = options.Value.TokenSecret is { } secret ? new JoinTokens(secret, time) : null;

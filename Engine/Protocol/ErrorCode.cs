@@ -26,4 +26,7 @@ public enum ErrorCode : ushort
 
     /// <summary>The resume token is unknown or expired; a fresh session was opened.</summary>
     ResumeFailed = 8,
+
+    /// <summary>The cluster could not be reached to find or claim the room's instance; try again.</summary>
+    Unavailable = 9,
 }

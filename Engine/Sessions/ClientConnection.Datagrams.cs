@@ -36,6 +36,11 @@ internal sealed partial class ClientConnection
         var transportTag = new KeyValuePair<string, object?>("transport", _transport.TransportName);
         metrics.MessagesIn.Add(1, transportTag);
         metrics.BytesIn.Add(message.Length, transportTag);
+        if (TryRelayUnreliable(message))
+        {
+            return;
+        }
+
         MessageType type = message.IsEmpty ? default : (MessageType)message[0];
         if (type is not (MessageType.Input or MessageType.InputBatch or MessageType.SnapshotAck))
         {

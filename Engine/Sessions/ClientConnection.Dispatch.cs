@@ -94,20 +94,7 @@ internal sealed partial class ClientConnection
         SessionState? resumed = hello.ResumeToken is { Length: > 0 } token ? _services.Sessions.Find(token) : null;
         bool resumeFailed = hello.ResumeToken is { Length: > 0 } && resumed is null;
         SessionState session = resumed ?? _services.Sessions.Create();
-        ClientConnection? previous;
-        lock (session)
-        {
-            previous = session.Connection;
-            session.Connection = this;
-            session.ExpiresAt = 0;
-        }
-
-        _session = session;
-        if (previous is not null)
-        {
-            // The same client resumed on a new connection while the old one lingers half-open.
-            _ = previous.Transport.CloseAsync(SessionCloseCode.Replaced, "resumed on a newer connection").AsTask();
-        }
+        TakeOver(session);
 
         Reply(new WelcomeMessage
         {
@@ -135,11 +122,36 @@ internal sealed partial class ClientConnection
             return;
         }
 
+        if (resumed.RelayRoom is not null)
+        {
+            _relinkSequence = hello.LastSequence; // the room is on another instance: the receive loop re-links to it
+            return;
+        }
+
         // The session is back but holds no seat (it had left, or the seat was released): say so,
         // so the client joins again instead of waiting for a JoinAccepted that will not come.
         resumed.Room = null;
         resumed.Player = null;
         SendError(ErrorCode.ResumeFailed, "The session resumed without a room seat; join again.");
+    }
+
+    /// <summary>Makes <paramref name="session"/> this connection's, closing a connection that still held it.</summary>
+    private void TakeOver(SessionState session)
+    {
+        ClientConnection? previous;
+        lock (session)
+        {
+            previous = session.Connection;
+            session.Connection = this;
+            session.ExpiresAt = 0;
+        }
+
+        _session = session;
+        if (previous is not null && previous != this)
+        {
+            // The same client resumed on a new connection while the old one lingers half-open.
+            _ = previous.Transport.CloseAsync(SessionCloseCode.Replaced, "resumed on a newer connection").AsTask();
+        }
     }
 
     private void OnJoin(JoinMessage join)

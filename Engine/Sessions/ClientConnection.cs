@@ -29,6 +29,7 @@ internal sealed partial class ClientConnection
     private SessionState? _session;
     private long _dropped;
     private (SessionCloseCode Code, string Reason)? _closeRequested;
+    private long? _relinkSequence;
 
     // Reused decode targets: MemoryPack overwrites them, so steady input and ping traffic allocates nothing.
     private InputMessage? _input;
@@ -58,6 +59,11 @@ internal sealed partial class ClientConnection
         var transportTag = new KeyValuePair<string, object?>("transport", _transport.TransportName);
         metrics.Connections.Add(1, transportTag);
         AttachUnreliableHandler();
+        if (_relayedFrom is not null)
+        {
+            AdoptRelayedSession();
+        }
+
         Log.ConnectionOpened(_logger, _transport.Id, _transport.RemoteEndPoint?.ToString(), _transport.TransportName);
         try
         {
@@ -71,6 +77,18 @@ internal sealed partial class ClientConnection
 
                 metrics.MessagesIn.Add(1, transportTag);
                 metrics.BytesIn.Add(result.Payload.Length, transportTag);
+                if (_edgeLink is { } link && !(link.LeftRoom && result.Payload.Span[0] == (byte)MessageType.Join))
+                {
+                    _services.Relay.Forward(link.Owner, link.Id, result.Payload.Span, result.IsReliable);
+                    link.LeftRoom |= result.Payload.Span[0] == (byte)MessageType.Leave;
+                    if (link.LeftRoom && _session is { } left)
+                    {
+                        left.RelayRoom = null;
+                    }
+
+                    continue;
+                }
+
                 if (!result.IsReliable && (result.Payload.Length == 0 || result.Payload.Span[0] != (byte)MessageType.Input))
                 {
                     // Only inputs may arrive unreliably (WebTransport datagrams); anything else there is dropped, not fatal.
@@ -80,7 +98,16 @@ internal sealed partial class ClientConnection
 
                 try
                 {
-                    Dispatch(result.Payload.Span);
+                    if (!await TryRouteAsync(result.Payload, result.IsReliable, cancellationToken))
+                    {
+                        Dispatch(result.Payload.Span);
+                    }
+
+                    if (_relinkSequence is { } lastSequence)
+                    {
+                        _relinkSequence = null;
+                        await RelinkResumedAsync(lastSequence, cancellationToken);
+                    }
                 }
                 catch (ProtocolException ex)
                 {
@@ -127,6 +154,7 @@ internal sealed partial class ClientConnection
 
     private void OnDisconnected()
     {
+        EndEdgeLink();
         if (_session is not { } session)
         {
             return;

@@ -19,6 +19,9 @@ internal sealed class SessionState(string sessionId, int playerId, string resume
 
     public RoomHost? Room { get; set; }
 
+    /// <summary>On an edge instance: the room this session is in on another instance (relayed), else null.</summary>
+    public string? RelayRoom { get; set; }
+
     /// <summary>The connection currently holding this session, if any.</summary>
     public ClientConnection? Connection { get; set; }
 
@@ -32,7 +35,9 @@ internal sealed class SessionState(string sessionId, int playerId, string resume
 /// </summary>
 internal sealed class SessionRegistry(IOptions<EngineOptions> options, TimeProvider time)
 {
-    private static int s_nextPlayerId;
+    // Ids start at a random point per process so that instances of a cluster hand out different
+    // ids (a room refuses the rare joiner whose id is already seated there).
+    private static int s_nextPlayerId = Random.Shared.Next(0, 1 << 30);
     private readonly ConcurrentDictionary<string, SessionState> _byToken = new(StringComparer.Ordinal);
     private readonly int _capacity = options.Value.MaxConnections * 2;
 
@@ -54,6 +59,26 @@ internal sealed class SessionRegistry(IOptions<EngineOptions> options, TimeProvi
         }
 
         return state;
+    }
+
+    /// <summary>
+    /// On the room's instance: the session an edge instance created for a relayed client (known
+    /// by its token), registered here so the seat, limits and resumes work as for a local client.
+    /// </summary>
+    public SessionState Adopt(string sessionId, int playerId, string token)
+    {
+        if (Find(token) is { } known)
+        {
+            return known;
+        }
+
+        var state = new SessionState(sessionId, playerId, token);
+        if (_byToken.Count >= _capacity)
+        {
+            SweepExpired();
+        }
+
+        return _byToken.GetOrAdd(token, state);
     }
 
     /// <summary>The session for <paramref name="token"/>, if it exists and has not expired.</summary>

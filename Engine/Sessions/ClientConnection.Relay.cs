@@ -1,0 +1,173 @@
+using Engine.Cluster;
+using Engine.Protocol;
+using Engine.Rooms;
+using Engine.Sessions.Relay;
+using Engine.Telemetry;
+
+namespace Engine.Sessions;
+
+/// <summary>
+/// Rooms across instances. On the <em>edge</em> (the instance the client reached), a join asks the
+/// room leases which instance owns the room; when it is another, this connection becomes a pipe:
+/// every later message goes to the owner as it came (reliable or not), until the client leaves and
+/// joins elsewhere, or disconnects. On the <em>owner</em>, a relayed client is a connection built
+/// with the edge's <see cref="RelayAttach"/>: its session is the edge's, adopted here.
+/// </summary>
+internal sealed partial class ClientConnection
+{
+    private readonly RelayAttach? _relayedFrom;
+    private EdgeLink? _edgeLink;
+
+    /// <summary>This connection's client, relayed to another instance (edge side).</summary>
+    private sealed class EdgeLink(string owner, long id, string room)
+    {
+        public string Owner { get; } = owner;
+
+        public long Id { get; } = id;
+
+        public string Room { get; } = room;
+
+        /// <summary>The client sent Leave through the link: its next Join is routed afresh.</summary>
+        public bool LeftRoom { get; set; }
+    }
+
+    /// <summary>Owner side: a connection for a client relayed from an edge instance.</summary>
+    public ClientConnection(RelayTransportSession transport, Hosting.EngineServices services, RelayAttach attach)
+        : this(transport, services)
+    {
+        _relayedFrom = attach;
+    }
+
+    /// <summary>Owner side, before the first message: takes over the edge's session, and resumes its seat when asked.</summary>
+    private void AdoptRelayedSession()
+    {
+        RelayAttach attach = _relayedFrom!;
+        SessionState session = _services.Sessions.Adopt(attach.SessionId, attach.PlayerId, attach.ResumeToken);
+        TakeOver(session);
+        if (attach.ResumeLastSequence < 0)
+        {
+            return;
+        }
+
+        if (session is { Room: { } room, Player: { } player } && room.TryResume(player, _transport, attach.ResumeLastSequence))
+        {
+            return;
+        }
+
+        session.Room = null;
+        session.Player = null;
+        SendError(ErrorCode.ResumeFailed, "The session resumed without a room seat; join again.");
+    }
+
+    /// <summary>
+    /// Edge side: routes a Join (relayed messages never get here: the receive loop forwards them).
+    /// True when the join went to another instance (or was refused); false: dispatch it here.
+    /// </summary>
+    private async ValueTask<bool> TryRouteAsync(ReadOnlyMemory<byte> payload, bool reliable, CancellationToken cancellationToken)
+    {
+        if (_relayedFrom is not null || payload.IsEmpty || (MessageType)payload.Span[0] != MessageType.Join)
+        {
+            return false; // the owner side never relays again
+        }
+
+        MessageType type = (MessageType)payload.Span[0];
+        EndEdgeLink(); // a Join after leaving a relayed room: routed afresh
+        if (type != MessageType.Join || _session is not { Room: null } session)
+        {
+            return false;
+        }
+
+        JoinMessage join = MessageCodec.Read<JoinMessage>(payload.Span);
+        if (!RoomNames.IsValid(join.Room))
+        {
+            return false; // OnJoin answers with the rule
+        }
+
+        string? owner = await FindOwnerAsync(join.Room, cancellationToken);
+        if (owner is null || owner == _services.Relay.InstanceId)
+        {
+            return owner is null; // null: refused with Unavailable; here: a local join
+        }
+
+        StartEdgeLink(owner, join.Room, resumeLastSequence: -1);
+        _services.Relay.Forward(owner, _edgeLink!.Id, payload.Span, reliable: true);
+        session.RelayRoom = join.Room;
+        return true;
+    }
+
+    /// <summary>Edge side, after a resumed Hello: a session whose room is on another instance re-links to it.</summary>
+    private async ValueTask RelinkResumedAsync(long lastSequence, CancellationToken cancellationToken)
+    {
+        if (_session is not { RelayRoom: { } room } || _edgeLink is not null)
+        {
+            return;
+        }
+
+        string? owner = await FindOwnerAsync(room, cancellationToken);
+        if (owner is null)
+        {
+            return;
+        }
+
+        if (owner == _services.Relay.InstanceId)
+        {
+            // The room moved here meanwhile: there is no seat to resume; the client joins again.
+            _session.RelayRoom = null;
+            SendError(ErrorCode.ResumeFailed, "The session resumed without a room seat; join again.");
+            return;
+        }
+
+        StartEdgeLink(owner, room, lastSequence);
+    }
+
+    private async ValueTask<string?> FindOwnerAsync(string room, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _services.Leases.AcquireOrFindOwnerAsync(room, cancellationToken);
+        }
+        catch (ClusterUnavailableException exception)
+        {
+            Log.MalformedMessage(_logger, _transport.Id, "room lookup failed: " + exception.Message);
+            SendError(ErrorCode.Unavailable, $"The cluster could not be reached to find room '{room}'; try again.");
+            return null;
+        }
+    }
+
+    private void StartEdgeLink(string owner, string room, long resumeLastSequence)
+    {
+        SessionState session = _session!;
+        var attach = new RelayAttach
+        {
+            SessionId = session.SessionId,
+            PlayerId = session.PlayerId,
+            ResumeToken = session.ResumeToken,
+            TransportName = _transport.TransportName,
+            MaxUnreliableMessageBytes = _transport.MaxUnreliableMessageBytes,
+            ResumeLastSequence = resumeLastSequence,
+        };
+        long id = _services.Relay.Open(this, owner, attach);
+        _edgeLink = new EdgeLink(owner, id, room);
+    }
+
+    private void EndEdgeLink()
+    {
+        if (_edgeLink is { } link)
+        {
+            _edgeLink = null;
+            _services.Relay.Close(link.Owner, link.Id);
+        }
+    }
+
+    /// <summary>Edge side, on the I/O thread: a datagram for a relayed client goes to the owner as it is.</summary>
+    private bool TryRelayUnreliable(ReadOnlySpan<byte> message)
+    {
+        if (Volatile.Read(ref _edgeLink) is not { } link)
+        {
+            return false;
+        }
+
+        _services.Relay.Forward(link.Owner, link.Id, message, reliable: false);
+        return true;
+    }
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using Engine.Cluster;
+using Engine.Hosting;
+using Engine.Telemetry;
+using Engine.Transport.Abstractions;
+using Microsoft.Extensions.Logging;
+
+namespace Engine.Sessions.Relay;
+
+/// <summary>
+/// Carries clients between instances. A client joins a room on whatever instance it reached (its
+/// <em>edge</em>); when another instance owns the room, the edge relays the client's messages to
+/// the owner (<c>relay.in.&lt;owner&gt;</c>) and the owner's replies back (<c>relay.out.&lt;edge&gt;</c>),
+/// frame by frame (<see cref="RelayFrame"/>). On the owner each relayed client is an ordinary
+/// <see cref="ClientConnection"/> over a <see cref="RelayTransportSession"/>, so the room cannot
+/// tell it from a local one. Both roles live here: every instance is an edge and an owner.
+/// </summary>
+internal sealed class RelayServer : IAsyncDisposable
+{
+    private readonly IClusterBus _bus;
+    private readonly IServiceProvider _provider;
+    private readonly ILogger _logger;
+    private readonly ConcurrentDictionary<string, RelayTransportSession> _owned = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<long, ClientConnection> _edges = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<IAsyncDisposable> _subscriptions = [];
+    private long _nextLink;
+    private long _malformed;
+    private EngineServices? _services;
+
+    public RelayServer(IClusterBus bus, IServiceProvider provider, ILoggerFactory loggers)
+    {
+        _bus = bus;
+        _provider = provider;
+        _logger = loggers.CreateLogger("Engine.Relay");
+        _nextLink = Random.Shared.NextInt64(1, long.MaxValue / 2);
+        _subscriptions.Add(bus.Subscribe(OwnerSubject(bus.InstanceId), OnOwnerFrame));
+        _subscriptions.Add(bus.Subscribe(EdgeSubject(bus.InstanceId), OnEdgeFrame));
+    }
+
+    /// <summary>This instance's id in the cluster.</summary>
+    public string InstanceId => _bus.InstanceId;
+
+    /// <summary>Clients relayed to this instance (it owns their room).</summary>
+    public int OwnedLinks => _owned.Count;
+
+    /// <summary>Clients of this instance relayed to other instances.</summary>
+    public int EdgeLinks => _edges.Count;
+
+    /// <summary>Relay frames that did not parse or named no link.</summary>
+    public long Malformed => Interlocked.Read(ref _malformed);
+
+    public static string OwnerSubject(string instance) => "relay.in." + instance;
+
+    public static string EdgeSubject(string instance) => "relay.out." + instance;
+
+    private EngineServices Services => _services ??= (EngineServices)_provider.GetService(typeof(EngineServices))!;
+
+    // ---- Edge role -------------------------------------------------------------------------
+
+    /// <summary>Opens a link for <paramref name="connection"/> to <paramref name="owner"/> and tells the owner who the client is.</summary>
+    public long Open(ClientConnection connection, string owner, RelayAttach attach)
+    {
+        long link = Interlocked.Increment(ref _nextLink);
+        _edges[link] = connection;
+        _bus.Publish(OwnerSubject(owner), RelayFrame.Attach(link, attach));
+        return link;
+    }
+
+    /// <summary>Forwards one client message to the owner (any thread; the bus copies it).</summary>
+    public void Forward(string owner, long link, ReadOnlySpan<byte> message, bool reliable)
+    {
+        int length = RelayFrame.HeaderLength + 1 + message.Length;
+        byte[]? rented = length > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
+        Span<byte> frame = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
+        RelayFrame.WriteMessage(frame, link, reliable, message);
+        _bus.Publish(OwnerSubject(owner), frame);
+        if (rented is not null)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    /// <summary>Ends a link: the owner sees its relayed connection close (the seat is held for a resume, as for any lost connection).</summary>
+    public void Close(string owner, long link)
+    {
+        if (_edges.TryRemove(link, out _))
+        {
+            _bus.Publish(OwnerSubject(owner), RelayFrame.Detach(link));
+        }
+    }
+
+    private void OnEdgeFrame(ClusterMessage message)
+    {
+        if (!RelayFrame.TryParse(message.Payload.Span, out RelayFrame.Parsed frame) || !_edges.TryGetValue(frame.Link, out ClientConnection? connection))
+        {
+            Interlocked.Increment(ref _malformed); // also a frame for a link that just closed: harmless
+            return;
+        }
+
+        ITransportSession transport = connection.Transport;
+        switch (frame.Kind)
+        {
+            case RelayFrameKind.Message when frame.Body.Length > 1:
+                ReadOnlySpan<byte> body = frame.Body[1..];
+                if ((frame.Body[0] & 1) != 0)
+                {
+                    transport.TrySendReliable(body);
+                }
+                else
+                {
+                    transport.SendUnreliable(0, body);
+                }
+
+                break;
+            case RelayFrameKind.Close:
+                (ushort code, string reason) = RelayFrame.ReadClose(frame.Body);
+                _edges.TryRemove(frame.Link, out _);
+                _ = transport.CloseAsync((SessionCloseCode)code, reason).AsTask();
+                break;
+            default:
+                Interlocked.Increment(ref _malformed);
+                break;
+        }
+    }
+
+    // ---- Owner role ------------------------------------------------------------------------
+
+    private void OnOwnerFrame(ClusterMessage message)
+    {
+        if (message.SenderInstance is not { } edge || !RelayFrame.TryParse(message.Payload.Span, out RelayFrame.Parsed frame))
+        {
+            Interlocked.Increment(ref _malformed);
+            return;
+        }
+
+        string key = edge + "/" + frame.Link.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        switch (frame.Kind)
+        {
+            case RelayFrameKind.Attach:
+                if (RelayFrame.ReadAttach(frame.Body) is not { } attach)
+                {
+                    Interlocked.Increment(ref _malformed);
+                    return;
+                }
+
+                Accept(edge, frame.Link, key, attach);
+                break;
+            case RelayFrameKind.Message when frame.Body.Length > 1 && _owned.TryGetValue(key, out RelayTransportSession? session):
+                session.Deliver(frame.Body[1..], reliable: (frame.Body[0] & 1) != 0);
+                break;
+            case RelayFrameKind.Detach when _owned.TryGetValue(key, out RelayTransportSession? session):
+                session.Detached();
+                break;
+            default:
+                Interlocked.Increment(ref _malformed);
+                break;
+        }
+    }
+
+    private void Accept(string edge, long link, string key, RelayAttach attach)
+    {
+        var transport = new RelayTransportSession(_bus, edge, link, attach);
+        EngineServices services = Services;
+        if (!services.TryAcquireConnection())
+        {
+            _bus.Publish(EdgeSubject(edge), RelayFrame.Close(link, (ushort)SessionCloseCode.TryAgainLater, "the room's instance is at its connection limit"));
+            return;
+        }
+
+        if (!_owned.TryAdd(key, transport))
+        {
+            services.ReleaseConnection();
+            Interlocked.Increment(ref _malformed); // the same link attached twice
+            return;
+        }
+
+        var connection = new ClientConnection(transport, services, attach);
+        _ = RunOwnedAsync(key, connection);
+    }
+
+    private async Task RunOwnedAsync(string key, ClientConnection connection)
+    {
+        try
+        {
+            await Task.Yield(); // off the bus thread
+            await connection.RunAsync(_stopping.Token);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Log.ConnectionFailed(_logger, exception, key);
+        }
+        finally
+        {
+            _owned.TryRemove(key, out _);
+            Services.ReleaseConnection();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        foreach (IAsyncDisposable subscription in _subscriptions)
+        {
+            await subscription.DisposeAsync();
+        }
+    }
+}
