@@ -42,10 +42,12 @@ public sealed partial class NatsClusterBus
                 return;
             }
 
+            // Read before the first await, which may resume on another thread.
+            bool fromHandler = Volatile.Read(ref _handlerThread) == Environment.CurrentManagedThreadId;
             await _stop.CancelAsync().ConfigureAwait(false);
-            if (Volatile.Read(ref _handlerThread) == Environment.CurrentManagedThreadId)
+            if (fromHandler)
             {
-                // Called from inside the handler: the loop ends after it returns.
+                // Called from inside the handler (perhaps blocking on this task): the loop ends after it returns.
                 return;
             }
 
@@ -63,7 +65,10 @@ public sealed partial class NatsClusterBus
             {
                 try
                 {
-                    // Waits for the connection when it is not open; NATS.Client.Core re-subscribes after reconnects.
+                    // Before the first connection, NATS.Client.Core would run one more initial-connect retry loop per
+                    // waiting subscriber; after it, a subscribe waits for the reconnect, and NATS.Client.Core renews
+                    // every subscription after each reconnect.
+                    await bus._firstConnected.Task.WaitAsync(stop).ConfigureAwait(false);
                     INatsSub<NatsMemoryOwner<byte>> sub = await bus._connection.SubscribeCoreAsync(
                         _natsSubject,
                         serializer: NatsRawSerializer<NatsMemoryOwner<byte>>.Default,

@@ -47,6 +47,7 @@ public sealed partial class NatsClusterBus : IClusterBus
     private readonly Lock _stateGate = new();
     private readonly Lock _subscriptionsGate = new();
     private readonly HashSet<Subscription> _subscriptions = [];
+    private readonly TaskCompletionSource _firstConnected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private Task _connecting = Task.CompletedTask;
     private volatile bool _connected;
     private bool _everConnected;
@@ -412,6 +413,7 @@ public sealed partial class NatsClusterBus : IClusterBus
                 }
 
                 _everConnected = true;
+                _firstConnected.TrySetResult();
             }
             else
             {
@@ -448,6 +450,8 @@ public sealed partial class NatsClusterBus : IClusterBus
         CancellationToken closing = _closing.Token;
         try
         {
+            // Before the first connection a publish would start one more initial-connect retry loop of its own.
+            await _firstConnected.Task.WaitAsync(closing).ConfigureAwait(false);
             while (await reader.WaitToReadAsync(closing).ConfigureAwait(false))
             {
                 while (reader.TryRead(out Outbound message))
