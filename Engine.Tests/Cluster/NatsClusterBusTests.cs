@@ -34,11 +34,14 @@ public sealed class NatsClusterBusTests
 
         Assert.True(a.Publish("doc.arena", "from-a"u8));
         Assert.True(b.Publish("doc.arena", "from-b"u8));
-        await kit.WaitUntilAsync(() => inboxA.Has("from-a") && inboxA.Has("from-b") && inboxB.Has("from-a") && inboxB.Has("from-b"), "both messages at both buses");
+        Assert.True(b.Publish("doc.arena", ReadOnlySpan<byte>.Empty));
+        await kit.WaitUntilAsync(() => inboxA.Has("from-a") && inboxA.Has("from-b") && inboxA.Has(string.Empty) && inboxB.Has("from-a") && inboxB.Has("from-b"), "both messages at both buses");
 
         Assert.Equal(new Inbox.Message("doc.arena", "from-a", a.InstanceId), inboxB.Single("from-a"));
         Assert.Equal(new Inbox.Message("doc.arena", "from-b", b.InstanceId), inboxA.Single("from-b"));
         Assert.Equal(new Inbox.Message("doc.arena", "from-a", a.InstanceId), inboxA.Single("from-a")); // its own, too
+        Assert.Equal(new Inbox.Message("doc.arena", string.Empty, b.InstanceId), inboxA.Single(string.Empty));
+        Assert.Equal(0, a.HandlerErrors + b.HandlerErrors + a.PublishErrors + b.PublishErrors);
     }
 
     [Fact]
@@ -82,6 +85,7 @@ public sealed class NatsClusterBusTests
         await raw.ConnectAsync();
         var wire = new List<(string Subject, string? Instance)>();
         await using INatsSub<byte[]> rawSub = await raw.SubscribeCoreAsync<byte[]>(">", cancellationToken: kit.Token);
+        await raw.PingAsync(kit.Token); // the server has the SUB before anything below is published
         Task rawReader = Task.Run(async () =>
         {
             await foreach (NatsMsg<byte[]> message in rawSub.Msgs.ReadAllAsync(kit.Token))
@@ -361,6 +365,30 @@ public sealed class NatsClusterBusTests
 
         Assert.True(disposedInTime);
         Assert.Equal(0, a.HandlerErrors);
+    }
+
+    [Fact]
+    public async Task ConnectAsync_UserPassword_RightOneConnectsWrongOneReturnsDisconnectedWithoutThrowing()
+    {
+        using var kit = new ClusterTestKit(TestTimeout);
+        await using NatsServerFixture server = await NatsServerFixture.StartNewAsync(kit.Token, "--user", "engine", "--pass", "s3cret-pass");
+        kit.Describe(server);
+        ClusterOptions right = Options(server.Url);
+        right.User = "engine";
+        right.Password = "s3cret-pass";
+        ClusterOptions wrong = Options(server.Url);
+        wrong.User = "engine";
+        wrong.Password = "wrong";
+
+        await using NatsClusterBus good = await kit.ConnectAsync("good", right);
+        await using NatsClusterBus bad = await kit.ConnectAsync("bad", wrong);
+
+        Assert.True(good.IsConnected);
+        Assert.False(bad.IsConnected);
+        var inbox = new Inbox();
+        await using IAsyncDisposable sub = good.Subscribe("doc.>", inbox.Handle);
+        await kit.ProbeUntilReceivedAsync(good, "doc.auth", inbox, "the authenticated bus to itself");
+        Assert.True(bad.Publish("doc.auth", "queued"u8)); // never throws, never blocks
     }
 
     [Fact]

@@ -26,9 +26,12 @@ internal sealed class NatsServerFixture : IAsyncDisposable
     private Process? _process;
     private int _starts;
 
-    private NatsServerFixture(int port)
+    private readonly string[] _extraArguments;
+
+    private NatsServerFixture(int port, string[] extraArguments)
     {
         Port = port;
+        _extraArguments = extraArguments;
         StoreDir = Directory.CreateTempSubdirectory("engine-nats-").FullName;
     }
 
@@ -56,10 +59,10 @@ internal sealed class NatsServerFixture : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts a server on a free port and waits until it is ready.</summary>
-    public static async Task<NatsServerFixture> StartNewAsync(CancellationToken cancellationToken)
+    /// <summary>Starts a server on a free port and waits until it is ready; <paramref name="extraArguments"/> go to nats-server (e.g. <c>--user</c>).</summary>
+    public static async Task<NatsServerFixture> StartNewAsync(CancellationToken cancellationToken, params string[] extraArguments)
     {
-        var server = new NatsServerFixture(FreeTcpPort());
+        var server = new NatsServerFixture(FreeTcpPort(), extraArguments);
         try
         {
             await server.StartAsync(cancellationToken);
@@ -73,7 +76,7 @@ internal sealed class NatsServerFixture : IAsyncDisposable
     }
 
     /// <summary>A fixture for <paramref name="port"/> that is not started yet (nothing listens there until <see cref="StartAsync"/>).</summary>
-    public static NatsServerFixture NotStarted(int port) => new(port);
+    public static NatsServerFixture NotStarted(int port) => new(port, []);
 
     /// <summary>A TCP port on 127.0.0.1 that nothing listened on a moment ago.</summary>
     public static int FreeTcpPort()
@@ -96,7 +99,7 @@ internal sealed class NatsServerFixture : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in (string[])["-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-js", "-sd", StoreDir, "--server_name", _name])
+        foreach (string argument in (string[])["-a", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-js", "-sd", StoreDir, "--server_name", _name, .. _extraArguments])
         {
             startInfo.ArgumentList.Add(argument);
         }

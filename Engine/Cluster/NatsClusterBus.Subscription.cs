@@ -61,7 +61,7 @@ public sealed partial class NatsClusterBus
         private async Task RunAsync()
         {
             CancellationToken stop = _stop.Token;
-            while (!stop.IsCancellationRequested)
+            while (!stop.IsCancellationRequested && Volatile.Read(ref bus._disposed) == 0)
             {
                 try
                 {

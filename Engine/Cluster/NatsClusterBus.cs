@@ -178,9 +178,10 @@ public sealed partial class NatsClusterBus : IClusterBus
         var first = new NatsConnection(BuildNatsOpts(options, instanceId, loggerFactory, retryOnInitialConnect: false));
         var bus = new NatsClusterBus(options, first, instanceId, loggerFactory);
         Exception? failure;
+        Task connect = first.ConnectAsync().AsTask();
         try
         {
-            await first.ConnectAsync().AsTask().WaitAsync(first.Opts.ConnectTimeout * 3, cancellationToken).ConfigureAwait(false);
+            await connect.WaitAsync(first.Opts.ConnectTimeout * 3, cancellationToken).ConfigureAwait(false);
             bus.RefreshConnected();
             return bus;
         }
@@ -188,7 +189,15 @@ public sealed partial class NatsClusterBus : IClusterBus
         {
             failure = exception;
         }
+        catch
+        {
+            // A configuration NATS.Client.Core rejects (a TLS file it cannot use, say): nothing to retry.
+            await bus.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
 
+        // Still running after a timeout, it fails once disposed: observe that, nobody waits for it.
+        _ = connect.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
         await bus.DisposeAsync().ConfigureAwait(false);
 
         // Then a connection that retries its initial connect forever (reconnects are forever anyway).
@@ -252,10 +261,11 @@ public sealed partial class NatsClusterBus : IClusterBus
         }
 
         ArgumentNullException.ThrowIfNull(handler);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         var subscription = new Subscription(this, subject, handler);
         lock (_subscriptionsGate)
         {
+            // Checked under the gate: DisposeAsync marks the bus disposed before it takes the gate to stop them all.
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             _subscriptions.Add(subscription);
         }
 
@@ -274,8 +284,16 @@ public sealed partial class NatsClusterBus : IClusterBus
             return;
         }
 
+        bool wasConnected;
+        lock (_stateGate)
+        {
+            // Disposal is no connection change: no ConnectionChanged, no log line.
+            wasConnected = _connected;
+            _connected = false;
+        }
+
         _outbound.Writer.TryComplete();
-        if (_connected)
+        if (wasConnected)
         {
             await _pump.WaitAsync(DisposeFlushTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
@@ -300,7 +318,8 @@ public sealed partial class NatsClusterBus : IClusterBus
         _closing.Dispose();
     }
 
-    private static NatsOpts BuildNatsOpts(ClusterOptions options, string instanceId, ILoggerFactory loggerFactory, bool retryOnInitialConnect)
+    /// <summary>The NATS.Client.Core options for <paramref name="options"/> (internal for tests of the mapping).</summary>
+    internal static NatsOpts BuildNatsOpts(ClusterOptions options, string instanceId, ILoggerFactory loggerFactory, bool retryOnInitialConnect)
     {
         bool tls = !string.IsNullOrEmpty(options.TlsCaFile) || !string.IsNullOrEmpty(options.TlsCertFile) || options.TlsInsecure;
         return NatsOpts.Default with
@@ -394,8 +413,8 @@ public sealed partial class NatsClusterBus : IClusterBus
         // Under the gate, so concurrent refreshes (factory and event task) raise changes in order.
         lock (_stateGate)
         {
-            bool connected = _connection.ConnectionState == NatsConnectionState.Open && Volatile.Read(ref _disposed) == 0;
-            if (connected == _connected)
+            bool connected = _connection.ConnectionState == NatsConnectionState.Open;
+            if (Volatile.Read(ref _disposed) != 0 || connected == _connected)
             {
                 return;
             }
