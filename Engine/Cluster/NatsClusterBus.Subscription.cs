@@ -85,7 +85,7 @@ public sealed partial class NatsClusterBus
                 }
                 catch (Exception exception) when (exception is not OutOfMemoryException && !stop.IsCancellationRequested)
                 {
-                    Log.SubscriptionFailed(bus._logger, exception, bus._cluster, subject);
+                    ClusterLog.SubscriptionFailed(bus._logger, exception, bus._cluster, subject);
                 }
 
                 // The NATS subscription ended without our asking (or failed): subscribe again.
@@ -129,7 +129,7 @@ public sealed partial class NatsClusterBus
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
                 Interlocked.Increment(ref bus._handlerErrors);
-                Log.HandlerFailed(bus._logger, exception, bus._cluster, subject);
+                ClusterLog.HandlerFailed(bus._logger, exception, bus._cluster, subject);
             }
             finally
             {

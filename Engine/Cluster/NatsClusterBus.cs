@@ -202,7 +202,7 @@ public sealed partial class NatsClusterBus : IClusterBus
 
         // Then a connection that retries its initial connect forever (reconnects are forever anyway).
         bus = StartConnecting(options, instanceId, loggerFactory, warnIfSlow: false);
-        Log.NatsUnreachableAtStart(bus._logger, options.ClusterName, options.Url!, failure.Message, instanceId);
+        ClusterLog.NatsUnreachableAtStart(bus._logger, options.ClusterName, options.Url!, failure.Message, instanceId);
         return bus;
     }
 
@@ -228,7 +228,7 @@ public sealed partial class NatsClusterBus : IClusterBus
             long refused = Interlocked.Increment(ref _refused);
             if (IsPowerOfTwo(refused))
             {
-                Log.PayloadRefused(_logger, _cluster, payload.Length, subject, limit);
+                ClusterLog.PayloadRefused(_logger, _cluster, payload.Length, subject, limit);
             }
 
             return false;
@@ -390,7 +390,7 @@ public sealed partial class NatsClusterBus : IClusterBus
                 await Task.WhenAny(connect, Task.Delay(_connection.Opts.ConnectTimeout * 3, _closing.Token)).ConfigureAwait(false);
                 if (!connect.IsCompleted && Volatile.Read(ref _disposed) == 0)
                 {
-                    Log.NatsUnreachableAtStart(_logger, _cluster, _options.Url!, "no connection yet", InstanceId);
+                    ClusterLog.NatsUnreachableAtStart(_logger, _cluster, _options.Url!, "no connection yet", InstanceId);
                 }
             }
 
@@ -399,7 +399,7 @@ public sealed partial class NatsClusterBus : IClusterBus
         }
         catch (Exception exception) when (Volatile.Read(ref _disposed) == 0 && exception is not OutOfMemoryException)
         {
-            Log.BackgroundConnectFailed(_logger, exception, _cluster);
+            ClusterLog.BackgroundConnectFailed(_logger, exception, _cluster);
         }
         catch (Exception) when (Volatile.Read(ref _disposed) != 0)
         {
@@ -424,11 +424,11 @@ public sealed partial class NatsClusterBus : IClusterBus
             {
                 if (_everConnected)
                 {
-                    Log.NatsReconnected(_logger, _cluster, OutboundDropped);
+                    ClusterLog.NatsReconnected(_logger, _cluster, OutboundDropped);
                 }
                 else
                 {
-                    Log.NatsConnected(_logger, _cluster, InstanceId, _connection.Opts.Url);
+                    ClusterLog.NatsConnected(_logger, _cluster, InstanceId, _connection.Opts.Url);
                 }
 
                 _everConnected = true;
@@ -436,7 +436,7 @@ public sealed partial class NatsClusterBus : IClusterBus
             }
             else
             {
-                Log.NatsDisconnected(_logger, _cluster, _options.OutboundQueueCapacity);
+                ClusterLog.NatsDisconnected(_logger, _cluster, _options.OutboundQueueCapacity);
             }
 
             try
@@ -445,7 +445,7 @@ public sealed partial class NatsClusterBus : IClusterBus
             }
             catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                Log.ConnectionChangedHandlerFailed(_logger, exception, _cluster);
+                ClusterLog.ConnectionChangedHandlerFailed(_logger, exception, _cluster);
             }
         }
     }
@@ -497,7 +497,7 @@ public sealed partial class NatsClusterBus : IClusterBus
                         long errors = Interlocked.Increment(ref _publishErrors);
                         if (IsPowerOfTwo(errors))
                         {
-                            Log.PublishFailed(_logger, exception, _cluster, message.Subject);
+                            ClusterLog.PublishFailed(_logger, exception, _cluster, message.Subject);
                         }
                     }
                     finally

@@ -42,8 +42,13 @@ public static class EngineHostingExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton<EngineMetrics>();
         services.AddSingleton<Func<string, Room>>(_ => _ => new TRoom());
-        // The cluster: an in-process bus unless one is registered already (Engine:Nats picks NATS).
-        services.TryAddSingleton<IClusterBus>(_ => new InProcessClusterBus());
+        // The cluster: NATS when Engine:Nats:Url is set, else an in-process bus (a bus registered
+        // already, e.g. by a test, wins).
+        var cluster = new ClusterOptions();
+        builder.Configuration.GetSection(ClusterOptions.SectionName).Bind(cluster);
+        cluster.Validate();
+        services.AddSingleton(cluster);
+        services.TryAddSingleton<IClusterBus>(sp => ClusterBus.Create(cluster, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<IClusterBus>().NodeId, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<DocumentReplicator>();
         services.TryAddSingleton<IRoomLeases>(sp => new LocalRoomLeases(sp.GetRequiredService<IClusterBus>().InstanceId));

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Engine.Cluster;
 
 /// <summary>The cluster bus's log lines (source-generated; event ids 1300–1399).</summary>
-internal static partial class Log
+internal static partial class ClusterLog
 {
     [LoggerMessage(EventId = 1300, Level = LogLevel.Information,
         Message = "Cluster {Cluster}: instance {Instance} connected to NATS at {Url}")]
