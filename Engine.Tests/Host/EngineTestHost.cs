@@ -32,10 +32,14 @@ public sealed class EngineTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static Task<EngineTestHost> StartAsync(Action<EngineOptions>? configure = null, IClusterBus? bus = null) => StartAsync<ArenaRoom>(configure, bus);
+    public static Task<EngineTestHost> StartAsync(Action<EngineOptions>? configure = null, IClusterBus? bus = null, IRoomLeases? leases = null) =>
+        StartAsync<ArenaRoom>(configure, bus, leases);
 
-    /// <summary>Starts a host; with <paramref name="bus"/> it joins that cluster bus instead of its own in-process one.</summary>
-    public static async Task<EngineTestHost> StartAsync<TRoom>(Action<EngineOptions>? configure = null, IClusterBus? bus = null)
+    /// <summary>
+    /// Starts a host; with <paramref name="bus"/> it joins that cluster bus instead of its own
+    /// in-process one, and with <paramref name="leases"/> it asks them which instance owns a room.
+    /// </summary>
+    public static async Task<EngineTestHost> StartAsync<TRoom>(Action<EngineOptions>? configure = null, IClusterBus? bus = null, IRoomLeases? leases = null)
         where TRoom : Room, new()
     {
         string dataDir = Path.Combine(Path.GetTempPath(), "engine-tests", Guid.NewGuid().ToString("n"));
@@ -45,6 +49,11 @@ public sealed class EngineTestHost : IAsyncDisposable
         if (bus is not null)
         {
             builder.Services.AddSingleton(bus);
+        }
+
+        if (leases is not null)
+        {
+            builder.Services.AddSingleton(leases);
         }
 
         builder.AddEngine<TRoom>(o =>
