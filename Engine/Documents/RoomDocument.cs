@@ -51,6 +51,21 @@ public sealed class RoomDocument
     /// <summary>The value of <paramref name="key"/>, or null when it is not set.</summary>
     public string? Get(string key) => _entries.TryGetValue(key, out string? value) ? value : null;
 
+    /// <summary>The value of <paramref name="key"/> with the timestamp of the write that set it; false when not set.</summary>
+    public bool TryGetEntry(string key, out string value, out HlcTimestamp timestamp)
+    {
+        if (_entries.AllEntries.TryGetValue(key, out LwwEntry<string> entry) && !entry.IsRemoved)
+        {
+            value = entry.Value!;
+            timestamp = entry.Timestamp;
+            return true;
+        }
+
+        value = "";
+        timestamp = default;
+        return false;
+    }
+
     /// <summary>The counter's value; 0 for a counter never written.</summary>
     public long GetCounter(string name) => _counters.TryGetValue(name, out PNCounter? counter) ? counter.Value : 0;
 

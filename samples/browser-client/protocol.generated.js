@@ -41,6 +41,7 @@ export const ErrorCode = Object.freeze({
   InvalidArgument: 6,
   RateLimited: 7,
   ResumeFailed: 8,
+  Unavailable: 9,
 });
 
 // Type byte -> body schema name.
