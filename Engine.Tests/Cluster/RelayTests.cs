@@ -6,6 +6,8 @@ using Engine.Tests.Host;
 using MemoryPack;
 using Microsoft.Extensions.DependencyInjection;
 
+using Documents = Engine.Tests.Documents;
+
 namespace Engine.Tests.Cluster;
 
 /// <summary>
@@ -167,6 +169,27 @@ public class RelayTests
 
         Assert.Equal(["bob", "dave"], lounge.Members.Select(m => m.Name).Order());
         Assert.Equal(0, cluster.Hosts[1].Services.GetRequiredService<RelayServer>().EdgeLinks);
+    }
+
+    [Fact]
+    public async Task DocumentWrites_RelayedPlayer_AppliedAtItsEdgeAndSeenByEveryone()
+    {
+        await using Cluster cluster = await Cluster.StartAsync(2);
+        await using TestClient alice = await cluster.Hosts[0].JoinAsync("arena", "alice");
+        await using TestClient bob = await cluster.Hosts[1].JoinAsync("arena", "bob");
+
+        await bob.SendAsync(new DocumentIncrementMessage { Counter = ArenaRoom.ScoreCounter("alice"), Amount = 1 }); // not bob's: refused at the edge
+        Assert.Equal(ErrorCode.Unauthorized, (await bob.ExpectAsync<ErrorMessage>()).Code);
+        await bob.SendAsync(new DocumentIncrementMessage { Counter = ArenaRoom.ScoreCounter("bob"), Amount = 1 });
+        await alice.SendAsync(new DocumentSetMessage { Key = ArenaRoom.TitleKey, Value = "from the owner's side" });
+
+        static bool Done(Documents.DocumentView v) => v.Counters.GetValueOrDefault("score:bob") == 1 && v.Entries.GetValueOrDefault("title") == "from the owner's side";
+        await new Documents.DocumentView().UntilAsync(alice, Done);
+        await new Documents.DocumentView().UntilAsync(bob, Done);
+        Engine.Documents.RoomDocument? edgeReplica = cluster.Hosts[1].Services.GetRequiredService<Engine.Hosting.EngineServices>().EdgeDocuments.Find("arena");
+        Assert.NotNull(edgeReplica);
+        Assert.Equal(1, edgeReplica.GetCounter("score:bob"));
+        Assert.Equal(0, edgeReplica.GetCounter("score:alice"));
     }
 
     [Fact]

@@ -40,9 +40,14 @@ internal sealed class DocumentReplicator : IAsyncDisposable
     private long _refused;
     private long _malformed;
 
-    public DocumentReplicator(IClusterBus bus, TimeProvider time, ILoggerFactory loggers)
+    private readonly EdgeDocuments _edge;
+
+    public DocumentReplicator(IClusterBus bus, TimeProvider time, ILoggerFactory loggers, EdgeDocuments edge)
     {
         _bus = bus;
+        _edge = edge;
+        edge.Publish = PublishDelta;
+        edge.RequestState = RequestState;
         _time = time;
         _logger = loggers.CreateLogger("Engine.Documents");
     }
@@ -94,9 +99,16 @@ internal sealed class DocumentReplicator : IAsyncDisposable
 
         string roomName = message.Subject[SubjectPrefix.Length..];
         string sender = message.SenderInstance ?? "unknown";
-        if (!RoomNames.IsValid(roomName) || _find(roomName) is not { } room)
+        if (!RoomNames.IsValid(roomName))
         {
-            return; // a room not hosted here: its replica lives elsewhere
+            return;
+        }
+
+        RoomHost? room = _find(roomName);
+        Lock? edgeGate = room is null ? _edge.GateOf(roomName) : null;
+        if (room is null && edgeGate is null)
+        {
+            return; // a room not hosted here: its replicas live elsewhere
         }
 
         DocumentReplicationMessage decoded;
@@ -114,7 +126,7 @@ internal sealed class DocumentReplicator : IAsyncDisposable
         switch (decoded.Kind)
         {
             case DocumentReplicationKind.Delta or DocumentReplicationKind.State when decoded.Document is { } document:
-                if (room.MergeDocument(document) is { } reason)
+                if (Merge(room, edgeGate, roomName, document) is { } reason)
                 {
                     Interlocked.Increment(ref _refused);
                     Log.DocumentRefused(_logger, roomName, sender, reason);
@@ -128,7 +140,7 @@ internal sealed class DocumentReplicator : IAsyncDisposable
             case DocumentReplicationKind.StateRequest:
                 if (ShouldReply(roomName))
                 {
-                    Send(roomName, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = room.DocumentState() });
+                    Send(roomName, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = State(room, edgeGate, roomName) });
                 }
 
                 break;
@@ -136,6 +148,58 @@ internal sealed class DocumentReplicator : IAsyncDisposable
                 Interlocked.Increment(ref _malformed);
                 Log.DocumentRefused(_logger, roomName, sender, $"kind {decoded.Kind} without a document");
                 break;
+        }
+    }
+
+    private string? Merge(RoomHost? room, Lock? edgeGate, string roomName, DocumentDelta document)
+    {
+        if (room is not null)
+        {
+            return room.MergeDocument(document);
+        }
+
+        lock (edgeGate!)
+        {
+            if (_edge.Find(roomName) is not { } replica)
+            {
+                return null; // its last relayed player just left
+            }
+
+            string? refused = replica.Merge(document);
+            replica.TakeClientChanges(); // the owner tells the members
+            return refused;
+        }
+    }
+
+    private DocumentDelta State(RoomHost? room, Lock? edgeGate, string roomName)
+    {
+        if (room is not null)
+        {
+            return room.DocumentState();
+        }
+
+        lock (edgeGate!)
+        {
+            return _edge.Find(roomName)?.ToState() ?? new DocumentDelta();
+        }
+    }
+
+    private IEnumerable<(string Room, DocumentDelta State)> AllStates()
+    {
+        foreach (RoomHost room in _all())
+        {
+            yield return (room.Name, room.DocumentState());
+        }
+
+        foreach ((string room, Lock gate, RoomDocument document) in _edge.All)
+        {
+            DocumentDelta state;
+            lock (gate)
+            {
+                state = document.ToState();
+            }
+
+            yield return (room, state);
         }
     }
 
@@ -167,11 +231,11 @@ internal sealed class DocumentReplicator : IAsyncDisposable
         }
 
         // Back from a partition: send what we wrote meanwhile (in our state) and ask for theirs.
-        IReadOnlyList<RoomHost> rooms = _all();
-        foreach (RoomHost room in rooms)
+        var rooms = AllStates().ToList();
+        foreach ((string room, DocumentDelta state) in rooms)
         {
-            Send(room.Name, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = room.DocumentState() });
-            RequestState(room.Name);
+            Send(room, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = state });
+            RequestState(room);
         }
 
         Log.DocumentResync(_logger, "reconnected", rooms.Count);
@@ -181,15 +245,15 @@ internal sealed class DocumentReplicator : IAsyncDisposable
     {
         try
         {
-            foreach (RoomHost room in _all())
+            foreach ((string room, DocumentDelta state) in AllStates())
             {
-                DocumentDelta state = room.DocumentState();
                 if (!state.IsEmpty)
                 {
-                    Send(room.Name, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = state });
+                    Send(room, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = state });
                 }
             }
         }
+
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             Log.DocumentRefused(_logger, "*", _bus.InstanceId, "anti-entropy failed: " + exception.Message);

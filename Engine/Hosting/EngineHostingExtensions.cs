@@ -50,6 +50,7 @@ public static class EngineHostingExtensions
         services.AddSingleton(cluster);
         services.TryAddSingleton<IClusterBus>(sp => ClusterBus.Create(cluster, sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<IClusterBus>().NodeId, sp.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(sp => new EdgeDocuments(sp.GetRequiredService<HybridLogicalClock>(), sp.GetRequiredService<Func<string, Room>>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Engine.Documents")));
         services.AddSingleton<DocumentReplicator>();
         services.TryAddSingleton<IRoomLeases>(sp => new LocalRoomLeases(sp.GetRequiredService<IClusterBus>().InstanceId));
         services.AddSingleton<RelayServer>();

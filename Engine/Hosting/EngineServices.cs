@@ -1,4 +1,5 @@
 using Engine.Cluster;
+using Engine.Documents;
 using Engine.Rooms;
 using Engine.Sessions.Relay;
 using Engine.Security;
@@ -19,6 +20,7 @@ internal sealed class EngineServices(
     ILoggerFactory loggers,
     IClusterBus bus,
     IRoomLeases leases,
+    EdgeDocuments edgeDocuments,
     IServiceProvider provider)
 {
     private int _connections;
@@ -39,6 +41,9 @@ internal sealed class EngineServices(
 
     /// <summary>The cluster bus (in-process when not clustered).</summary>
     public IClusterBus Bus { get; } = bus;
+
+    /// <summary>Document replicas of the rooms this instance relays players into.</summary>
+    public EdgeDocuments EdgeDocuments { get; } = edgeDocuments;
 
     /// <summary>Which instance owns each room.</summary>
     public IRoomLeases Leases { get; } = leases;

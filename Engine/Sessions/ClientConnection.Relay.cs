@@ -1,4 +1,5 @@
 using Engine.Cluster;
+using Engine.Documents;
 using Engine.Protocol;
 using Engine.Rooms;
 using Engine.Sessions.Relay;
@@ -19,7 +20,7 @@ internal sealed partial class ClientConnection
     private EdgeLink? _edgeLink;
 
     /// <summary>This connection's client, relayed to another instance (edge side).</summary>
-    private sealed class EdgeLink(string owner, long id, string room)
+    private sealed class EdgeLink(string owner, long id, string room, string name)
     {
         public string Owner { get; } = owner;
 
@@ -27,8 +28,53 @@ internal sealed partial class ClientConnection
 
         public string Room { get; } = room;
 
+        /// <summary>The name the client joined with (for the room's document rules, applied here).</summary>
+        public string Name { get; } = name;
+
         /// <summary>The client sent Leave through the link: its next Join is routed afresh.</summary>
         public bool LeftRoom { get; set; }
+    }
+
+    /// <summary>
+    /// Edge side: one message of a relayed client. Document writes are applied to this instance's
+    /// replica of the room (so they survive a cut between instances); everything else goes to the owner.
+    /// </summary>
+    private void RelayFromEdge(EdgeLink link, ReadOnlySpan<byte> message, bool reliable)
+    {
+        MessageType type = (MessageType)message[0];
+        if (!link.LeftRoom && type is MessageType.DocumentSet or MessageType.DocumentRemove or MessageType.DocumentIncrement)
+        {
+            DocumentWrite write = type switch
+            {
+                MessageType.DocumentSet => MessageCodec.Read<DocumentSetMessage>(message) is var set ? new DocumentWrite(DocumentWriteKind.Set, set.Key, set.Value, 0) : default,
+                MessageType.DocumentRemove => new DocumentWrite(DocumentWriteKind.Remove, MessageCodec.Read<DocumentRemoveMessage>(message).Key, null, 0),
+                _ => MessageCodec.Read<DocumentIncrementMessage>(message) is var increment ? new DocumentWrite(DocumentWriteKind.Increment, increment.Counter, null, increment.Amount) : default,
+            };
+            if (!_documentWrites.TryTake())
+            {
+                Drop("document_rate");
+                SendError(ErrorCode.RateLimited, "Too many document writes; this one was dropped.");
+                return;
+            }
+
+            if (_services.EdgeDocuments.Write(link.Room, new Player(_session!.PlayerId, link.Name), write) is { } refused)
+            {
+                SendError(refused.Code, refused.Message);
+            }
+
+            return;
+        }
+
+        _services.Relay.Forward(link.Owner, link.Id, message, reliable);
+        if (type == MessageType.Leave && !link.LeftRoom)
+        {
+            link.LeftRoom = true;
+            _services.EdgeDocuments.Exit(link.Room);
+            if (_session is { } left)
+            {
+                left.RelayRoom = null;
+            }
+        }
     }
 
     /// <summary>Owner side: a connection for a client relayed from an edge instance.</summary>
@@ -89,9 +135,10 @@ internal sealed partial class ClientConnection
             return owner is null; // null: refused with Unavailable; here: a local join
         }
 
+        session.RelayRoom = join.Room;
+        session.RelayName = join.Name;
         StartEdgeLink(owner, join.Room, resumeLastSequence: -1);
         _services.Relay.Forward(owner, _edgeLink!.Id, payload.Span, reliable: true);
-        session.RelayRoom = join.Room;
         return true;
     }
 
@@ -146,8 +193,9 @@ internal sealed partial class ClientConnection
             MaxUnreliableMessageBytes = _transport.MaxUnreliableMessageBytes,
             ResumeLastSequence = resumeLastSequence,
         };
+        _services.EdgeDocuments.Enter(room);
         long id = _services.Relay.Open(this, owner, attach);
-        _edgeLink = new EdgeLink(owner, id, room);
+        _edgeLink = new EdgeLink(owner, id, room, session.RelayName);
     }
 
     private void EndEdgeLink()
@@ -156,6 +204,10 @@ internal sealed partial class ClientConnection
         {
             _edgeLink = null;
             _services.Relay.Close(link.Owner, link.Id);
+            if (!link.LeftRoom)
+            {
+                _services.EdgeDocuments.Exit(link.Room);
+            }
         }
     }
 

@@ -79,11 +79,15 @@ internal sealed partial class ClientConnection
                 metrics.BytesIn.Add(result.Payload.Length, transportTag);
                 if (_edgeLink is { } link && !(link.LeftRoom && result.Payload.Span[0] == (byte)MessageType.Join))
                 {
-                    _services.Relay.Forward(link.Owner, link.Id, result.Payload.Span, result.IsReliable);
-                    link.LeftRoom |= result.Payload.Span[0] == (byte)MessageType.Leave;
-                    if (link.LeftRoom && _session is { } left)
+                    try
                     {
-                        left.RelayRoom = null;
+                        RelayFromEdge(link, result.Payload.Span, result.IsReliable);
+                    }
+                    catch (ProtocolException ex)
+                    {
+                        Log.MalformedMessage(_logger, _transport.Id, ex.Message);
+                        await _transport.CloseAsync(SessionCloseCode.ProtocolError, Truncate(ex.Message), CancellationToken.None);
+                        break;
                     }
 
                     continue;

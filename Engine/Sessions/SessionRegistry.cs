@@ -22,6 +22,9 @@ internal sealed class SessionState(string sessionId, int playerId, string resume
     /// <summary>On an edge instance: the room this session is in on another instance (relayed), else null.</summary>
     public string? RelayRoom { get; set; }
 
+    /// <summary>On an edge instance: the name the session joined <see cref="RelayRoom"/> with.</summary>
+    public string RelayName { get; set; } = "";
+
     /// <summary>The connection currently holding this session, if any.</summary>
     public ClientConnection? Connection { get; set; }
 
