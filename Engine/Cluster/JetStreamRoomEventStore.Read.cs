@@ -215,7 +215,7 @@ public sealed partial class JetStreamRoomEventStore
         }
 
         INatsJSConsumer consumer = await _readJs.CreateOrUpdateConsumerAsync(StreamName, config, cancellationToken).ConfigureAwait(false);
-        var fetched = new List<StoredRoomEvent>(want);
+        var fetched = new List<StoredRoomEvent>(Math.Min(want, 1024));
         try
         {
             var fetchOptions = new NatsJSFetchOpts { MaxMsgs = want, Expires = AttemptTimeout(_options.ReadTimeout) };

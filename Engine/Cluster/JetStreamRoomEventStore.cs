@@ -42,6 +42,7 @@ public sealed partial class JetStreamRoomEventStore : IRoomEventStore
     private readonly string _subjectPrefix;
     private readonly RoomEventStoreOptions _options;
     private readonly ILogger _logger;
+    private readonly INatsConnection _connection;
     private readonly NatsJSContext _appendJs;
     private readonly NatsJSContext _readJs;
     private volatile bool _streamReady;
@@ -69,6 +70,7 @@ public sealed partial class JetStreamRoomEventStore : IRoomEventStore
         _subjectPrefix = clusterName + ".events.";
         StreamName = clusterName + "-events";
         _logger = loggerFactory.CreateLogger<JetStreamRoomEventStore>();
+        _connection = connection;
         _appendJs = new NatsJSContext(connection, new NatsJSOpts(connection.Opts, requestTimeout: AttemptTimeout(options.AppendTimeout)));
         _readJs = new NatsJSContext(connection, new NatsJSOpts(connection.Opts, requestTimeout: AttemptTimeout(options.ReadTimeout)));
     }
@@ -305,8 +307,10 @@ public sealed partial class JetStreamRoomEventStore : IRoomEventStore
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 EventStoreLog.OperationFailed(_logger, lastError, _cluster, operation, room, attempts, budget);
+                string why = lastError is OperationCanceledException ? "no reply in time" : lastError.Message;
                 throw new ClusterUnavailableException(
-                    $"The room-event store (JetStream stream {StreamName}) could not {operation} room {room} within {budget.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s ({attempts} attempt(s)): {lastError.Message}",
+                    $"The room-event store (JetStream stream {StreamName}) could not {operation} room {room} within {budget.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s " +
+                    $"({attempts} attempt(s); NATS connection {_connection.ConnectionState}): {why}",
                     lastError);
             }
         }
