@@ -304,6 +304,40 @@ public sealed class JetStreamRoomEventStoreTests
         Assert.Equal(3, await second.LastSequenceAsync("arena", kit.Token));
     }
 
+    [Fact]
+    public async Task StartAsync_ThreeReplicasOnASingleServer_FailsAtOnceWithTheServersReason()
+    {
+        using var kit = new ClusterTestKit(TestTimeout);
+        await using NatsServerFixture server = await StartServerAsync(kit);
+        await using NatsConnection connection = await ConnectAsync(kit, server);
+        await using var store = new JetStreamRoomEventStore(connection, "engine", kit.LoggerFactory, Patient with { Replicas = 3 });
+
+        var elapsed = Stopwatch.StartNew();
+        var refused = await Assert.ThrowsAsync<ClusterUnavailableException>(() => store.StartAsync(kit.Token));
+
+        Assert.Contains("replicas", refused.Message, StringComparison.Ordinal);
+        Assert.True(elapsed.Elapsed < Patient.ReadTimeout / 2, $"A refusal is not retried until the timeout (took {elapsed.Elapsed}).");
+    }
+
+    [Fact]
+    public async Task AppendAsync_MessageOverTheServersMaxPayload_FailsAtOnceAndTheStoreGoesOn()
+    {
+        using var kit = new ClusterTestKit(TestTimeout);
+        await using NatsServerFixture server = await StartServerAsync(kit);
+        await using NatsConnection connection = await ConnectAsync(kit, server);
+        await using var store = new JetStreamRoomEventStore(connection, "engine", kit.LoggerFactory, Patient);
+        await store.StartAsync(kit.Token);
+        byte[] huge = new byte[connection.ServerInfo!.MaxPayload + 1];
+        huge[0] = 0x21;
+
+        var elapsed = Stopwatch.StartNew();
+        await Assert.ThrowsAsync<ClusterUnavailableException>(async () => await store.AppendAsync("arena", 1, huge, kit.Token));
+        Assert.True(elapsed.Elapsed < Patient.AppendTimeout / 2, $"A refusal is not retried until the timeout (took {elapsed.Elapsed}).");
+
+        await store.AppendAsync("arena", 1, Payload("arena", 1), kit.Token);
+        AssertEvents("arena", 1, 1, (await store.ReadAfterAsync("arena", 0, 10, kit.Token)).Events);
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("a.b")]

@@ -202,10 +202,15 @@ public sealed partial class JetStreamRoomEventStore : IRoomEventStore
         }
     }
 
-    /// <summary>Failures worth another attempt: the link, JetStream not (yet) answering, a lost reply, a leader election.</summary>
+    /// <summary>
+    /// Failures worth another attempt: the link, JetStream not (yet) answering (no responders, 503 while
+    /// it recovers or elects a leader), a lost reply (408, a timeout), the stream missing. Other API
+    /// errors (400 bad request, 500 such as "replicas &gt; 1 not supported in non-clustered mode") are final.
+    /// </summary>
     private static bool IsTransient(Exception exception) => exception switch
     {
-        NatsJSApiException api => api.Error.Code is 503 or 408 or 500 || IsStreamNotFound(api),
+        NatsJSApiException api => api.Error.Code is 503 or 408 || IsStreamNotFound(api),
+        NatsPayloadTooLargeException => false,
         NatsException or TimeoutException or OperationCanceledException or IOException or SocketException => true,
         _ => false,
     };
@@ -275,6 +280,11 @@ public sealed partial class JetStreamRoomEventStore : IRoomEventStore
                 {
                     _streamReady = false;
                 }
+            }
+            catch (NatsPayloadTooLargeException exception)
+            {
+                EventStoreLog.OperationRefused(_logger, _cluster, operation, room, exception.Message);
+                throw new ClusterUnavailableException($"Could not {operation} room {room}: {exception.Message}.", exception);
             }
             catch (NatsJSApiException exception)
             {
