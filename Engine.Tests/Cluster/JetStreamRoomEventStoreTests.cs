@@ -210,6 +210,8 @@ public sealed class JetStreamRoomEventStoreTests
         (IReadOnlyList<StoredRoomEvent> after, bool afterComplete) = await store.ReadAfterAsync("arena", 19, 100, kit.Token);
         Assert.True(afterComplete);
         AssertEvents("arena", 20, 21, after);
+        INatsJSStream stream = await new NatsJSContext(connection).GetStreamAsync(store.StreamName, cancellationToken: kit.Token);
+        Assert.Equal(20 + 3 + 1, stream.Info.State.Messages); // the repeated 20 was dropped: dedupe state survived the kill
     }
 
     [Fact]
