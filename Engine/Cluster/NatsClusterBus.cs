@@ -114,6 +114,9 @@ public sealed partial class NatsClusterBus : IClusterBus
     /// <summary>The cluster's name (the subject prefix without its dot).</summary>
     public string ClusterName => _cluster;
 
+    /// <summary>The NATS connection, shared with the room leases (JetStream KV) and the event store (JetStream).</summary>
+    public NatsConnection Connection => _connection;
+
     /// <summary>Messages handed to the NATS connection (written to its buffer; NATS core may still lose them).</summary>
     public long Published => Interlocked.Read(ref _published);
 

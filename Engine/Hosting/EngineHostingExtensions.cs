@@ -53,6 +53,12 @@ public static class EngineHostingExtensions
         services.AddSingleton(sp => new EdgeDocuments(sp.GetRequiredService<HybridLogicalClock>(), sp.GetRequiredService<Func<string, Room>>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Engine.Documents")));
         services.AddSingleton<DocumentReplicator>();
         services.TryAddSingleton<IRoomLeases>(sp => new LocalRoomLeases(sp.GetRequiredService<IClusterBus>().InstanceId));
+        var eventStore = new RoomEventStoreOptions();
+        builder.Configuration.GetSection(RoomEventStoreOptions.SectionName).Bind(eventStore);
+        eventStore.Validate();
+        services.TryAddSingleton<IRoomEventStore>(sp => sp.GetRequiredService<IClusterBus>() is NatsClusterBus nats
+            ? new JetStreamRoomEventStore(nats.Connection, nats.ClusterName, sp.GetRequiredService<ILoggerFactory>(), eventStore)
+            : new NoRoomEventStore());
         services.AddSingleton<RelayServer>();
         services.AddSingleton<RoomManager>();
         services.AddSingleton<SessionRegistry>();

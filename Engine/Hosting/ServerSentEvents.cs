@@ -46,7 +46,18 @@ internal static class ServerSentEvents
 
         try
         {
-            SpectatorFeed? feed = services.Rooms.GetOrCreate(room)?.Subscribe(lastEventId, out _);
+            RoomHost? host;
+            try
+            {
+                host = await services.Rooms.GetOrCreateAsync(room, context.RequestAborted);
+            }
+            catch (Cluster.ClusterUnavailableException)
+            {
+                context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                return;
+            }
+
+            SpectatorFeed? feed = host?.Subscribe(lastEventId, out _);
             if (feed is null)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;

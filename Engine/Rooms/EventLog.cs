@@ -20,6 +20,18 @@ internal sealed class EventLog(int capacity)
 
     public int Count => _count;
 
+    /// <summary>
+    /// Continues an earlier life of the room (its events in the durable store): the next event gets
+    /// <paramref name="sequence"/> + 1. Only before the first event.
+    /// </summary>
+    public void StartAfter(long sequence)
+    {
+        if (_count == 0 && sequence > LastSequence)
+        {
+            LastSequence = sequence;
+        }
+    }
+
     public void Append(RoomEvent e)
     {
         if (_count == _ring.Length)

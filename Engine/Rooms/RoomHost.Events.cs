@@ -85,6 +85,7 @@ internal sealed partial class RoomHost
         long sequence = NextSequence();
         var e = new RoomEvent(sequence, name, MessageCodec.ToArray(message), JsonSerializer.Serialize(message, typeof(T), EventJson.Default), MessageCatalog.Of<T>.Type);
         _events.Append(e);
+        EnqueueDurable(e);
         SendToAll(e.Binary);
         for (int i = _spectators.Count - 1; i >= 0; i--)
         {

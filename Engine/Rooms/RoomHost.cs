@@ -290,6 +290,15 @@ internal sealed partial class RoomHost : IAsyncDisposable
             Guard("OnDisposed", () => _room.OnDisposed());
         }
 
+        try
+        {
+            await FinishStoringAsync();
+        }
+        catch (TimeoutException)
+        {
+            Log.EventsStoring(Logger, Name, "abandoned at dispose: the store stayed away");
+        }
+
         _stop.Dispose();
     }
 

@@ -1,3 +1,4 @@
+using Engine.Cluster;
 using Engine.Documents;
 using Engine.Hosting;
 using Engine.State.Clock;
@@ -29,8 +30,11 @@ internal sealed class RoomManager : IAsyncDisposable
     private readonly HybridLogicalClock _clock;
     private readonly DocumentReplicator _replicator;
 
-    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers, HybridLogicalClock clock, DocumentReplicator replicator)
+    private readonly IRoomEventStore _store;
+
+    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers, HybridLogicalClock clock, DocumentReplicator replicator, IRoomEventStore store)
     {
+        _store = store;
         _clock = clock;
         _replicator = replicator;
         _factory = factory;
@@ -62,6 +66,9 @@ internal sealed class RoomManager : IAsyncDisposable
         }
     }
 
+    /// <summary>True when rooms keep their events in a durable store (clustered).</summary>
+    public bool HasDurableEvents => _store.IsDurable;
+
     /// <summary>Every room, for the document replicator.</summary>
     public IReadOnlyList<RoomHost> All()
     {
@@ -71,8 +78,39 @@ internal sealed class RoomManager : IAsyncDisposable
         }
     }
 
-    /// <summary>The room called <paramref name="name"/>, created if needed; null at the room limit.</summary>
-    public RoomHost? GetOrCreate(string name)
+    /// <summary>
+    /// The room called <paramref name="name"/>, created if needed; null at the room limit. With a
+    /// durable event store a new room first reads where its earlier life's events ended, so its
+    /// sequence numbers continue them.
+    /// </summary>
+    /// <exception cref="ClusterUnavailableException">The event store could not be reached.</exception>
+    public async ValueTask<RoomHost?> GetOrCreateAsync(string name, CancellationToken cancellationToken = default)
+    {
+        if (Find(name) is { } existing)
+        {
+            return existing;
+        }
+
+        long lastStored = _store.IsDurable ? await _store.LastSequenceAsync(name, cancellationToken) : 0;
+        return GetOrCreate(name, lastStored);
+    }
+
+    /// <summary>
+    /// The room called <paramref name="name"/>, created if needed; null at the room limit, or when
+    /// it would have to be created without knowing where its durable events ended (use
+    /// <see cref="GetOrCreateAsync"/>, which reads it).
+    /// </summary>
+    public RoomHost? GetOrCreate(string name, long? lastStoredSequence = null)
+    {
+        if (_store.IsDurable && lastStoredSequence is null)
+        {
+            return Find(name);
+        }
+
+        return Create(name, lastStoredSequence ?? 0);
+    }
+
+    private RoomHost? Create(string name, long lastStoredSequence)
     {
         RoomHost host;
         lock (_gate)
@@ -89,6 +127,11 @@ internal sealed class RoomManager : IAsyncDisposable
 
             var document = new RoomDocument(_clock);
             host = new RoomHost(name, _factory(name), _options, _metrics, _time, _loggers.CreateLogger("Engine.Room"), document, _replicator);
+            if (_store.IsDurable)
+            {
+                host.UseStore(_store, lastStoredSequence);
+            }
+
             _rooms.Add(name, host);
             _metrics.Rooms.Add(1);
             host.Start();

@@ -187,6 +187,12 @@ internal sealed partial class ClientConnection
         }
 
         RoomHost? room = _services.Rooms.GetOrCreate(join.Room);
+        if (room is null && _services.Rooms.HasDurableEvents)
+        {
+            SendError(ErrorCode.InvalidState, "The room was closing; join again.");
+            return;
+        }
+
         if (room is null)
         {
             SendError(ErrorCode.TooManyRooms, "The server is at its room limit; try an existing room or later.");

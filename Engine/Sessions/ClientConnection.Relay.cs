@@ -111,9 +111,9 @@ internal sealed partial class ClientConnection
     /// </summary>
     private async ValueTask<bool> TryRouteAsync(ReadOnlyMemory<byte> payload, bool reliable, CancellationToken cancellationToken)
     {
-        if (_relayedFrom is not null || payload.IsEmpty || (MessageType)payload.Span[0] != MessageType.Join)
+        if (payload.IsEmpty || (MessageType)payload.Span[0] != MessageType.Join)
         {
-            return false; // the owner side never relays again
+            return false;
         }
 
         MessageType type = (MessageType)payload.Span[0];
@@ -129,10 +129,16 @@ internal sealed partial class ClientConnection
             return false; // OnJoin answers with the rule
         }
 
-        string? owner = await FindOwnerAsync(join.Room, cancellationToken);
-        if (owner is null || owner == _services.Relay.InstanceId)
+        // The owner side never relays again: a relayed join is for a room this instance runs.
+        string? owner = _relayedFrom is not null ? _services.Relay.InstanceId : await FindOwnerAsync(join.Room, cancellationToken);
+        if (owner is null)
         {
-            return owner is null; // null: refused with Unavailable; here: a local join
+            return true; // refused with Unavailable
+        }
+
+        if (owner == _services.Relay.InstanceId)
+        {
+            return !await EnsureLocalRoomAsync(join.Room, cancellationToken); // then OnJoin seats the player
         }
 
         session.RelayRoom = join.Room;
@@ -140,6 +146,25 @@ internal sealed partial class ClientConnection
         StartEdgeLink(owner, join.Room, resumeLastSequence: -1);
         _services.Relay.Forward(owner, _edgeLink!.Id, payload.Span, reliable: true);
         return true;
+    }
+
+    /// <summary>
+    /// Creates the room here if it is not yet (reading where its durable events ended, so numbering
+    /// continues). False when the store could not be reached (the client got Unavailable).
+    /// </summary>
+    private async ValueTask<bool> EnsureLocalRoomAsync(string room, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _services.Rooms.GetOrCreateAsync(room, cancellationToken);
+            return true;
+        }
+        catch (ClusterUnavailableException exception)
+        {
+            Log.MalformedMessage(_logger, _transport.Id, "room creation failed: " + exception.Message);
+            SendError(ErrorCode.Unavailable, $"The cluster's event store could not be reached to open room '{room}'; try again.");
+            return false;
+        }
     }
 
     /// <summary>Edge side, after a resumed Hello: a session whose room is on another instance re-links to it.</summary>

@@ -74,4 +74,10 @@ internal static partial class Log
 
     [LoggerMessage(31, LogLevel.Information, "Cluster bus {State}: {Rooms} room documents re-synchronised")]
     public static partial void DocumentResync(ILogger logger, string state, int rooms);
+
+    [LoggerMessage(32, LogLevel.Warning, "Room {Room}: event {Sequence} was not stored durably (the queue for the event store was full)")]
+    public static partial void EventNotStored(ILogger logger, string room, long sequence);
+
+    [LoggerMessage(33, LogLevel.Information, "Room {Room}: storing events {State}")]
+    public static partial void EventsStoring(ILogger logger, string room, string state);
 }
