@@ -4,9 +4,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-# Each entry is "debian-package:command-it-provides". Later issues add ngtcp2-client,
-# ngtcp2-server and nats-server here.
-REQUIRED=("chromium:chromium" "ngtcp2-client:/usr/bin/gtlsclient" "ngtcp2-server:/usr/sbin/gtlsserver" "nftables:nft" "iproute2:ip")
+# Each entry is "debian-package:command-it-provides" (a full path where the command is not on
+# every PATH, as /usr/sbin may not be). nats-server is the real NATS server the cluster-bus tests
+# start and kill (Engine.Tests/Cluster/NatsServerFixture.cs).
+REQUIRED=("chromium:chromium" "ngtcp2-client:/usr/bin/gtlsclient" "ngtcp2-server:/usr/sbin/gtlsserver" "nftables:nft" "iproute2:ip" "nats-server:/usr/sbin/nats-server")
 
 missing=()
 for entry in "${REQUIRED[@]}"; do
