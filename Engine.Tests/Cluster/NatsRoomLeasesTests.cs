@@ -358,6 +358,43 @@ public sealed class NatsRoomLeasesTests
     }
 
     [Fact]
+    public async Task AcquireOrFindOwnerAsync_BucketDeletedBehindItsBack_RecreatesItAndTheOldOwnerLosesItsLease()
+    {
+        using var kit = new ClusterTestKit(TestTimeout);
+        await using NatsServerFixture server = await NatsServerFixture.StartNewAsync(kit.Token);
+        kit.Describe(server);
+        await using Instance a = await Instance.StartAsync(kit, server.Url, "a");
+        await using Instance b = await Instance.StartAsync(kit, server.Url, "b");
+        Assert.Equal(a.Id, await a.Leases.AcquireOrFindOwnerAsync("arena", kit.Token));
+        Assert.Equal(a.Id, await b.Leases.AcquireOrFindOwnerAsync("arena", kit.Token));
+
+        Assert.True(await new NatsKVContext(new NatsJSContext(b.Connection)).DeleteStoreAsync(b.Leases.Bucket, kit.Token));
+        var errors = new ConcurrentQueue<string>();
+        kit.Describe(() => "errors: " + string.Join(Environment.NewLine, errors.Take(5)));
+
+        string owner = string.Empty;
+        await EventuallyAsync(
+            async () =>
+            {
+                try
+                {
+                    owner = await b.Leases.AcquireOrFindOwnerAsync("arena", kit.Token);
+                    return true;
+                }
+                catch (ClusterUnavailableException exception)
+                {
+                    errors.Enqueue(exception.Message + " / " + exception.InnerException?.GetType().Name);
+                    return false; // the first try after the deletion finds no bucket; the next creates it
+                }
+            },
+            "b reaches the bucket again",
+            kit);
+        Assert.Equal(b.Id, owner);
+        await EventuallyAsync(() => Task.FromResult(a.Lost.Contains("arena")), "a's renewal finds its key gone and raises LeaseLost", kit);
+        Assert.Equal(b.Id, await a.Leases.AcquireOrFindOwnerAsync("arena", kit.Token));
+    }
+
+    [Fact]
     public async Task AcquireOrFindOwnerAsync_BucketExistsWithAnotherMaxAge_FollowsTheBucket()
     {
         using var kit = new ClusterTestKit(TestTimeout);

@@ -29,7 +29,7 @@ internal static partial class LeaseLog
         Message = "Room leases: renewing room {Room} failed ({Error}); retrying until its lease time runs out")]
     public static partial void RenewFailed(ILogger logger, string room, string error);
 
-    [LoggerMessage(EventId = 1346, Level = LogLevel.Information,
+    [LoggerMessage(EventId = 1346, Level = LogLevel.Debug,
         Message = "Room leases: renewing room {Room} works again")]
     public static partial void RenewRecovered(ILogger logger, string room);
 
@@ -48,4 +48,8 @@ internal static partial class LeaseLog
     [LoggerMessage(EventId = 1350, Level = LogLevel.Debug,
         Message = "Room leases: acquiring room {Room} failed: {Reason}")]
     public static partial void AcquireFailed(ILogger logger, string room, string reason);
+
+    [LoggerMessage(EventId = 1351, Level = LogLevel.Warning,
+        Message = "Room leases: NATS connection {State}: renewals of {Count} leases wait for it; each lease is given up once its lease time passes without renewal")]
+    public static partial void RenewalsPaused(ILogger logger, int count, string state);
 }

@@ -12,6 +12,9 @@ public sealed partial class NatsRoomLeases
     /// <summary>The shortest sleep of the loop (no busy loop on a deadline that is due now).</summary>
     private static readonly TimeSpan MinimumSleep = TimeSpan.FromMilliseconds(10);
 
+    /// <summary>True while the loop skips renewals because NATS is disconnected (logs once per outage). Loop only.</summary>
+    private bool _renewalsPaused;
+
     /// <summary>
     /// Until disposed: gives up leases past their deadline, renews the ones that are due, then sleeps
     /// until the next renewal or deadline (never longer than <see cref="RenewInterval"/>, so a lease
@@ -84,6 +87,7 @@ public sealed partial class NatsRoomLeases
         {
             if (_store is { } store && _connection.ConnectionState == NatsConnectionState.Open)
             {
+                _renewalsPaused = false;
                 await Parallel.ForEachAsync(
                     due,
                     new ParallelOptions { MaxDegreeOfParallelism = RenewParallelism, CancellationToken = closing },
@@ -92,9 +96,15 @@ public sealed partial class NatsRoomLeases
             else
             {
                 // Requests would only wait for the reconnect: count the attempt as failed and check the deadline again soon.
+                if (!_renewalsPaused)
+                {
+                    _renewalsPaused = true;
+                    LeaseLog.RenewalsPaused(_logger, due.Count, _connection.ConnectionState.ToString());
+                }
+
                 foreach ((string room, HeldLease lease) in due)
                 {
-                    RenewalFailed(room, lease, $"NATS connection {_connection.ConnectionState}");
+                    RenewalFailed(room, lease, error: null);
                 }
             }
         }
@@ -207,13 +217,17 @@ public sealed partial class NatsRoomLeases
         }
     }
 
-    private void RenewalFailed(string room, HeldLease lease, string error)
+    /// <summary>Retries soon; logs the first failure of a streak (<paramref name="error"/> null: already logged for all, NATS is disconnected).</summary>
+    private void RenewalFailed(string room, HeldLease lease, string? error)
     {
         lease.NextAttemptAt = _time.GetTimestamp() + ToTimestampTicks(RenewInterval / 4);
         if (!lease.Failing)
         {
             lease.Failing = true;
-            LeaseLog.RenewFailed(_logger, room, error);
+            if (error is not null)
+            {
+                LeaseLog.RenewFailed(_logger, room, error);
+            }
         }
     }
 
@@ -243,7 +257,7 @@ public sealed partial class NatsRoomLeases
             return;
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(
+        ThreadPool.QueueUserWorkItem(
             state =>
             {
                 foreach (Action<string> handler in state.Handlers.GetInvocationList().Cast<Action<string>>())

@@ -39,7 +39,8 @@ namespace Engine.Cluster;
 /// </para>
 /// <para>
 /// <b>Bounded state.</b> One entry per room this instance holds, added when a claim succeeds and removed on
-/// <see cref="ReleaseAsync"/>, on loss, or at disposal; at most <see cref="RoomLeaseOptions.MaxHeldLeases"/>.
+/// <see cref="ReleaseAsync"/>, on loss, or at disposal; held leases plus claims in flight are at most
+/// <see cref="RoomLeaseOptions.MaxHeldLeases"/> (a claim beyond that throws before it asks NATS).
 /// Nothing is kept about rooms other instances own (each call for such a room asks NATS), and a per-room
 /// gate that serializes this instance's own operations on one room exists only while one runs.
 /// </para>
@@ -48,9 +49,6 @@ public sealed partial class NatsRoomLeases : IRoomLeases
 {
     /// <summary>The bucket's name after the cluster's name.</summary>
     public const string BucketSuffix = "-rooms";
-
-    /// <summary>JetStream's error code for "stream name already in use with a different configuration".</summary>
-    private const int StreamNameInUse = 10058;
 
     private static readonly NatsRawSerializer<byte[]> Bytes = NatsRawSerializer<byte[]>.Default;
 
@@ -68,7 +66,14 @@ public sealed partial class NatsRoomLeases : IRoomLeases
     private readonly SemaphoreSlim _storeGate = new(1, 1);
     private readonly CancellationTokenSource _closing = new();
     private readonly Task _renewLoop;
+    /// <summary>The bucket's handle once found (its subjects; valid across reconnects and server restarts, so never dropped).</summary>
     private volatile INatsKVStore? _store;
+
+    /// <summary>Set when an acquire failed (the bucket may be missing): the next acquire creates (or finds) it again.</summary>
+    private volatile bool _bucketInDoubt;
+
+    /// <summary>Claims in flight, counted against <see cref="RoomLeaseOptions.MaxHeldLeases"/> with <see cref="_held"/>. Guarded by <see cref="_heldGate"/>.</summary>
+    private int _claiming;
     private long _leaseTimeTicks;
     private long _renewIntervalTicks;
     private int _disposed;
@@ -191,8 +196,9 @@ public sealed partial class NatsRoomLeases : IRoomLeases
         }
         catch (Exception exception) when (IsUnreachable(exception))
         {
-            // The next acquire finds (or re-creates) the bucket again: it may be what went missing.
-            _store = null;
+            // The bucket may be what is missing (deleted, or a server that lost its store: requests then go
+            // unanswered rather than refused). Making sure of it again is idempotent and costs two requests.
+            _bucketInDoubt = true;
             string reason = exception is OperationCanceledException
                 ? $"no answer within {_options.OperationTimeout.TotalSeconds:0.###} s"
                 : exception.Message;
@@ -280,9 +286,24 @@ public sealed partial class NatsRoomLeases : IRoomLeases
     /// <summary>Creates the key, or finds its holder; loops when the key changes between the two steps.</summary>
     private async Task<string> ClaimOrFindAsync(INatsKVStore store, string room, CancellationToken token)
     {
+        ReserveClaim();
+        try
+        {
+            return await ClaimOrFindReservedAsync(store, room, token).ConfigureAwait(false);
+        }
+        finally
+        {
+            lock (_heldGate)
+            {
+                _claiming--;
+            }
+        }
+    }
+
+    private async Task<string> ClaimOrFindReservedAsync(INatsKVStore store, string room, CancellationToken token)
+    {
         for (int attempt = 1; ; attempt++)
         {
-            EnsureRoomForOneMore();
             long started = _time.GetTimestamp();
             NatsResult<ulong> created = await store.TryCreateAsync(room, _instanceIdBytes, Bytes, token).ConfigureAwait(false);
             if (created.Success)
@@ -330,15 +351,18 @@ public sealed partial class NatsRoomLeases : IRoomLeases
         }
     }
 
-    private void EnsureRoomForOneMore()
+    /// <summary>Counts one claim in flight, or throws when held leases and claims in flight reach the bound.</summary>
+    private void ReserveClaim()
     {
         lock (_heldGate)
         {
-            if (_held.Count >= _options.MaxHeldLeases)
+            if (_held.Count + _claiming >= _options.MaxHeldLeases)
             {
                 throw new InvalidOperationException(
-                    $"Room leases: this instance already holds {_held.Count} leases (RoomLeaseOptions.MaxHeldLeases); release some first.");
+                    $"Room leases: this instance already holds {_held.Count} leases and claims {_claiming} more (RoomLeaseOptions.MaxHeldLeases is {_options.MaxHeldLeases}); release some first.");
             }
+
+            _claiming++;
         }
     }
 
@@ -375,73 +399,6 @@ public sealed partial class NatsRoomLeases : IRoomLeases
         {
             LeaseLog.ReleaseFailed(_logger, exception, room);
         }
-    }
-
-    /// <summary>The bucket, created with this instance's settings when missing, else as found.</summary>
-    private async ValueTask<INatsKVStore> GetStoreAsync(CancellationToken token)
-    {
-        if (_store is { } known)
-        {
-            return known;
-        }
-
-        await _storeGate.WaitAsync(token).ConfigureAwait(false);
-        try
-        {
-            if (_store is { } again)
-            {
-                return again;
-            }
-
-            var config = new NatsKVConfig(Bucket)
-            {
-                Description = "Engine room leases: key = room, value = owner instance id; entries expire unless renewed.",
-                History = 1,
-                MaxAge = _options.LeaseTime,
-                Storage = NatsKVStorageType.File,
-            };
-            INatsKVStore store;
-            try
-            {
-                // Idempotent when the bucket exists with the same configuration.
-                store = await _kv.CreateStoreAsync(config, token).ConfigureAwait(false);
-            }
-            catch (NatsJSApiException exception) when (exception.Error.ErrCode == StreamNameInUse)
-            {
-                store = await _kv.GetStoreAsync(Bucket, token).ConfigureAwait(false);
-            }
-
-            NatsKVStatus status = await store.GetStatusAsync(token).ConfigureAwait(false);
-            AdoptBucketMaxAge(status.Info.Config.MaxAge);
-            _store = store;
-            return store;
-        }
-        finally
-        {
-            _storeGate.Release();
-        }
-    }
-
-    private void AdoptBucketMaxAge(TimeSpan maxAge)
-    {
-        if (maxAge <= TimeSpan.Zero)
-        {
-            throw new ClusterUnavailableException(
-                $"Room leases: bucket {Bucket} exists without a max age, so a dead owner's lease would never expire; delete the bucket (it is re-created) or give it a max age.");
-        }
-
-        if (maxAge == _options.LeaseTime)
-        {
-            Interlocked.Exchange(ref _leaseTimeTicks, _options.LeaseTime.Ticks);
-            Interlocked.Exchange(ref _renewIntervalTicks, _options.RenewInterval.Ticks);
-            LeaseLog.BucketReady(_logger, Bucket, LeaseTime, RenewInterval, InstanceId);
-            return;
-        }
-
-        TimeSpan renew = _options.RenewInterval < maxAge / 3 ? _options.RenewInterval : maxAge / 3;
-        Interlocked.Exchange(ref _leaseTimeTicks, maxAge.Ticks);
-        Interlocked.Exchange(ref _renewIntervalTicks, renew.Ticks);
-        LeaseLog.BucketMaxAgeDiffers(_logger, Bucket, maxAge, _options.LeaseTime, LeaseTime, RenewInterval);
     }
 
     private long ToTimestampTicks(TimeSpan span) => (long)(span.TotalSeconds * _time.TimestampFrequency);
