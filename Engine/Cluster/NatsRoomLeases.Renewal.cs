@@ -156,7 +156,7 @@ public sealed partial class NatsRoomLeases
             if (updated.Success)
             {
                 lease.Revision = updated.Value;
-                lease.RenewedAt = started;
+                Volatile.Write(ref lease.RenewedAt, started);
                 lease.NextAttemptAt = started + ToTimestampTicks(RenewInterval);
                 if (lease.Failing)
                 {

@@ -128,7 +128,7 @@ public sealed partial class NatsRoomLeases : IRoomLeases
     /// <summary>How often held leases are renewed (<see cref="RoomLeaseOptions.RenewInterval"/>, shortened when the bucket's max age is shorter).</summary>
     public TimeSpan RenewInterval => TimeSpan.FromTicks(Interlocked.Read(ref _renewIntervalTicks));
 
-    /// <summary>How many leases this instance holds now.</summary>
+    /// <summary>How many leases this instance holds now (including any past its deadline that the renewal loop is about to drop).</summary>
     public int HeldCount
     {
         get
@@ -144,12 +144,16 @@ public sealed partial class NatsRoomLeases : IRoomLeases
     /// <remarks>Raised on a thread-pool thread; a handler that throws is logged and the others still run.</remarks>
     public event Action<string>? LeaseLost;
 
-    /// <summary>True while this instance holds the lease of <paramref name="room"/> (no NATS round trip).</summary>
+    /// <summary>
+    /// True while this instance holds the lease of <paramref name="room"/> (no NATS round trip): held, and
+    /// renewed less than <see cref="LeaseTime"/> ago, whether or not the renewal loop has noticed the deadline yet.
+    /// </summary>
     public bool Holds(string room)
     {
         lock (_heldGate)
         {
-            return _held.ContainsKey(room);
+            return _held.TryGetValue(room, out HeldLease? lease)
+                && _time.GetTimestamp() - Volatile.Read(ref lease.RenewedAt) < ToTimestampTicks(LeaseTime);
         }
     }
 
