@@ -275,6 +275,28 @@ public sealed class NatsRoomLeasesTests
     }
 
     [Fact]
+    public async Task Holds_ClockPastTheDeadlineBeforeTheLoopNotices_FalseAtOnceThenAcquireSignalsTheLossOnceAndTakesTheKeyBack()
+    {
+        using var kit = new ClusterTestKit(TestTimeout);
+        await using NatsServerFixture server = await NatsServerFixture.StartNewAsync(kit.Token);
+        kit.Describe(server);
+        var clock = new JumpingClock();
+        await using Instance a = await Instance.StartAsync(kit, server.Url, "a", clock);
+        Assert.Equal(a.Id, await a.Leases.AcquireOrFindOwnerAsync("arena", kit.Token));
+
+        // As if this process had been frozen (a long GC pause, a suspended VM) past the deadline.
+        clock.Jump(LeaseTime + TimeSpan.FromSeconds(1));
+        Assert.False(a.Leases.Holds("arena"));
+
+        Assert.Equal(a.Id, await a.Leases.AcquireOrFindOwnerAsync("arena", kit.Token)); // nobody took it: its own key, taken back
+        Assert.True(a.Leases.Holds("arena"));
+        await EventuallyAsync(() => Task.FromResult(a.Lost.Count == 1), "the loss is signalled", kit);
+        await Task.Delay(2 * LeaseTime, kit.Token);
+        Assert.Equal(["arena"], a.Lost); // once, by whichever noticed first
+        Assert.True(a.Leases.Holds("arena")); // and renewed since
+    }
+
+    [Fact]
     public async Task LeaseLost_OwnerPartitionedLongerThanLeaseTime_RaisedWhileAnotherClaimsAndAfterRestoreOwnerSeesTheNewOwner()
     {
         using var kit = new ClusterTestKit(TestTimeout);
@@ -431,6 +453,16 @@ public sealed class NatsRoomLeasesTests
         return elapsed.Elapsed;
     }
 
+    /// <summary>The system clock plus an offset that a test can jump forward (timers run in real time).</summary>
+    private sealed class JumpingClock : TimeProvider
+    {
+        private long _offset;
+
+        public override long GetTimestamp() => base.GetTimestamp() + Interlocked.Read(ref _offset);
+
+        public void Jump(TimeSpan by) => Interlocked.Add(ref _offset, (long)(by.TotalSeconds * TimestampFrequency));
+    }
+
     /// <summary>One instance: its own connection (as the bus's), its leases, and the rooms it was told it lost.</summary>
     private sealed class Instance : IAsyncDisposable
     {
@@ -461,7 +493,7 @@ public sealed class NatsRoomLeasesTests
 
         private INatsKVStore? KvOrNull { get; set; }
 
-        public static async Task<Instance> StartAsync(ClusterTestKit kit, string url, string name)
+        public static async Task<Instance> StartAsync(ClusterTestKit kit, string url, string name, TimeProvider? time = null)
         {
             string id = name[..1] + "-" + Guid.NewGuid().ToString("N")[..8];
 
@@ -480,7 +512,7 @@ public sealed class NatsRoomLeasesTests
                 PublishTimeoutOnDisconnected = false,
             });
             await connection.ConnectAsync();
-            var leases = new NatsRoomLeases(connection, ClusterOptions.DefaultClusterName, id, TimeProvider.System, kit.LoggerFactory, Fast);
+            var leases = new NatsRoomLeases(connection, ClusterOptions.DefaultClusterName, id, time ?? TimeProvider.System, kit.LoggerFactory, Fast);
             var instance = new Instance(name, connection, leases, kv: null);
             kit.Describe(() => $"{name} ({id}): connection {connection.ConnectionState}, holds {leases.HeldCount}, lost [{string.Join(", ", instance.Lost)}]");
             return instance;

@@ -80,7 +80,7 @@ public sealed partial class NatsRoomLeases
 
         foreach ((string room, TimeSpan age) in expired ?? [])
         {
-            RaiseLost(room, $"not renewed for {age.TotalSeconds:0.0} s, the lease time is {LeaseTime.TotalSeconds:0.###} s (NATS unreachable?); another instance may own it now");
+            RaiseLost(room, PastDeadline(age));
         }
 
         if (due.Count > 0)
@@ -277,4 +277,7 @@ public sealed partial class NatsRoomLeases
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
+    private string PastDeadline(TimeSpan age) =>
+        $"not renewed for {age.TotalSeconds:0.0} s, the lease time is {LeaseTime.TotalSeconds:0.###} s (NATS unreachable?); another instance may own it now";
 }

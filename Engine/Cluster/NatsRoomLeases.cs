@@ -187,6 +187,9 @@ public sealed partial class NatsRoomLeases : IRoomLeases
                 return InstanceId;
             }
 
+            // Past its deadline but not dropped by the loop yet: signal the loss before claiming anew.
+            DropIfPastDeadline(room);
+
             INatsKVStore store = await GetStoreAsync(linked.Token).ConfigureAwait(false);
             return await ClaimOrFindAsync(store, room, linked.Token).ConfigureAwait(false);
         }
@@ -353,6 +356,23 @@ public sealed partial class NatsRoomLeases : IRoomLeases
             // Released, expired or claimed between our two calls: look again (the timeout bounds the loop).
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5 * attempt, 100)), _time, token).ConfigureAwait(false);
         }
+    }
+
+    private void DropIfPastDeadline(string room)
+    {
+        TimeSpan age;
+        lock (_heldGate)
+        {
+            if (!_held.TryGetValue(room, out HeldLease? lease))
+            {
+                return;
+            }
+
+            age = _time.GetElapsedTime(Volatile.Read(ref lease.RenewedAt));
+            _held.Remove(room);
+        }
+
+        RaiseLost(room, PastDeadline(age));
     }
 
     /// <summary>Counts one claim in flight, or throws when held leases and claims in flight reach the bound.</summary>
