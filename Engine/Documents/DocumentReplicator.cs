@@ -3,6 +3,7 @@ using Engine.Rooms;
 using Engine.State.Serialization;
 using Engine.Telemetry;
 using Microsoft.Extensions.Logging;
+using Log = Engine.Telemetry.Log;
 
 namespace Engine.Documents;
 
