@@ -3,7 +3,6 @@ using Engine.Rooms;
 using Engine.State.Serialization;
 using Engine.Telemetry;
 using Microsoft.Extensions.Logging;
-using Log = Engine.Telemetry.Log;
 
 namespace Engine.Documents;
 

@@ -52,7 +52,9 @@ public static class EngineHostingExtensions
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<IClusterBus>().NodeId, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new EdgeDocuments(sp.GetRequiredService<HybridLogicalClock>(), sp.GetRequiredService<Func<string, Room>>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Engine.Documents")));
         services.AddSingleton<DocumentReplicator>();
-        services.TryAddSingleton<IRoomLeases>(sp => new LocalRoomLeases(sp.GetRequiredService<IClusterBus>().InstanceId));
+        services.TryAddSingleton<IRoomLeases>(sp => sp.GetRequiredService<IClusterBus>() is NatsClusterBus nats
+            ? new NatsRoomLeases(nats.Connection, nats.ClusterName, nats.InstanceId, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>())
+            : new LocalRoomLeases(sp.GetRequiredService<IClusterBus>().InstanceId));
         var eventStore = new RoomEventStoreOptions();
         builder.Configuration.GetSection(RoomEventStoreOptions.SectionName).Bind(eventStore);
         eventStore.Validate();

@@ -128,6 +128,21 @@ internal sealed partial class RoomHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Closes every player's connection (the room is going away here); seats stay until dispose.</summary>
+    public void CloseAllSessions(SessionCloseCode code, string reason)
+    {
+        lock (_gate)
+        {
+            foreach (Player player in _players.Values)
+            {
+                if (player.Session is { } session)
+                {
+                    _ = session.CloseAsync(code, reason).AsTask();
+                }
+            }
+        }
+    }
+
     /// <summary>Removes a player for good.</summary>
     public void Leave(Player player, string reason)
     {

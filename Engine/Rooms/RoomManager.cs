@@ -31,10 +31,13 @@ internal sealed class RoomManager : IAsyncDisposable
     private readonly DocumentReplicator _replicator;
 
     private readonly IRoomEventStore _store;
+    private readonly IRoomLeases _leases;
 
-    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers, HybridLogicalClock clock, DocumentReplicator replicator, IRoomEventStore store)
+    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers, HybridLogicalClock clock, DocumentReplicator replicator, IRoomEventStore store, IRoomLeases leases)
     {
         _store = store;
+        _leases = leases;
+        leases.LeaseLost += room => _ = MoveAwayAsync(room);
         _clock = clock;
         _replicator = replicator;
         _factory = factory;
@@ -167,7 +170,46 @@ internal sealed class RoomManager : IAsyncDisposable
         foreach (RoomHost room in closing)
         {
             await room.DisposeAsync();
+            await ReleaseLeaseAsync(room.Name);
             Log.RoomRemoved(_logger, room.Name);
+        }
+    }
+
+    /// <summary>
+    /// This instance lost the room's lease (it could not renew it in time, or another instance holds
+    /// it now): the room must not run here any more. Its players are disconnected with 1013 (try
+    /// again) and reconnect; their next join reaches the room's new owner.
+    /// </summary>
+    private async Task MoveAwayAsync(string name)
+    {
+        RoomHost? room;
+        lock (_gate)
+        {
+            if (_rooms.Remove(name, out room))
+            {
+                _metrics.Rooms.Add(-1);
+            }
+        }
+
+        if (room is null)
+        {
+            return;
+        }
+
+        Log.RoomMoved(_logger, name);
+        room.CloseAllSessions(Engine.Transport.Abstractions.SessionCloseCode.TryAgainLater, "the room moved to another instance; reconnect");
+        await room.DisposeAsync();
+    }
+
+    private async Task ReleaseLeaseAsync(string name)
+    {
+        try
+        {
+            await _leases.ReleaseAsync(name);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            Log.RoomHookFailed(_logger, exception, name, "lease release"); // it lapses on its own
         }
     }
 

@@ -80,4 +80,7 @@ internal static partial class Log
 
     [LoggerMessage(33, LogLevel.Information, "Room {Room}: storing events {State}")]
     public static partial void EventsStoring(ILogger logger, string room, string state);
+
+    [LoggerMessage(34, LogLevel.Warning, "Room {Room} lost its lease here: its players are sent to reconnect to the new owner")]
+    public static partial void RoomMoved(ILogger logger, string room);
 }
