@@ -70,6 +70,7 @@ internal static class LoadJson
         ["refused"] = r.Refused,
         ["stampMissing"] = r.StampMissing,
         ["serverCounters"] = r.ServerCounters,
+        ["processCpuPercent"] = r.ProcessCpu.Count == 0 ? null : new JsonObject(r.ProcessCpu.Select(p => KeyValuePair.Create(p.Label, (JsonNode?)N(p.Seconds / r.Seconds * 100)))),
     };
 
     private static double? N(double value) => double.IsFinite(value) ? Math.Round(value, 4) : null;
