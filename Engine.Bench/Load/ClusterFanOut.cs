@@ -133,6 +133,8 @@ internal static class ClusterFanOut
         Row("delivered msgs/s", r => r.MessagesPerSecond, "N0", ratio: true, diff: false);
         Row("expected msgs/s", r => r.Target == max?.Target ? double.NaN : expected, "N0", ratio: false, diff: false);
         Row("snapshots lost %", r => r.SnapshotLoss * 100, "F2", ratio: false, diff: true);
+        Row("events missing (by sequence)", r => r.EventsMissed, "N0", ratio: false, diff: true);
+        Row("  since the clients joined", r => r.EventsMissedSinceJoin, "N0", ratio: false, diff: true);
         Row("latency p50 ms", r => r.LatencyMs(50), "F3", ratio: true, diff: true, skipMax: true);
         Row("latency p99 ms", r => r.LatencyMs(99), "F3", ratio: true, diff: true, skipMax: true);
         Row("latency p99.9 ms", r => r.LatencyMs(99.9), "F3", ratio: true, diff: true, skipMax: true);

@@ -153,6 +153,9 @@ internal static class FanOutLoad
                     Seconds = elapsed,
                     Snapshots = windows.Sum(w => w.Snapshots),
                     Events = windows.Sum(w => w.Events),
+                    EventsMissed = windows.Sum(w => w.EventsMissed),
+                    EventsReordered = windows.Sum(w => w.EventsReordered),
+                    EventsMissedSinceJoin = clients.Sum(c => c.EventsMissed),
                     Bytes = windows.Sum(w => w.Bytes),
                     StaleSnapshots = windows.Sum(w => w.StaleSnapshots),
                     TicksSpanned = windows.Sum(w => w.TicksSpanned),
@@ -217,6 +220,11 @@ internal static class FanOutLoad
         Console.WriteLine(string.Create(Inv, $"{f}expected        {args.Clients * args.Rate * (1 + args.EventsPerTick),12:N0} msgs/s  (clients × rate × (1 + events/tick))"));
         string lossKind = wt || floor ? " (datagram loss)" : " (skipped by the latest-wins slot)";
         Console.WriteLine(string.Create(Inv, $"{f}snapshots       {r.Snapshots:N0} received of {r.TicksSpanned:N0} sent (by tick number): {r.SnapshotLoss * 100:F2} % lost{lossKind}, {r.StaleSnapshots:N0} stale (reordered); ticks reached clients at {r.TicksSpanned / r.Seconds / args.Clients:F1}/s of {args.Rate}"));
+        if (r.Events > 0)
+        {
+            Console.WriteLine(string.Create(Inv, $"{f}events          {r.Events:N0} received; {r.EventsMissed:N0} missing by sequence number ({r.EventsMissedSinceJoin:N0} since the clients' first events), {r.EventsReordered:N0} out of order"));
+        }
+
         if (r.EntitySnapshots > 0)
         {
             Console.WriteLine(string.Create(Inv, $"{f}entity snaps    full {r.FullSnapshots:N0} ({r.FullFraction * 100:F2} %, mean {r.MeanFullBytes:F0} B), delta {r.DeltaSnapshots:N0} (mean {r.MeanDeltaBytes:F0} B) per message; the full one after joining {r.JoinFullBytes:F0} B; {r.Refused:N0} refused by the decoder, {r.StampMissing:N0} applied without their tick's stamp, {r.Acks:N0} acks sent"));

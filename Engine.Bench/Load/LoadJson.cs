@@ -52,6 +52,8 @@ internal static class LoadJson
         ["deliveredPerSecond"] = N(r.MessagesPerSecond),
         ["expectedPerSecond"] = args.Clients * args.Rate * (1 + args.EventsPerTick),
         ["lossPercent"] = N(r.SnapshotLoss * 100),
+        ["eventsMissed"] = r.EventsMissed,
+        ["eventsMissedSinceJoin"] = r.EventsMissedSinceJoin,
         ["samples"] = r.Latency.TotalCount,
         ["p50Ms"] = N(r.LatencyMs(50)),
         ["p99Ms"] = N(r.LatencyMs(99)),

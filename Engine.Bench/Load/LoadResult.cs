@@ -23,6 +23,14 @@ internal sealed record LoadResult
 
     public required long Bytes { get; init; }
 
+    /// <summary>Events missing by sequence number in the window (reliable: should be 0), and ones that came out of order.</summary>
+    public long EventsMissed { get; init; }
+
+    public long EventsReordered { get; init; }
+
+    /// <summary>Events missing by sequence number from each client's first event to the end of the window (the warm-up and connect phase included).</summary>
+    public long EventsMissedSinceJoin { get; init; }
+
     /// <summary>Snapshots ignored as not newer than one already received (reordered).</summary>
     public required long StaleSnapshots { get; init; }
 
