@@ -181,7 +181,7 @@ internal static class ClusterFanOut
         {
             double r = relayed.LatencyMs(p);
             double d = direct.LatencyMs(p);
-            return string.Create(Inv, $"+{r - d:F3} ms ({d:F3} → {r:F3}, ×{r / d:F2})");
+            return string.Create(Inv, $"{r - d:+0.000;-0.000} ms ({d:F3} → {r:F3}, ×{r / d:F2})");
         }
 
         void Row(string name, Func<LoadResult, double> value, string format, bool ratio, bool diff, bool skipMax = false)
