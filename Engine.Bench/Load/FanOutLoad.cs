@@ -64,7 +64,8 @@ internal static class FanOutLoad
         return 0;
     }
 
-    private static async Task<LoadResult> MeasureAsync(LoadArguments args, LoadTarget target)
+    /// <summary>Starts <paramref name="target"/>'s server, connects the clients, and measures the windows (also used by <see cref="ClusterFanOut"/>).</summary>
+    internal static async Task<LoadResult> MeasureAsync(LoadArguments args, LoadTarget target)
     {
         if (args.WaitQuietSeconds > 0)
         {
@@ -101,6 +102,7 @@ internal static class FanOutLoad
             double connectSeconds = Stopwatch.GetElapsedTime(launched).TotalSeconds;
             string transport = await target.DescribeTransportAsync(server, clients[0]);
             Uri? metrics = server.Name == "Engine" && target != LoadTarget.UdpFloor ? new Uri($"https://{server.WebSocketUri.Authority}/metrics") : null;
+            Func<Task<Dictionary<string, double>>>? readCounters = server.ReadCounters ?? (metrics is null ? null : () => ServerCounters.ReadAsync(metrics));
             LoadResult? first = null;
             if (args.FirstSeconds > 0)
             {
@@ -117,17 +119,18 @@ internal static class FanOutLoad
                     c.BeginWindow();
                 }
 
-                Dictionary<string, double> countersBefore = await ServerCounters.ReadAsync(metrics);
-                CpuWindow cpu = CpuWindow.Start(server.Process);
+                Dictionary<string, double> countersBefore = readCounters is null ? [] : await readCounters();
+                CpuWindow cpu = CpuWindow.Start(server.Process, server.Companions);
                 long startedAt = Stopwatch.GetTimestamp();
                 await Task.Delay(TimeSpan.FromSeconds(seconds));
                 ClientWindow[] windows = [.. clients.Select(c => c.EndWindow())];
                 double elapsed = Stopwatch.GetElapsedTime(startedAt).TotalSeconds;
                 (double serverCpu, double clientCpu, double otherCpu) = cpu.Stop();
+                double mainCpu = serverCpu - cpu.CompanionSeconds.Where((_, i) => server.Companions[i].Serving).Sum();
                 server.Process.Refresh();
                 long serverMemory = server.Process.WorkingSet64;
                 DatagramCounts? datagrams = target.IsWebTransport ? DatagramCounts.Sum(clients.Select(c => c.Datagrams!)) : null;
-                Dictionary<string, double> countersAfter = await ServerCounters.ReadAsync(metrics);
+                Dictionary<string, double> countersAfter = readCounters is null ? [] : await readCounters();
                 await Task.Delay(20); // a receive path that picked up a window just before it closed finishes with it
 
                 var snapshotLatency = new LongHistogram(TimeStamp.Seconds(10), 3);
@@ -150,6 +153,9 @@ internal static class FanOutLoad
                     Seconds = elapsed,
                     Snapshots = windows.Sum(w => w.Snapshots),
                     Events = windows.Sum(w => w.Events),
+                    EventsMissed = windows.Sum(w => w.EventsMissed),
+                    EventsReordered = windows.Sum(w => w.EventsReordered),
+                    EventsMissedSinceJoin = clients.Sum(c => c.EventsMissed),
                     Bytes = windows.Sum(w => w.Bytes),
                     StaleSnapshots = windows.Sum(w => w.StaleSnapshots),
                     TicksSpanned = windows.Sum(w => w.TicksSpanned),
@@ -157,7 +163,10 @@ internal static class FanOutLoad
                     SnapshotLatency = snapshotLatency,
                     EventLatency = eventLatency,
                     Datagrams = datagrams,
-                    ServerCounters = metrics is null ? null : ServerCounters.Difference(countersBefore, countersAfter),
+                    ServerCounters = readCounters is null ? null : ServerCounters.Difference(countersBefore, countersAfter, server.ShowCounter),
+                    CountersBefore = countersBefore,
+                    CountersAfter = countersAfter,
+                    ProcessCpu = server.Companions.Count == 0 ? [] : [(server.ProcessLabel, mainCpu), .. server.Companions.Select((c, i) => (c.Label, cpu.CompanionSeconds[i]))],
                     ServerCpuSeconds = serverCpu,
                     ClientCpuSeconds = clientCpu,
                     OtherCpuSeconds = otherCpu,
@@ -188,7 +197,7 @@ internal static class FanOutLoad
         }
     }
 
-    private static void Report(LoadArguments args, LoadResult r)
+    internal static void Report(LoadArguments args, LoadResult r)
     {
         bool wt = r.Datagrams is not null;
         bool floor = r.Carrier == "UDP";
@@ -211,6 +220,11 @@ internal static class FanOutLoad
         Console.WriteLine(string.Create(Inv, $"{f}expected        {args.Clients * args.Rate * (1 + args.EventsPerTick),12:N0} msgs/s  (clients × rate × (1 + events/tick))"));
         string lossKind = wt || floor ? " (datagram loss)" : " (skipped by the latest-wins slot)";
         Console.WriteLine(string.Create(Inv, $"{f}snapshots       {r.Snapshots:N0} received of {r.TicksSpanned:N0} sent (by tick number): {r.SnapshotLoss * 100:F2} % lost{lossKind}, {r.StaleSnapshots:N0} stale (reordered); ticks reached clients at {r.TicksSpanned / r.Seconds / args.Clients:F1}/s of {args.Rate}"));
+        if (r.Events > 0)
+        {
+            Console.WriteLine(string.Create(Inv, $"{f}events          {r.Events:N0} received; {r.EventsMissed:N0} missing by sequence number ({r.EventsMissedSinceJoin:N0} since the clients' first events), {r.EventsReordered:N0} out of order"));
+        }
+
         if (r.EntitySnapshots > 0)
         {
             Console.WriteLine(string.Create(Inv, $"{f}entity snaps    full {r.FullSnapshots:N0} ({r.FullFraction * 100:F2} %, mean {r.MeanFullBytes:F0} B), delta {r.DeltaSnapshots:N0} (mean {r.MeanDeltaBytes:F0} B) per message; the full one after joining {r.JoinFullBytes:F0} B; {r.Refused:N0} refused by the decoder, {r.StampMissing:N0} applied without their tick's stamp, {r.Acks:N0} acks sent"));
@@ -235,6 +249,11 @@ internal static class FanOutLoad
         }
 
         Console.WriteLine(string.Create(Inv, $"{f}server CPU      {r.ServerCpuSeconds / r.Seconds * 100:F1} % of one core  ({r.ServerCpuSeconds:F2} s CPU in {r.Seconds:F1} s, {r.ServerCpuUsPerMessage:F2} µs per delivered message; the machine has {Environment.ProcessorCount} cores)"));
+        if (r.ProcessCpu.Count > 0)
+        {
+            Console.WriteLine(string.Create(Inv, $"{f}  by process    {string.Join(", ", r.ProcessCpu.Select(p => $"{p.Label} {p.Seconds / r.Seconds * 100:F1} %"))} of one core"));
+        }
+
         Console.WriteLine(string.Create(Inv, $"{f}server memory   {r.ServerMemoryBytes / 1048576.0:N0} MiB resident at the end of the window ({r.ServerMemoryBytes / 1024.0 / Math.Max(1, args.Clients):N0} KiB per client)"));
         Console.WriteLine(string.Create(Inv, $"{f}load client CPU {r.ClientCpuSeconds / r.Seconds * 100:F1} % of one core  (this process: {args.Clients} clients receiving)"));
         Console.WriteLine(string.Create(Inv, $"{f}other processes {r.OtherCpuSeconds / r.Seconds * 100:F1} % of one core  (the rest of the machine during the window, from /proc/stat; keep it near 0)"));
@@ -242,7 +261,7 @@ internal static class FanOutLoad
         Console.WriteLine(string.Create(Inv, $"{f}wire            {(floor ? $"datagram {Size(r.SnapshotMessageBytes)}" : $"{snapshotSize}, game event {Size(r.EventMessageBytes)} per message; Engine's codec decodes them: {r.WireError ?? "yes"}")}"));
     }
 
-    private static string Percentiles(LongHistogram h) =>
+    internal static string Percentiles(LongHistogram h) =>
         string.Create(Inv, $"p50 {LoadResult.LatencyMs(h, 50):F3} ms   p99 {LoadResult.LatencyMs(h, 99):F3} ms   p99.9 {LoadResult.LatencyMs(h, 99.9):F3} ms   max {LoadResult.LatencyMs(h, 100):F3} ms  ({h.TotalCount:N0} samples)");
 
     private static string Size(int bytes) => bytes == 0 ? "none seen" : bytes.ToString(Inv) + " B";

@@ -80,6 +80,28 @@ internal sealed record LoadArguments
     /// <summary><c>--connect-parallel N</c>: clients connecting at once (WebTransport handshakes take ~0.1 s each here).</summary>
     public int ConnectParallel { get; init; } = 8;
 
+    /// <summary>Server side (<c>serve</c>, <c>nats-publish</c>): the NATS server to join (<c>Engine:Nats:Url</c>); null: no cluster.</summary>
+    public string? NatsUrl { get; init; }
+
+    /// <summary>Server side: the cluster's name (<c>Engine:Nats:ClusterName</c>, the subject prefix).</summary>
+    public string? ClusterName { get; init; }
+
+    /// <summary>
+    /// <c>serve --room-owner ID</c>: every room is owned by the instance with this id
+    /// (<see cref="FixedOwnerLeases"/>), so this instance relays its players there; null: Engine's
+    /// default leases.
+    /// </summary>
+    public string? RoomOwner { get; init; }
+
+    /// <summary><c>nats-publish --flat-out</c>: publish tick after tick without waiting for the schedule (the raw NATS ceiling).</summary>
+    public bool FlatOut { get; init; }
+
+    /// <summary><c>cluster-fanout --nats-max-seconds N</c>: the flat-out raw NATS window (0: not run).</summary>
+    public int NatsMaxSeconds { get; init; } = 5;
+
+    /// <summary><c>cluster-fanout --nats-server PATH</c>: the nats-server executable.</summary>
+    public string NatsServerPath { get; init; } = "/usr/sbin/nats-server";
+
     /// <summary>Tick period in ms.</summary>
     public double PeriodMs => 1000.0 / Rate;
 
@@ -105,6 +127,12 @@ internal sealed record LoadArguments
             if (args[i] == "--udp-floor-threads")
             {
                 result = result with { UdpFloor = true, UdpFloorThreads = true };
+                continue;
+            }
+
+            if (args[i] == "--flat-out")
+            {
+                result = result with { FlatOut = true };
                 continue;
             }
 
@@ -134,6 +162,11 @@ internal sealed record LoadArguments
                 "--json" => result with { JsonPath = value },
                 "--label" => result with { Label = value },
                 "--connect-parallel" => result with { ConnectParallel = Number(value) },
+                "--nats-url" => result with { NatsUrl = value },
+                "--cluster-name" => result with { ClusterName = value },
+                "--room-owner" => result with { RoomOwner = value },
+                "--nats-max-seconds" => result with { NatsMaxSeconds = Number(value) },
+                "--nats-server" => result with { NatsServerPath = value },
                 _ => throw new ArgumentException($"Unknown option {args[i - 1]}; see Engine.Bench/Load/README.md."),
             };
         }

@@ -22,6 +22,7 @@ internal abstract class LoadClient : IAsyncDisposable
     // GameEvent: type, header, sequence i64, playerId i32, kind i32, data length i32 → data at 22.
     private const int StampOffset = 22;
     private const int TickOffset = 2;
+    private const int EventSequenceOffset = 2;
 
     // EntitySnapshot: type, header, lastProcessedInput u32, serverTime i64, payload length i32 → payload at 18.
     private const int EntityPayloadLengthOffset = 14;
@@ -35,6 +36,7 @@ internal abstract class LoadClient : IAsyncDisposable
     private Task[] _loops = [];
     private bool _haveTick;
     private uint _lastTick;
+    private long _lastEventSequence;
     private long _lastAckAt;
     private volatile ClientWindow? _window;
 
@@ -50,6 +52,9 @@ internal abstract class LoadClient : IAsyncDisposable
     public int FirstFullBytes { get; private set; }
 
     public int EventMessageBytes { get; private set; }
+
+    /// <summary>Room events (game events, joins, leaves, chat) missing by sequence number since this client's first one (windows or not): reliable messages that never arrived.</summary>
+    public long EventsMissed { get; private set; }
 
     public string? WireError { get; protected set; }
 
@@ -120,6 +125,12 @@ internal abstract class LoadClient : IAsyncDisposable
             return ReceiveEntitySnapshot(message);
         }
 
+        if (message.Length >= EventSequenceOffset + 8 && (MessageType)message[0] is MessageType.Joined or MessageType.Left or MessageType.ChatPosted)
+        {
+            TrackSequence(message, _window); // room events share the game events' sequence numbers
+            return 0;
+        }
+
         if (message.Length < StampOffset + 8)
         {
             return 0;
@@ -137,6 +148,7 @@ internal abstract class LoadClient : IAsyncDisposable
         }
         else if (type == MessageType.GameEvent)
         {
+            TrackSequence(message, window);
             if (window is not null)
             {
                 window.Events++;
@@ -150,6 +162,24 @@ internal abstract class LoadClient : IAsyncDisposable
 
         CheckWireFormat(type, message);
         return 0;
+    }
+
+    /// <summary>
+    /// A room event (GameEvent, Joined, Left, ChatPosted: reliable, numbered by the room in one
+    /// sequence, the number first): a gap in the numbers is an event that never arrived.
+    /// </summary>
+    private void TrackSequence(ReadOnlySpan<byte> message, ClientWindow? window)
+    {
+        long sequence = BinaryPrimitives.ReadInt64LittleEndian(message[EventSequenceOffset..]);
+        long missed = _lastEventSequence > 0 && sequence > _lastEventSequence + 1 ? sequence - _lastEventSequence - 1 : 0;
+        bool reordered = _lastEventSequence > 0 && sequence <= _lastEventSequence;
+        _lastEventSequence = Math.Max(_lastEventSequence, sequence);
+        EventsMissed += missed;
+        if (window is not null)
+        {
+            window.EventsMissed += missed;
+            window.EventsReordered += reordered ? 1 : 0;
+        }
     }
 
     /// <summary>The raw-UDP floor's datagram: stamp i64, tick u32, padding.</summary>
@@ -369,6 +399,11 @@ internal sealed class ClientWindow
     public long Snapshots { get; set; }
 
     public long Events { get; set; }
+
+    /// <summary>Gaps in the events' sequence numbers in the window (reliable events that never arrived), and events not newer than the last one.</summary>
+    public long EventsMissed { get; set; }
+
+    public long EventsReordered { get; set; }
 
     public long Bytes => Interlocked.Read(ref BytesField);
 

@@ -52,6 +52,8 @@ internal static class LoadJson
         ["deliveredPerSecond"] = N(r.MessagesPerSecond),
         ["expectedPerSecond"] = args.Clients * args.Rate * (1 + args.EventsPerTick),
         ["lossPercent"] = N(r.SnapshotLoss * 100),
+        ["eventsMissed"] = r.EventsMissed,
+        ["eventsMissedSinceJoin"] = r.EventsMissedSinceJoin,
         ["samples"] = r.Latency.TotalCount,
         ["p50Ms"] = N(r.LatencyMs(50)),
         ["p99Ms"] = N(r.LatencyMs(99)),
@@ -70,6 +72,7 @@ internal static class LoadJson
         ["refused"] = r.Refused,
         ["stampMissing"] = r.StampMissing,
         ["serverCounters"] = r.ServerCounters,
+        ["processCpuPercent"] = r.ProcessCpu.Count == 0 ? null : new JsonObject(r.ProcessCpu.Select(p => KeyValuePair.Create(p.Label, (JsonNode?)N(p.Seconds / r.Seconds * 100)))),
     };
 
     private static double? N(double value) => double.IsFinite(value) ? Math.Round(value, 4) : null;

@@ -23,6 +23,14 @@ internal sealed record LoadResult
 
     public required long Bytes { get; init; }
 
+    /// <summary>Events missing by sequence number in the window (reliable: should be 0), and ones that came out of order.</summary>
+    public long EventsMissed { get; init; }
+
+    public long EventsReordered { get; init; }
+
+    /// <summary>Events missing by sequence number from each client's first event to the end of the window (the warm-up and connect phase included).</summary>
+    public long EventsMissedSinceJoin { get; init; }
+
     /// <summary>Snapshots ignored as not newer than one already received (reordered).</summary>
     public required long StaleSnapshots { get; init; }
 
@@ -75,6 +83,23 @@ internal sealed record LoadResult
 
     /// <summary>The window right after the last client joined (<c>--first-seconds</c>), when this is the later one.</summary>
     public LoadResult? FirstWindow { get; init; }
+
+    /// <summary>CPU seconds of each measured process (the server first, then its companions), when there are several.</summary>
+    public IReadOnlyList<(string Label, double Seconds)> ProcessCpu { get; init; } = [];
+
+    /// <summary>The server's counters at the start and the end of the window (what <see cref="ServerCounters"/> summarises).</summary>
+    public IReadOnlyDictionary<string, double>? CountersBefore { get; init; }
+
+    public IReadOnlyDictionary<string, double>? CountersAfter { get; init; }
+
+    /// <summary>How much <paramref name="key"/> grew in the window; NaN when it was not read.</summary>
+    public double CounterDelta(string key) =>
+        CountersBefore is not null && CountersAfter is not null && CountersAfter.TryGetValue(key, out double after)
+            ? after - CountersBefore.GetValueOrDefault(key)
+            : double.NaN;
+
+    /// <summary>CPU seconds of the process labelled <paramref name="label"/>; NaN when it was not measured.</summary>
+    public double ProcessCpuSeconds(string label) => ProcessCpu.Where(p => p.Label == label).Select(p => p.Seconds).DefaultIfEmpty(double.NaN).First();
 
     /// <summary>The server process's resident memory (bytes) at the end of the window.</summary>
     public long ServerMemoryBytes { get; init; }

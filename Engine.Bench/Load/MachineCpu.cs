@@ -64,31 +64,53 @@ internal sealed class CpuWindow
 {
     private readonly System.Diagnostics.Process _server;
     private readonly System.Diagnostics.Process _self = System.Diagnostics.Process.GetCurrentProcess();
+    private readonly IReadOnlyList<ServerUnderTest.MeasuredProcess> _companions;
     private readonly TimeSpan _serverStart;
+    private readonly TimeSpan[] _companionStart;
     private readonly TimeSpan _selfStart;
     private readonly double _machineStart;
 
-    private CpuWindow(System.Diagnostics.Process server)
+    private CpuWindow(System.Diagnostics.Process server, IReadOnlyList<ServerUnderTest.MeasuredProcess> companions)
     {
         _server = server;
+        _companions = companions;
         server.Refresh();
         _serverStart = server.TotalProcessorTime;
+        _companionStart = [.. companions.Select(c => Read(c.Process))];
         _selfStart = _self.TotalProcessorTime;
         _machineStart = MachineCpu.BusySeconds();
     }
 
-    /// <summary>Starts a window now.</summary>
-    public static CpuWindow Start(System.Diagnostics.Process server) => new(server);
+    /// <summary>CPU seconds of each companion in the window that <see cref="Stop"/> ended (in the order given).</summary>
+    public double[] CompanionSeconds { get; private set; } = [];
 
-    /// <summary>Ends the window: CPU seconds of the server, of this process, and of everything else.</summary>
+    /// <summary>Starts a window now.</summary>
+    public static CpuWindow Start(System.Diagnostics.Process server) => new(server, []);
+
+    /// <summary>Starts a window now that also measures <paramref name="companions"/>.</summary>
+    public static CpuWindow Start(System.Diagnostics.Process server, IReadOnlyList<ServerUnderTest.MeasuredProcess> companions) => new(server, companions);
+
+    /// <summary>
+    /// Ends the window: CPU seconds of the server (and of the companions that serve with it), of this
+    /// process, and of everything else (the companions that do not serve are in neither).
+    /// </summary>
     public (double Server, double Client, double Other) Stop()
     {
         _server.Refresh();
         _self.Refresh();
         double server = (_server.TotalProcessorTime - _serverStart).TotalSeconds;
+        CompanionSeconds = [.. _companions.Select((c, i) => (Read(c.Process) - _companionStart[i]).TotalSeconds)];
+        double companions = CompanionSeconds.Sum();
+        double serving = CompanionSeconds.Where((_, i) => _companions[i].Serving).Sum();
         double client = (_self.TotalProcessorTime - _selfStart).TotalSeconds;
-        double other = Math.Max(0, MachineCpu.BusySeconds() - _machineStart - server - client);
+        double other = Math.Max(0, MachineCpu.BusySeconds() - _machineStart - server - companions - client);
         _self.Dispose();
-        return (server, client, other);
+        return (server + serving, client, other);
+    }
+
+    private static TimeSpan Read(System.Diagnostics.Process process)
+    {
+        process.Refresh();
+        return process.TotalProcessorTime;
     }
 }

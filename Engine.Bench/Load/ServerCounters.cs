@@ -52,7 +52,7 @@ internal static class ServerCounters
     }
 
     /// <summary>The series that changed between two readings, as <c>name{labels} +N</c>, or "none".</summary>
-    public static string Difference(Dictionary<string, double> before, Dictionary<string, double> after)
+    public static string Difference(Dictionary<string, double> before, Dictionary<string, double> after, Func<string, bool>? show = null)
     {
         if (before.ContainsKey(Unavailable) || after.ContainsKey(Unavailable))
         {
@@ -61,7 +61,7 @@ internal static class ServerCounters
 
         IEnumerable<string> changed = after
             .Select(kv => (kv.Key, Delta: kv.Value - before.GetValueOrDefault(kv.Key)))
-            .Where(d => d.Delta != 0)
+            .Where(d => d.Delta != 0 && (show is null || show(d.Key)))
             .OrderBy(d => d.Key, StringComparer.Ordinal)
             .Select(d => string.Create(CultureInfo.InvariantCulture, $"{d.Key.Replace("engine_", "", StringComparison.Ordinal).Replace("_total", "", StringComparison.Ordinal)} +{d.Delta:N0}"));
         string list = string.Join(", ", changed);

@@ -22,6 +22,22 @@ internal sealed class ServerUnderTest : IDisposable
         _cleanup = cleanup;
     }
 
+    /// <summary>How the per-process CPU lines name <see cref="Process"/> (a cluster run measures several).</summary>
+    public string ProcessLabel { get; init; } = "server";
+
+    /// <summary>
+    /// Other processes whose CPU time each window measures as well (a cluster's other instance, the
+    /// NATS server); those with <see cref="MeasuredProcess.Serving"/> count towards the server CPU.
+    /// Disposing this does not stop them: <c>cleanup</c> does what is needed.
+    /// </summary>
+    public IReadOnlyList<MeasuredProcess> Companions { get; init; } = [];
+
+    /// <summary>The counters read before and after each window; null: Engine's <c>/metrics</c> of <see cref="WebSocketUri"/> (Engine only).</summary>
+    public Func<Task<Dictionary<string, double>>>? ReadCounters { get; init; }
+
+    /// <summary>Which of those counters the report's <c>server counters</c> line shows (null: all).</summary>
+    public Func<string, bool>? ShowCounter { get; init; }
+
     /// <summary>The UDP port of the raw-UDP floor's sender in this process (<c>serve --udp-floor-bytes</c>); 0 when it runs none.</summary>
     public int UdpFloorPort { get; init; }
 
@@ -122,6 +138,12 @@ internal sealed class ServerUnderTest : IDisposable
         await tls.AuthenticateAsClientAsync("localhost");
         return $"wss:// ({tls.SslProtocol}, {tls.NegotiatedCipherSuite})";
     }
+
+    /// <summary>One more process a window measures.</summary>
+    /// <param name="Label">Its name in the report.</param>
+    /// <param name="Process">The process.</param>
+    /// <param name="Serving">Whether its CPU counts as the server's (it does part of the delivery).</param>
+    internal sealed record MeasuredProcess(string Label, Process Process, bool Serving);
 
     public void Dispose()
     {
