@@ -46,8 +46,8 @@ internal static class NatsRawLoad
         // (stamp + MemoryPack of the entities), a GameEvent with EventBytes of data. Stamp at offset 22.
         byte[] snapshot = MessageCodec.ToArray(new SnapshotMessage { State = new byte[BenchRoom.StateBytes(args.Entities)] });
         byte[] gameEvent = MessageCodec.ToArray(new GameEventMessage { Kind = 1, Data = new byte[Math.Max(8, args.EventBytes)] });
-        byte[] snapshotFrame = new byte[RelayFrame.HeaderLength + 1 + snapshot.Length];
-        byte[] eventFrame = new byte[RelayFrame.HeaderLength + 1 + gameEvent.Length];
+        byte[] snapshotFrame = new byte[RelayFrame.HeaderLength + RelayFrame.MessagePrefixLength + snapshot.Length];
+        byte[] eventFrame = new byte[RelayFrame.HeaderLength + RelayFrame.MessagePrefixLength + gameEvent.Length];
         var headers = new NatsHeaders { [NatsClusterBus.InstanceHeader] = PublisherId };
         long published = 0;
 
@@ -109,7 +109,7 @@ internal static class NatsRawLoad
         // One relay frame per player (link = the player's index), one PublishAsync each: the owner's pump does the same.
         async Task FanOutAsync(byte[] frame, byte[] message, bool reliable)
         {
-            RelayFrame.WriteMessage(frame, 0, reliable, message);
+            RelayFrame.WriteMessage(frame, 0, reliable, 0, message);
             for (int i = 0; i < args.Clients; i++)
             {
                 BinaryPrimitives.WriteInt64LittleEndian(frame.AsSpan(1), i);

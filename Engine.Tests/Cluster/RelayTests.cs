@@ -193,6 +193,38 @@ public class RelayTests
     }
 
     [Fact]
+    public async Task Relay_AReliableFrameForTheClientLost_ClientClosedWith4000AndResumesWithReplay()
+    {
+        var hub = new InProcessClusterBus.Hub();
+        var leases = new SharedRoomLeases();
+        var ownerBus = new InProcessClusterBus(hub);
+        var edgeBus = new InProcessClusterBus(hub);
+        await using EngineTestHost owner = await EngineTestHost.StartAsync(bus: ownerBus, leases: leases.For(ownerBus));
+        await using EngineTestHost edge = await EngineTestHost.StartAsync(bus: edgeBus, leases: leases.For(edgeBus));
+        await using TestClient alice = await owner.JoinAsync("arena", "alice");
+        long link = 0;
+        await using IAsyncDisposable tap = new InProcessClusterBus(hub).Subscribe(RelayServer.EdgeSubject(edgeBus.InstanceId), m => link = BitConverter.ToInt64(m.Payload.Span[1..9]));
+        TestClient bob = await edge.JoinAsync("arena", "bob");
+        string token = bob.Welcome!.ResumeToken;
+        Assert.NotEqual(0, link);
+
+        // A reliable frame numbered far ahead: the ones between were "lost" on the bus.
+        byte[] chat = MessageCodec.ToArray(new ChatPostedMessage { Sequence = 99, Name = "ghost", Text = "out of nowhere" });
+        byte[] frame = new byte[RelayFrame.HeaderLength + RelayFrame.MessagePrefixLength + chat.Length];
+        RelayFrame.WriteMessage(frame, link, reliable: true, reliableSequence: 1_000, chat);
+        ownerBus.Publish(RelayServer.EdgeSubject(edgeBus.InstanceId), frame);
+
+        Assert.Equal(4000, await bob.WaitClosedCodeAsync());
+        await bob.DisposeAsync();
+        Assert.Equal(1, edge.Services.GetRequiredService<RelayServer>().LostLinks);
+        await alice.SendAsync(new ChatMessage { Text = "did you miss this?" });
+        long seen = (await alice.ExpectAsync<ChatPostedMessage>()).Sequence - 1;
+        await using TestClient back = await edge.ConnectAsync(token, lastSequence: seen);
+        Assert.True((await back.ExpectAsync<JoinAcceptedMessage>()).Recovered);
+        Assert.Equal("did you miss this?", (await back.ExpectAsync<ChatPostedMessage>()).Text);
+    }
+
+    [Fact]
     public async Task Relay_GarbageFramesOnTheRelaySubjects_CountedAndPlayGoesOn()
     {
         await using Cluster cluster = await Cluster.StartAsync(2);

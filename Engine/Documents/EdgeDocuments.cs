@@ -51,6 +51,20 @@ internal sealed class EdgeDocuments(HybridLogicalClock clock, Func<string, Room>
     /// <summary>The replica of <paramref name="room"/>, if this instance relays someone into it.</summary>
     public RoomDocument? Find(string room) => _replicas.TryGetValue(room, out Replica? replica) ? replica.Document : null;
 
+    /// <summary>A copy of the replica's whole state, taken under its lock; null when there is no replica.</summary>
+    public DocumentDelta? StateOf(string room)
+    {
+        if (!_replicas.TryGetValue(room, out Replica? replica))
+        {
+            return null;
+        }
+
+        lock (replica.Gate)
+        {
+            return replica.Document.ToState();
+        }
+    }
+
     /// <summary>Every edge replica (for anti-entropy).</summary>
     public IEnumerable<(string Room, Lock Gate, RoomDocument Document)> All => _replicas.Select(r => (r.Key, r.Value.Gate, r.Value.Document));
 

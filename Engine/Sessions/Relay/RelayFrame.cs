@@ -43,12 +43,20 @@ internal sealed partial class RelayAttach
 /// <summary>
 /// The relay's wire format on the cluster bus: kind u8, link id i64 (little-endian; unique per edge
 /// instance, and the edge instance is the message's sender), then per kind: Attach → MemoryPack
-/// <see cref="RelayAttach"/>; Message → flags u8 (bit 0: reliable) and the protocol message's
-/// bytes; Detach → nothing; Close → code u16 and the reason in UTF-8.
+/// <see cref="RelayAttach"/>; Message → flags u8 (bit 0: reliable), reliable sequence u32 (LE) and
+/// the protocol message's bytes; Detach → nothing; Close → code u16 and the reason in UTF-8.
+/// The reliable sequence numbers each direction's reliable messages of a link 1, 2, 3, …; an
+/// unreliable message carries the number of the last reliable one sent before it. The bus may drop
+/// a frame (a full queue, a cut): a receiver that sees a number it did not expect has lost a
+/// reliable message and closes the link, so the client resumes (and is replayed what it missed)
+/// instead of silently missing it.
 /// </summary>
 internal static class RelayFrame
 {
     public const int HeaderLength = 9;
+
+    /// <summary>What a Message frame adds before the protocol message: flags u8 and the reliable sequence u32.</summary>
+    public const int MessagePrefixLength = 5;
 
     /// <summary>A parsed frame; the spans point into the received payload.</summary>
     public readonly ref struct Parsed
@@ -88,13 +96,31 @@ internal static class RelayFrame
         return frame;
     }
 
-    /// <summary>Writes a Message frame into <paramref name="destination"/> (length <see cref="HeaderLength"/> + 1 + message); returns the length.</summary>
-    public static int WriteMessage(Span<byte> destination, long link, bool reliable, ReadOnlySpan<byte> message)
+    /// <summary>Writes a Message frame into <paramref name="destination"/> (length <see cref="HeaderLength"/> + <see cref="MessagePrefixLength"/> + message); returns the length.</summary>
+    public static int WriteMessage(Span<byte> destination, long link, bool reliable, uint reliableSequence, ReadOnlySpan<byte> message)
     {
         WriteHeader(destination, RelayFrameKind.Message, link);
         destination[HeaderLength] = reliable ? (byte)1 : (byte)0;
-        message.CopyTo(destination[(HeaderLength + 1)..]);
-        return HeaderLength + 1 + message.Length;
+        BinaryPrimitives.WriteUInt32LittleEndian(destination[(HeaderLength + 1)..], reliableSequence);
+        message.CopyTo(destination[(HeaderLength + MessagePrefixLength)..]);
+        return HeaderLength + MessagePrefixLength + message.Length;
+    }
+
+    /// <summary>Reads a Message frame's body: false when it is too short to hold a message.</summary>
+    public static bool TryReadMessage(ReadOnlySpan<byte> body, out bool reliable, out uint reliableSequence, out ReadOnlySpan<byte> message)
+    {
+        if (body.Length <= MessagePrefixLength)
+        {
+            reliable = false;
+            reliableSequence = 0;
+            message = default;
+            return false;
+        }
+
+        reliable = (body[0] & 1) != 0;
+        reliableSequence = BinaryPrimitives.ReadUInt32LittleEndian(body[1..]);
+        message = body[MessagePrefixLength..];
+        return true;
     }
 
     public static byte[] Detach(long link)

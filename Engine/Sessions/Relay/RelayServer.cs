@@ -21,11 +21,12 @@ internal sealed class RelayServer : IAsyncDisposable
     private readonly IServiceProvider _provider;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, RelayTransportSession> _owned = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<long, ClientConnection> _edges = new();
+    private readonly ConcurrentDictionary<long, EdgeState> _edges = new();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<IAsyncDisposable> _subscriptions = [];
     private long _nextLink;
     private long _malformed;
+    private long _lost;
     private EngineServices? _services;
 
     public RelayServer(IClusterBus bus, IServiceProvider provider, ILoggerFactory loggers)
@@ -50,6 +51,9 @@ internal sealed class RelayServer : IAsyncDisposable
     /// <summary>Relay frames that did not parse or named no link.</summary>
     public long Malformed => Interlocked.Read(ref _malformed);
 
+    /// <summary>Edge links closed because a reliable message for the client was lost between instances (the client resumes).</summary>
+    public long LostLinks => Interlocked.Read(ref _lost);
+
     public static string OwnerSubject(string instance) => "relay.in." + instance;
 
     public static string EdgeSubject(string instance) => "relay.out." + instance;
@@ -62,7 +66,7 @@ internal sealed class RelayServer : IAsyncDisposable
     public long Open(ClientConnection connection, string owner, RelayAttach attach)
     {
         long link = Interlocked.Increment(ref _nextLink);
-        _edges[link] = connection;
+        _edges[link] = new EdgeState(connection);
         _bus.Publish(OwnerSubject(owner), RelayFrame.Attach(link, attach));
         return link;
     }
@@ -70,11 +74,21 @@ internal sealed class RelayServer : IAsyncDisposable
     /// <summary>Forwards one client message to the owner (any thread; the bus copies it).</summary>
     public void Forward(string owner, long link, ReadOnlySpan<byte> message, bool reliable)
     {
-        int length = RelayFrame.HeaderLength + 1 + message.Length;
+        if (!_edges.TryGetValue(link, out EdgeState? state))
+        {
+            return;
+        }
+
+        int length = RelayFrame.HeaderLength + RelayFrame.MessagePrefixLength + message.Length;
         byte[]? rented = length > 1024 ? System.Buffers.ArrayPool<byte>.Shared.Rent(length) : null;
         Span<byte> frame = rented is null ? stackalloc byte[length] : rented.AsSpan(0, length);
-        RelayFrame.WriteMessage(frame, link, reliable, message);
-        _bus.Publish(OwnerSubject(owner), frame);
+        lock (state.SendGate)
+        {
+            // Numbered and published under one lock: a datagram must not overtake the reliable message it names.
+            RelayFrame.WriteMessage(frame, link, reliable, state.Outbound.Next(reliable), message);
+            _bus.Publish(OwnerSubject(owner), frame);
+        }
+
         if (rented is not null)
         {
             System.Buffers.ArrayPool<byte>.Shared.Return(rented);
@@ -92,18 +106,26 @@ internal sealed class RelayServer : IAsyncDisposable
 
     private void OnEdgeFrame(ClusterMessage message)
     {
-        if (!RelayFrame.TryParse(message.Payload.Span, out RelayFrame.Parsed frame) || !_edges.TryGetValue(frame.Link, out ClientConnection? connection))
+        if (!RelayFrame.TryParse(message.Payload.Span, out RelayFrame.Parsed frame) || !_edges.TryGetValue(frame.Link, out EdgeState? state))
         {
             Interlocked.Increment(ref _malformed); // also a frame for a link that just closed: harmless
             return;
         }
 
-        ITransportSession transport = connection.Transport;
+        ITransportSession transport = state.Connection.Transport;
         switch (frame.Kind)
         {
-            case RelayFrameKind.Message when frame.Body.Length > 1:
-                ReadOnlySpan<byte> body = frame.Body[1..];
-                if ((frame.Body[0] & 1) != 0)
+            case RelayFrameKind.Message when RelayFrame.TryReadMessage(frame.Body, out bool reliable, out uint sequence, out ReadOnlySpan<byte> body):
+                if (!state.Inbound.Accept(reliable, sequence))
+                {
+                    // A reliable message for the client was lost between the instances: close, so it resumes and is replayed.
+                    Interlocked.Increment(ref _lost);
+                    _edges.TryRemove(frame.Link, out _);
+                    _ = transport.CloseAsync(SessionCloseCode.SlowConsumer, "the relay lost a message; resume").AsTask();
+                    break;
+                }
+
+                if (reliable)
                 {
                     transport.TrySendReliable(body);
                 }
@@ -122,6 +144,18 @@ internal sealed class RelayServer : IAsyncDisposable
                 Interlocked.Increment(ref _malformed);
                 break;
         }
+    }
+
+    /// <summary>An edge link: the client's connection here and the link's numbering both ways.</summary>
+    private sealed class EdgeState(ClientConnection connection)
+    {
+        public ClientConnection Connection { get; } = connection;
+
+        public Lock SendGate { get; } = new();
+
+        public RelaySequence Outbound;
+
+        public RelaySequence Inbound;
     }
 
     // ---- Owner role ------------------------------------------------------------------------
@@ -146,8 +180,9 @@ internal sealed class RelayServer : IAsyncDisposable
 
                 Accept(edge, frame.Link, key, attach);
                 break;
-            case RelayFrameKind.Message when frame.Body.Length > 1 && _owned.TryGetValue(key, out RelayTransportSession? session):
-                session.Deliver(frame.Body[1..], reliable: (frame.Body[0] & 1) != 0);
+            case RelayFrameKind.Message when RelayFrame.TryReadMessage(frame.Body, out bool reliable, out uint sequence, out ReadOnlySpan<byte> body)
+                && _owned.TryGetValue(key, out RelayTransportSession? session):
+                session.Deliver(body, reliable, sequence);
                 break;
             case RelayFrameKind.Detach when _owned.TryGetValue(key, out RelayTransportSession? session):
                 session.Detached();

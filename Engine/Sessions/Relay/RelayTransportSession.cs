@@ -25,6 +25,8 @@ internal sealed class RelayTransportSession : ITransportSession, IUnreliableMess
     private readonly Lock _sendGate = new();
     private byte[] _sendBuffer = new byte[2048];
     private UnreliableMessageHandler? _unreliable;
+    private RelaySequence _outboundSequence; // under _sendGate
+    private RelaySequence _inboundSequence; // on the bus delivery thread
     private SessionCloseInfo? _closeInfo;
     private TimeSpan? _rtt;
 
@@ -74,22 +76,30 @@ internal sealed class RelayTransportSession : ITransportSession, IUnreliableMess
 
         lock (_sendGate)
         {
-            int needed = RelayFrame.HeaderLength + 1 + message.Length;
+            int needed = RelayFrame.HeaderLength + RelayFrame.MessagePrefixLength + message.Length;
             if (_sendBuffer.Length < needed)
             {
                 _sendBuffer = new byte[Math.Max(needed, _sendBuffer.Length * 2)];
             }
 
-            int length = RelayFrame.WriteMessage(_sendBuffer, Link, reliable, message);
+            int length = RelayFrame.WriteMessage(_sendBuffer, Link, reliable, _outboundSequence.Next(reliable), message);
             return _bus.Publish(_edgeSubject, _sendBuffer.AsSpan(0, length)) || !reliable;
         }
     }
 
     /// <summary>A message from the client, via the edge (on the bus thread).</summary>
-    public void Deliver(ReadOnlySpan<byte> message, bool reliable)
+    public void Deliver(ReadOnlySpan<byte> message, bool reliable, uint reliableSequence)
     {
         if (CloseInfo is not null)
         {
+            return;
+        }
+
+        if (!_inboundSequence.Accept(reliable, reliableSequence))
+        {
+            // A reliable message of the client was lost between the instances: close, so it resumes.
+            MarkClosed(SessionCloseCode.SlowConsumer, "the relay lost a message; resume", byPeer: false);
+            _bus.Publish(_edgeSubject, RelayFrame.Close(Link, (ushort)SessionCloseCode.SlowConsumer, "the relay lost a message; resume"));
             return;
         }
 
