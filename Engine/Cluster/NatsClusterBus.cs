@@ -30,6 +30,8 @@ public sealed partial class NatsClusterBus : IClusterBus
     private static readonly TimeSpan DisposeSubscriptionTimeout = TimeSpan.FromSeconds(5);
 
     private readonly NatsConnection _connection;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _prefixed = new(StringComparer.Ordinal);
+    private NatsHeaders? _headers;
     private readonly ClusterOptions _options;
     private readonly ILogger _logger;
     private readonly string _cluster;
@@ -218,6 +220,25 @@ public sealed partial class NatsClusterBus : IClusterBus
 
     /// <inheritdoc />
     /// <exception cref="ArgumentException">The subject is empty, has whitespace, an empty token or a wildcard.</exception>
+    /// <summary>
+    /// The subject with the cluster prefix, cached: publishers use a few subjects over and over (a
+    /// room's, an instance's relay inbox). Bounded: past 4,096 the cache starts over.
+    /// </summary>
+    private string PrefixedSubject(string subject)
+    {
+        if (_prefixed.TryGetValue(subject, out string? prefixed))
+        {
+            return prefixed;
+        }
+
+        if (_prefixed.Count >= 4096)
+        {
+            _prefixed.Clear();
+        }
+
+        return _prefixed[subject] = _prefix + subject;
+    }
+
     public bool Publish(string subject, ReadOnlySpan<byte> payload)
     {
         if (!SubjectSyntax.IsValid(subject, allowWildcards: false))
@@ -239,7 +260,7 @@ public sealed partial class NatsClusterBus : IClusterBus
 
         byte[] buffer = ArrayPool<byte>.Shared.Rent(payload.Length);
         payload.CopyTo(buffer);
-        if (!_outbound.Writer.TryWrite(new Outbound(_prefix + subject, buffer, payload.Length)))
+        if (!_outbound.Writer.TryWrite(new Outbound(PrefixedSubject(subject), buffer, payload.Length)))
         {
             // Only after DisposeAsync: the queue is closed.
             ArrayPool<byte>.Shared.Return(buffer);
@@ -480,7 +501,7 @@ public sealed partial class NatsClusterBus : IClusterBus
                 {
                     try
                     {
-                        var headers = new NatsHeaders { [InstanceHeader] = InstanceId };
+                        NatsHeaders headers = _headers ??= new NatsHeaders { [InstanceHeader] = InstanceId }; // only this pump uses it
 
                         // While disconnected this waits for the reconnect (PublishTimeoutOnDisconnected is false).
                         await _connection.PublishAsync(
