@@ -225,6 +225,20 @@ public class RelayTests
     }
 
     [Fact]
+    public async Task Spectate_OnAnInstanceThatDoesNotRunTheRoom_421NamingTheOwner()
+    {
+        await using Cluster cluster = await Cluster.StartAsync(2);
+        await using TestClient alice = await cluster.Hosts[0].JoinAsync("arena", "alice");
+        using HttpClient http = cluster.Hosts[1].CreateHttpClient();
+
+        using HttpResponseMessage response = await http.GetAsync("/events/arena", HttpCompletionOption.ResponseHeadersRead);
+
+        Assert.Equal(System.Net.HttpStatusCode.MisdirectedRequest, response.StatusCode);
+        Assert.Contains(cluster.Hosts[0].Services.GetRequiredService<IClusterBus>().InstanceId, await response.Content.ReadAsStringAsync());
+        Assert.Null(cluster.Hosts[1].Services.GetRequiredService<Engine.Rooms.RoomManager>().Find("arena"));
+    }
+
+    [Fact]
     public async Task Relay_GarbageFramesOnTheRelaySubjects_CountedAndPlayGoesOn()
     {
         await using Cluster cluster = await Cluster.StartAsync(2);

@@ -49,11 +49,22 @@ internal static class ServerSentEvents
             RoomHost? host;
             try
             {
+                // A room runs on one instance of a cluster: spectators are served by its owner only
+                // (a copy here would see none of the room's events).
+                string owner = await services.Leases.AcquireOrFindOwnerAsync(room, context.RequestAborted);
+                if (owner != services.Bus.InstanceId)
+                {
+                    context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;
+                    await context.Response.WriteAsync($"Room '{room}' runs on another instance of this cluster ({owner}); spectate it there.");
+                    return;
+                }
+
                 host = await services.Rooms.GetOrCreateAsync(room, context.RequestAborted);
             }
             catch (Cluster.ClusterUnavailableException)
             {
                 context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
+                context.Response.Headers.RetryAfter = "5";
                 return;
             }
 

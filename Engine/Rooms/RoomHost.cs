@@ -112,6 +112,13 @@ internal sealed partial class RoomHost : IAsyncDisposable
                 return ErrorCode.RoomFull;
             }
 
+            if (_players.ContainsKey(player.Id))
+            {
+                // Two sessions with one player id in one room: instances of a cluster start their
+                // ids at random points, so this is rare; the joiner is refused, not the seated player.
+                return ErrorCode.InvalidState;
+            }
+
             player.Session = session;
             player.ResetSnapshots();
             player.LastSeen = Time.GetTimestamp();

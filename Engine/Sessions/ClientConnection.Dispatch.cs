@@ -204,7 +204,7 @@ internal sealed partial class ClientConnection
         if (refused is { } code)
         {
             Log.JoinRefused(_logger, join.Name, join.Room, code.ToString());
-            SendError(code, code == ErrorCode.RoomFull ? $"Room '{join.Room}' is full ({_options.RoomCapacity} players)." : "The room is closing; try again.");
+            SendError(code, code == ErrorCode.RoomFull ? $"Room '{join.Room}' is full ({_options.RoomCapacity} players)." : "The room is closing or cannot seat this session; reconnect and join again.");
             return;
         }
 
