@@ -203,9 +203,15 @@ public class RelayTests
         await using EngineTestHost edge = await EngineTestHost.StartAsync(bus: edgeBus, leases: leases.For(edgeBus));
         await using TestClient alice = await owner.JoinAsync("arena", "alice");
         long link = 0;
-        await using IAsyncDisposable tap = new InProcessClusterBus(hub).Subscribe(RelayServer.EdgeSubject(edgeBus.InstanceId), m => link = BitConverter.ToInt64(m.Payload.Span[1..9]));
+        await using IAsyncDisposable tap = new InProcessClusterBus(hub).Subscribe(RelayServer.EdgeSubject(edgeBus.InstanceId), m => Volatile.Write(ref link, BitConverter.ToInt64(m.Payload.Span[1..9])));
         TestClient bob = await edge.JoinAsync("arena", "bob");
         string token = bob.Welcome!.ResumeToken;
+        DateTime deadline = DateTime.UtcNow.AddSeconds(20);
+        while (Volatile.Read(ref link) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(10); // the tap sees the owner's frames on the publisher's thread, maybe after bob does
+        }
+
         Assert.NotEqual(0, link);
 
         // A reliable frame numbered far ahead: the ones between were "lost" on the bus.

@@ -219,7 +219,7 @@ internal sealed partial class ClientConnection
             ResumeLastSequence = resumeLastSequence,
         };
         _services.EdgeDocuments.Enter(room);
-        long id = _services.Relay.Open(this, owner, attach);
+        long id = _services.Relay.Open(this, owner, room, attach);
         _edgeLink = new EdgeLink(owner, id, room, session.RelayName);
     }
 

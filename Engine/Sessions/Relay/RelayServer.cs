@@ -27,16 +27,73 @@ internal sealed class RelayServer : IAsyncDisposable
     private long _nextLink;
     private long _malformed;
     private long _lost;
+    private long _moved;
     private EngineServices? _services;
 
-    public RelayServer(IClusterBus bus, IServiceProvider provider, ILoggerFactory loggers)
+    private readonly IRoomLeases _leases;
+    private readonly Task _watching;
+
+    public RelayServer(IClusterBus bus, IRoomLeases leases, IServiceProvider provider, ILoggerFactory loggers)
     {
         _bus = bus;
+        _leases = leases;
         _provider = provider;
         _logger = loggers.CreateLogger("Engine.Relay");
         _nextLink = Random.Shared.NextInt64(1, long.MaxValue / 2);
         _subscriptions.Add(bus.Subscribe(OwnerSubject(bus.InstanceId), OnOwnerFrame));
         _subscriptions.Add(bus.Subscribe(EdgeSubject(bus.InstanceId), OnEdgeFrame));
+        _watching = leases.LeaseTime == Timeout.InfiniteTimeSpan ? Task.CompletedTask : Task.Run(WatchOwnersAsync);
+    }
+
+    /// <summary>Edge links closed because their room's owner changed (it died, or lost its lease).</summary>
+    public long MovedLinks => Interlocked.Read(ref _moved);
+
+    /// <summary>
+    /// Edge side: every third of a lease time, asks who owns each room this instance relays into.
+    /// When the owner changed (the old one died or was cut off and its lease lapsed; this instance
+    /// may have just claimed the room), the room's links are closed with 1013: the clients
+    /// reconnect, and their join reaches the new owner.
+    /// </summary>
+    private async Task WatchOwnersAsync()
+    {
+        TimeSpan period = TimeSpan.FromTicks(Math.Max(TimeSpan.FromSeconds(1).Ticks, _leases.LeaseTime.Ticks / 3));
+        using var timer = new PeriodicTimer(period);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stopping.Token).ConfigureAwait(false))
+            {
+                foreach (IGrouping<(string Room, string Owner), KeyValuePair<long, EdgeState>> room in _edges.GroupBy(e => (e.Value.Room, e.Value.Owner)))
+                {
+                    string owner;
+                    try
+                    {
+                        owner = await _leases.AcquireOrFindOwnerAsync(room.Key.Room, _stopping.Token).ConfigureAwait(false);
+                    }
+                    catch (ClusterUnavailableException)
+                    {
+                        continue; // NATS is away: ask again next time
+                    }
+
+                    if (owner == room.Key.Owner)
+                    {
+                        continue;
+                    }
+
+                    foreach ((long link, EdgeState state) in room)
+                    {
+                        if (_edges.TryRemove(link, out _))
+                        {
+                            Interlocked.Increment(ref _moved);
+                            _bus.Publish(OwnerSubject(room.Key.Owner), RelayFrame.Detach(link));
+                            _ = state.Connection.Transport.CloseAsync(SessionCloseCode.TryAgainLater, "the room moved to another instance; reconnect").AsTask();
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>This instance's id in the cluster.</summary>
@@ -63,10 +120,10 @@ internal sealed class RelayServer : IAsyncDisposable
     // ---- Edge role -------------------------------------------------------------------------
 
     /// <summary>Opens a link for <paramref name="connection"/> to <paramref name="owner"/> and tells the owner who the client is.</summary>
-    public long Open(ClientConnection connection, string owner, RelayAttach attach)
+    public long Open(ClientConnection connection, string owner, string room, RelayAttach attach)
     {
         long link = Interlocked.Increment(ref _nextLink);
-        _edges[link] = new EdgeState(connection);
+        _edges[link] = new EdgeState(connection, owner, room);
         _bus.Publish(OwnerSubject(owner), RelayFrame.Attach(link, attach));
         return link;
     }
@@ -147,9 +204,13 @@ internal sealed class RelayServer : IAsyncDisposable
     }
 
     /// <summary>An edge link: the client's connection here and the link's numbering both ways.</summary>
-    private sealed class EdgeState(ClientConnection connection)
+    private sealed class EdgeState(ClientConnection connection, string owner, string room)
     {
         public ClientConnection Connection { get; } = connection;
+
+        public string Owner { get; } = owner;
+
+        public string Room { get; } = room;
 
         public Lock SendGate { get; } = new();
 
@@ -235,6 +296,7 @@ internal sealed class RelayServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        await _watching.ConfigureAwait(false);
         foreach (IAsyncDisposable subscription in _subscriptions)
         {
             await subscription.DisposeAsync();
