@@ -63,16 +63,8 @@ internal sealed partial class ClientConnection
                 MessageCodec.ReadBody(payload, ref _snapshotAck);
                 OnSnapshotAck(_snapshotAck!.Tick);
                 break;
-            case MessageType.DocumentSet:
-                DocumentSetMessage set = MessageCodec.Read<DocumentSetMessage>(payload);
-                OnDocumentWrite(new DocumentWrite(DocumentWriteKind.Set, set.Key, set.Value, 0));
-                break;
-            case MessageType.DocumentRemove:
-                OnDocumentWrite(new DocumentWrite(DocumentWriteKind.Remove, MessageCodec.Read<DocumentRemoveMessage>(payload).Key, null, 0));
-                break;
-            case MessageType.DocumentIncrement:
-                DocumentIncrementMessage increment = MessageCodec.Read<DocumentIncrementMessage>(payload);
-                OnDocumentWrite(new DocumentWrite(DocumentWriteKind.Increment, increment.Counter, null, increment.Amount));
+            case MessageType.DocumentSet or MessageType.DocumentRemove or MessageType.DocumentIncrement:
+                OnDocumentWrite(ReadDocumentWrite(type, payload));
                 break;
             default:
                 throw new ProtocolException($"Unhandled message type {type}.");
@@ -247,23 +239,38 @@ internal sealed partial class ClientConnection
         room.Chat(player, chat.Text);
     }
 
+    /// <summary>A DocumentSet, DocumentRemove or DocumentIncrement message as the write it asks for.</summary>
+    private static DocumentWrite ReadDocumentWrite(MessageType type, ReadOnlySpan<byte> payload)
+    {
+        DocumentWrite write = type switch
+        {
+            MessageType.DocumentSet => MessageCodec.Read<DocumentSetMessage>(payload) is var set ? new DocumentWrite(DocumentWriteKind.Set, set.Key, set.Value, 0) : default,
+            MessageType.DocumentRemove => new DocumentWrite(DocumentWriteKind.Remove, MessageCodec.Read<DocumentRemoveMessage>(payload).Key, null, 0),
+            _ => MessageCodec.Read<DocumentIncrementMessage>(payload) is var increment ? new DocumentWrite(DocumentWriteKind.Increment, increment.Counter, null, increment.Amount) : default,
+        };
+        return write.Key is null || (write.Kind == DocumentWriteKind.Set && write.Value is null)
+            ? throw new ProtocolException("A document write without its key or value.")
+            : write;
+    }
+
+    /// <summary>The document-write rate limit; false (and RateLimited sent) when this write is dropped.</summary>
+    private bool TakeDocumentWrite()
+    {
+        if (_documentWrites.TryTake())
+        {
+            return true;
+        }
+
+        Drop("document_rate");
+        SendError(ErrorCode.RateLimited, "Too many document writes; this one was dropped.");
+        return false;
+    }
+
     private void OnDocumentWrite(DocumentWrite write)
     {
-        if (!TryGetSeat(out RoomHost? room, out Player? player))
+        if (!TryGetSeat(out RoomHost? room, out Player? player) || !TakeDocumentWrite())
         {
             return;
-        }
-
-        if (!_documentWrites.TryTake())
-        {
-            Drop("document_rate");
-            SendError(ErrorCode.RateLimited, "Too many document writes; this one was dropped.");
-            return;
-        }
-
-        if (write.Key is null || (write.Kind == DocumentWriteKind.Set && write.Value is null))
-        {
-            throw new ProtocolException("A document write without its key or value.");
         }
 
         if (room.WriteDocument(player, write) is { } refused)

@@ -44,16 +44,9 @@ internal sealed partial class ClientConnection
         MessageType type = (MessageType)message[0];
         if (!link.LeftRoom && type is MessageType.DocumentSet or MessageType.DocumentRemove or MessageType.DocumentIncrement)
         {
-            DocumentWrite write = type switch
+            DocumentWrite write = ReadDocumentWrite(type, message);
+            if (!TakeDocumentWrite())
             {
-                MessageType.DocumentSet => MessageCodec.Read<DocumentSetMessage>(message) is var set ? new DocumentWrite(DocumentWriteKind.Set, set.Key, set.Value, 0) : default,
-                MessageType.DocumentRemove => new DocumentWrite(DocumentWriteKind.Remove, MessageCodec.Read<DocumentRemoveMessage>(message).Key, null, 0),
-                _ => MessageCodec.Read<DocumentIncrementMessage>(message) is var increment ? new DocumentWrite(DocumentWriteKind.Increment, increment.Counter, null, increment.Amount) : default,
-            };
-            if (!_documentWrites.TryTake())
-            {
-                Drop("document_rate");
-                SendError(ErrorCode.RateLimited, "Too many document writes; this one was dropped.");
                 return;
             }
 
