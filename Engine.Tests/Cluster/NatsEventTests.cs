@@ -100,4 +100,48 @@ public class NatsEventTests
         List<StoredRoomEvent> stored = await StoredAsync(kit, reader, "arena", 3);
         Assert.Equal([1L, 2L, 3L], stored.Select(e => e.Sequence));
     }
+
+    [Fact]
+    public async Task Resume_GapBeyondTheReplayRing_MissedEventsReplayedFromJetStreamExactlyOnceInOrder()
+    {
+        using var kit = new ClusterTestKit(TimeSpan.FromSeconds(90));
+        await using NatsServerFixture server = await NatsServerFixture.StartNewAsync(kit.Token);
+        kit.Describe(server);
+        await using NatsClusterBus bus = await kit.ConnectAsync("a", ClusterTestKit.Options(server.Url));
+        await using NatsClusterBus reader = await kit.ConnectAsync("reader", ClusterTestKit.Options(server.Url));
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => { o.ReplayBufferSize = 16; o.ChatRatePerSecond = 1000; }, bus: bus);
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+        TestClient bob = await host.JoinAsync("arena", "bob");
+        string token = bob.Welcome!.ResumeToken;
+        long bobSaw = (await alice.ExpectAsync<JoinedMessage>(m => m.Name == "bob")).Sequence;
+        bob.Abort();
+        await bob.DisposeAsync();
+
+        var sent = new List<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            sent.Add("missed " + i);
+            await alice.SendAsync(new ChatMessage { Text = sent[^1] });
+        }
+
+        ChatPostedMessage lastLine;
+        do
+        {
+            lastLine = await alice.ExpectAsync<ChatPostedMessage>();
+        }
+        while (lastLine.Text != sent[^1]);
+
+        await StoredAsync(kit, reader, "arena", (int)lastLine.Sequence); // all stored: far more than the ring's 16
+
+        await using TestClient back = await host.ConnectAsync(token, lastSequence: bobSaw);
+        JoinAcceptedMessage accepted = await back.ExpectAsync<JoinAcceptedMessage>();
+        var replayed = new List<string>();
+        while (replayed.Count < sent.Count)
+        {
+            replayed.Add((await back.ExpectAsync<ChatPostedMessage>()).Text);
+        }
+
+        Assert.True(accepted.Recovered);
+        Assert.Equal(sent, replayed);
+    }
 }

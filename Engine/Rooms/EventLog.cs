@@ -20,6 +20,9 @@ internal sealed class EventLog(int capacity)
 
     public int Count => _count;
 
+    /// <summary>The sequence of the oldest event held; <see cref="LastSequence"/> + 1 when none.</summary>
+    public long OldestSequence => _count == 0 ? LastSequence + 1 : _ring[_start].Sequence;
+
     /// <summary>
     /// Continues an earlier life of the room (its events in the durable store): the next event gets
     /// <paramref name="sequence"/> + 1. Only before the first event.

@@ -184,24 +184,60 @@ internal sealed partial class RoomHost : IAsyncDisposable
 
     /// <summary>
     /// Re-attaches a held (or still attached) player to a new session and replays what it missed
-    /// after <paramref name="lastSequence"/>; false if the player is no longer seated.
+    /// after <paramref name="lastSequence"/>; false if the player is no longer seated. With a
+    /// durable store, when the replay ring no longer reaches back to <paramref name="lastSequence"/>,
+    /// it changes nothing and asks for the older events instead (<paramref name="needsStoreFrom"/>
+    /// set): the caller reads them from the store and calls again with <paramref name="stored"/>.
     /// </summary>
-    public bool TryResume(Player player, ITransportSession session, long lastSequence)
+    public bool TryResume(Player player, ITransportSession session, long lastSequence, out bool needsStoreFrom, IReadOnlyList<Cluster.StoredRoomEvent>? stored = null)
     {
         lock (_gate)
         {
+            needsStoreFrom = false;
             if (_closed || !_players.ContainsKey(player.Id))
             {
                 return false;
             }
 
+            bool recovered = _events.TryGetSince(lastSequence, out List<RoomEvent> missed);
+            List<byte[]> older = [];
+            if (!recovered && _store is not null && lastSequence >= 0 && lastSequence < _events.OldestSequence - 1)
+            {
+                if (stored is null)
+                {
+                    needsStoreFrom = true;
+                    return true;
+                }
+
+                // The stored events must join the ring's without a gap: lastSequence + 1 … oldest − 1.
+                long next = lastSequence + 1;
+                foreach (Cluster.StoredRoomEvent e in stored)
+                {
+                    if (e.Sequence == next)
+                    {
+                        older.Add(e.Message.ToArray());
+                        next++;
+                    }
+                }
+
+                recovered = next >= _events.OldestSequence && _events.TryGetSince(next - 1, out missed);
+                if (!recovered)
+                {
+                    older.Clear();
+                }
+            }
+
             player.Session = session;
             player.ResetSnapshots(); // the new connection's client holds no snapshot: the next one is full
             player.LastSeen = Time.GetTimestamp();
-            bool recovered = _events.TryGetSince(lastSequence, out List<RoomEvent> missed);
             SendJoinAccepted(player, recovered);
             if (recovered)
             {
+                foreach (byte[] e in older)
+                {
+                    Send(player, e);
+                }
+
                 foreach (RoomEvent e in missed)
                 {
                     Send(player, e.Binary);
@@ -211,6 +247,21 @@ internal sealed partial class RoomHost : IAsyncDisposable
             BroadcastPresence();
             Log.PlayerResumed(Logger, player.ToString(), Name, lastSequence, recovered);
             return true;
+        }
+    }
+
+    /// <summary>The room's durable store, when it has one (for a resume that reaches back beyond the ring).</summary>
+    internal Cluster.IRoomEventStore? Store => _store;
+
+    /// <summary>The oldest sequence the replay ring holds.</summary>
+    internal long OldestHeldSequence
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _events.OldestSequence;
+            }
         }
     }
 

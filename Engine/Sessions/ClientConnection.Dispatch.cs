@@ -109,8 +109,13 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        if (resumed is { Room: { } room, Player: { } player } && room.TryResume(player, _transport, hello.LastSequence))
+        if (resumed is { Room: { } room, Player: { } player } && room.TryResume(player, _transport, hello.LastSequence, out bool needsStore))
         {
+            if (needsStore)
+            {
+                _storeResume = (room, player, hello.LastSequence); // the receive loop reads the older events, then resumes
+            }
+
             return;
         }
 

@@ -88,8 +88,13 @@ internal sealed partial class ClientConnection
             return;
         }
 
-        if (session is { Room: { } room, Player: { } player } && room.TryResume(player, _transport, attach.ResumeLastSequence))
+        if (session is { Room: { } room, Player: { } player } && room.TryResume(player, _transport, attach.ResumeLastSequence, out bool needsStore))
         {
+            if (needsStore)
+            {
+                _storeResume = (room, player, attach.ResumeLastSequence);
+            }
+
             return;
         }
 
@@ -157,6 +162,39 @@ internal sealed partial class ClientConnection
             Log.MalformedMessage(_logger, _transport.Id, "room creation failed: " + exception.Message);
             SendError(ErrorCode.Unavailable, $"The cluster's event store could not be reached to open room '{room}'; try again.");
             return false;
+        }
+    }
+
+    /// <summary>Most events a resume reads back from the durable store; a longer gap resyncs instead.</summary>
+    private const int MaxStoredReplay = 10_000;
+
+    /// <summary>
+    /// A resume that reaches back beyond the room's replay ring: reads the older events from the
+    /// durable store (JetStream) and resumes with them, so the client still gets every event once,
+    /// in order (<c>recovered: true</c>). When the store cannot give them all, the resume resyncs.
+    /// </summary>
+    private async ValueTask ResumeFromStoreAsync(RoomHost room, Player player, long lastSequence, CancellationToken cancellationToken)
+    {
+        IReadOnlyList<StoredRoomEvent> stored = [];
+        long wanted = room.OldestHeldSequence - 1 - lastSequence;
+        if (wanted is > 0 and <= MaxStoredReplay && room.Store is { } store)
+        {
+            try
+            {
+                (IReadOnlyList<StoredRoomEvent> events, bool complete) = await store.ReadAfterAsync(room.Name, lastSequence, (int)wanted, cancellationToken);
+                stored = complete ? events : [];
+            }
+            catch (ClusterUnavailableException exception)
+            {
+                Log.MalformedMessage(_logger, _transport.Id, "resume without the stored events: " + exception.Message);
+            }
+        }
+
+        if (!room.TryResume(player, _transport, lastSequence, out _, stored) && _session is { } session)
+        {
+            session.Room = null;
+            session.Player = null;
+            SendError(ErrorCode.ResumeFailed, "The session resumed without a room seat; join again.");
         }
     }
 

@@ -30,6 +30,7 @@ internal sealed partial class ClientConnection
     private long _dropped;
     private (SessionCloseCode Code, string Reason)? _closeRequested;
     private long? _relinkSequence;
+    private (RoomHost Room, Player Player, long LastSequence)? _storeResume;
 
     // Reused decode targets: MemoryPack overwrites them, so steady input and ping traffic allocates nothing.
     private InputMessage? _input;
@@ -62,6 +63,11 @@ internal sealed partial class ClientConnection
         if (_relayedFrom is not null)
         {
             AdoptRelayedSession();
+            if (_storeResume is { } adopted)
+            {
+                _storeResume = null;
+                await ResumeFromStoreAsync(adopted.Room, adopted.Player, adopted.LastSequence, cancellationToken);
+            }
         }
 
         Log.ConnectionOpened(_logger, _transport.Id, _transport.RemoteEndPoint?.ToString(), _transport.TransportName);
@@ -111,6 +117,12 @@ internal sealed partial class ClientConnection
                     {
                         _relinkSequence = null;
                         await RelinkResumedAsync(lastSequence, cancellationToken);
+                    }
+
+                    if (_storeResume is { } resume)
+                    {
+                        _storeResume = null;
+                        await ResumeFromStoreAsync(resume.Room, resume.Player, resume.LastSequence, cancellationToken);
                     }
                 }
                 catch (ProtocolException ex)
