@@ -118,6 +118,26 @@ public sealed partial class WebTransportTransportSession : ITransportSession, IU
             await CloseAsync(SessionCloseCode.GoingAway, "disposed").ConfigureAwait(false);
         }
 
+        // A close in progress records its code before it sends the CLOSE capsule: let it send the
+        // capsule, or disposing the session first would close it with code 0 and no reason.
+        Task? closing;
+        lock (_gate)
+        {
+            closing = _closing;
+        }
+
+        if (closing is not null)
+        {
+            try
+            {
+                await closing.ConfigureAwait(false);
+            }
+            catch (Exception exception) when (exception is QuicException or OperationCanceledException or ObjectDisposedException)
+            {
+                // the session or its connection is already gone
+            }
+        }
+
         await _session.DisposeAsync().ConfigureAwait(false);
         lock (_gate)
         {
