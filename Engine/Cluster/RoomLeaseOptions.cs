@@ -11,6 +11,9 @@ public sealed record RoomLeaseOptions
     /// <summary>The default <see cref="LeaseTime"/>: 6 s.</summary>
     public static readonly TimeSpan DefaultLeaseTime = TimeSpan.FromSeconds(6);
 
+    /// <summary>The configuration section: <c>Engine:Nats:Leases</c> (e.g. <c>--Engine:Nats:Leases:LeaseTime=00:00:30</c>).</summary>
+    public const string SectionName = "Engine:Nats:Leases";
+
     /// <summary>The default <see cref="OperationTimeout"/>: 2 s.</summary>
     public static readonly TimeSpan DefaultOperationTimeout = TimeSpan.FromSeconds(2);
 

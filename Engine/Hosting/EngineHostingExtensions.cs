@@ -52,8 +52,11 @@ public static class EngineHostingExtensions
         services.AddSingleton(sp => new HybridLogicalClock(sp.GetRequiredService<IClusterBus>().NodeId, sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton(sp => new EdgeDocuments(sp.GetRequiredService<HybridLogicalClock>(), sp.GetRequiredService<Func<string, Room>>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger("Engine.Documents")));
         services.AddSingleton<DocumentReplicator>();
+        var leaseOptions = new RoomLeaseOptions();
+        builder.Configuration.GetSection(RoomLeaseOptions.SectionName).Bind(leaseOptions);
+        leaseOptions.Validate();
         services.TryAddSingleton<IRoomLeases>(sp => sp.GetRequiredService<IClusterBus>() is NatsClusterBus nats
-            ? new NatsRoomLeases(nats.Connection, nats.ClusterName, nats.InstanceId, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>())
+            ? new NatsRoomLeases(nats.Connection, nats.ClusterName, nats.InstanceId, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>(), leaseOptions)
             : new LocalRoomLeases(sp.GetRequiredService<IClusterBus>().InstanceId));
         var eventStore = new RoomEventStoreOptions();
         builder.Configuration.GetSection(RoomEventStoreOptions.SectionName).Bind(eventStore);
