@@ -64,12 +64,12 @@ public class RoomDocumentTests
         RoomDocument b = NewDocument(2);
         a.Set("x", "from a");
         a.Increment("c", 4);
-        Assert.True(a.TryTakeDelta(out DocumentDelta fromA));
+        Assert.True(a.TryTakeDelta(out DocumentDelta? fromA));
 
         Assert.Null(b.Merge(fromA));
         Assert.False(b.TryTakeDelta(out _)); // merged remote writes are not re-sent
         b.Increment("c", 1);
-        Assert.True(b.TryTakeDelta(out DocumentDelta fromB));
+        Assert.True(b.TryTakeDelta(out DocumentDelta? fromB));
         Assert.Null(fromB.Entries);
         Assert.Null(a.Merge(fromB));
 
@@ -87,8 +87,8 @@ public class RoomDocumentTests
         a.Set("title", "older");
         time.Advance(TimeSpan.FromMilliseconds(5));
         b.Set("title", "newer");
-        a.TryTakeDelta(out DocumentDelta fromA);
-        b.TryTakeDelta(out DocumentDelta fromB);
+        Assert.True(a.TryTakeDelta(out DocumentDelta? fromA));
+        Assert.True(b.TryTakeDelta(out DocumentDelta? fromB));
 
         Assert.Null(a.Merge(fromB));
         Assert.Null(b.Merge(fromA));
@@ -137,6 +137,15 @@ public class RoomDocumentTests
     }
 
     [Fact]
+    public void Merge_CounterWithoutState_RefusedNotThrown()
+    {
+        RoomDocument local = NewDocument(1);
+
+        Assert.NotNull(local.Merge(new DocumentDelta { Counters = new() { ["c"] = null! } }));
+        Assert.Empty(local.Counters);
+    }
+
+    [Fact]
     public void ReplicationMessage_EncodesAndDecodes_StateRoundTrips()
     {
         RoomDocument a = NewDocument(1);
@@ -181,7 +190,7 @@ public class RoomDocumentTests
                         expectedCounter[key] += amount;
                     }
 
-                    if (doc.TryTakeDelta(out DocumentDelta delta))
+                    if (doc.TryTakeDelta(out DocumentDelta? delta))
                     {
                         sent.Add(delta);
                     }

@@ -18,4 +18,8 @@ public enum DocumentWriteKind
 /// <param name="Key">The key, or the counter's name.</param>
 /// <param name="Value">The new value (<see cref="DocumentWriteKind.Set"/> only).</param>
 /// <param name="Amount">The increment, negative to subtract (<see cref="DocumentWriteKind.Increment"/> only).</param>
-public readonly record struct DocumentWrite(DocumentWriteKind Kind, string Key, string? Value, long Amount);
+public readonly record struct DocumentWrite(DocumentWriteKind Kind, string Key, string? Value, long Amount)
+{
+    /// <summary>The error message when the room's rule refuses this write.</summary>
+    public string RefusedMessage => $"The room does not let you {Kind.ToString().ToLowerInvariant()} '{Key}'.";
+}

@@ -96,18 +96,12 @@ internal sealed class EdgeDocuments(HybridLogicalClock clock, Func<string, Room>
 
             if (!allowed)
             {
-                return (ErrorCode.Unauthorized, $"The room does not let you {write.Kind.ToString().ToLowerInvariant()} '{write.Key}'.");
+                return (ErrorCode.Unauthorized, write.RefusedMessage);
             }
 
-            string? refused = write.Kind switch
-            {
-                DocumentWriteKind.Set => replica.Document.Set(write.Key, write.Value ?? ""),
-                DocumentWriteKind.Remove => replica.Document.Remove(write.Key),
-                _ => replica.Document.Increment(write.Key, write.Amount),
-            };
-            result = refused is null ? null : (ErrorCode.InvalidArgument, refused);
+            result = replica.Document.Apply(write) is { } refused ? (ErrorCode.InvalidArgument, refused) : null;
             replica.Document.TakeClientChanges(); // the owner tells the members
-            if (replica.Document.TryTakeDelta(out DocumentDelta taken))
+            if (replica.Document.TryTakeDelta(out DocumentDelta? taken))
             {
                 delta = taken;
             }

@@ -159,9 +159,23 @@ public sealed class RoomDocument
         return null;
     }
 
-    /// <summary>Takes the local writes since the last call, to replicate. False when there are none.</summary>
-    public bool TryTakeDelta(out DocumentDelta delta)
+    /// <summary>Applies a player's write (already allowed by the room) under the limits: null, or why it was refused.</summary>
+    public string? Apply(DocumentWrite write) => write.Kind switch
     {
+        DocumentWriteKind.Set => Set(write.Key, write.Value ?? ""),
+        DocumentWriteKind.Remove => Remove(write.Key),
+        _ => Increment(write.Key, write.Amount),
+    };
+
+    /// <summary>Takes the local writes since the last call, to replicate. False when there are none.</summary>
+    public bool TryTakeDelta([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out DocumentDelta? delta)
+    {
+        if (!HasPendingDelta)
+        {
+            delta = null; // the tick asks every time: nothing allocated when nothing changed
+            return false;
+        }
+
         delta = new DocumentDelta();
         if (_entries.TryTakeDelta(out LwwMap<string, string>? entries))
         {
@@ -272,9 +286,9 @@ public sealed class RoomDocument
             int added = 0;
             foreach ((string key, LwwEntry<string> entry) in entries.AllEntries)
             {
-                if (CheckKey(key) is { } bad)
+                if (key is null || CheckKey(key) is { } bad)
                 {
-                    return bad;
+                    return "a key is missing or out of bounds";
                 }
 
                 if (!entry.IsRemoved && (entry.Value is null || entry.Value.Length > Limits.MaxValueLength))
@@ -301,9 +315,9 @@ public sealed class RoomDocument
             int added = 0;
             foreach ((string name, PNCounter remote) in counters)
             {
-                if (CheckKey(name) is { } bad)
+                if (name is null || remote is null || CheckKey(name) is not null)
                 {
-                    return bad;
+                    return "a counter's name or state is missing or out of bounds";
                 }
 
                 PNCounter merged = _counters.TryGetValue(name, out PNCounter? mine) ? mine.Clone() : new PNCounter();

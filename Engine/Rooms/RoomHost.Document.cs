@@ -29,16 +29,10 @@ internal sealed partial class RoomHost
             Guard("AuthorizeDocumentWrite", () => allowed = _room.AuthorizeDocumentWrite(player, write));
             if (!allowed)
             {
-                return (ErrorCode.Unauthorized, $"The room does not let you {write.Kind.ToString().ToLowerInvariant()} '{write.Key}'.");
+                return (ErrorCode.Unauthorized, write.RefusedMessage);
             }
 
-            string? refused = write.Kind switch
-            {
-                DocumentWriteKind.Set => _document.Set(write.Key, write.Value ?? ""),
-                DocumentWriteKind.Remove => _document.Remove(write.Key),
-                _ => _document.Increment(write.Key, write.Amount),
-            };
-            return refused is null ? null : (ErrorCode.InvalidArgument, refused);
+            return _document.Apply(write) is { } refused ? (ErrorCode.InvalidArgument, refused) : null;
         }
     }
 
@@ -76,7 +70,7 @@ internal sealed partial class RoomHost
             }));
         }
 
-        return _replicator is not null && _document.TryTakeDelta(out DocumentDelta delta) ? delta : null;
+        return _replicator is not null && _document.TryTakeDelta(out DocumentDelta? delta) ? delta : null;
     }
 
     /// <summary>The whole document, after a join or resume (the client replaces its copy).</summary>

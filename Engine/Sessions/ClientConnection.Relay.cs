@@ -107,16 +107,15 @@ internal sealed partial class ClientConnection
     /// Edge side: routes a Join (relayed messages never get here: the receive loop forwards them).
     /// True when the join went to another instance (or was refused); false: dispatch it here.
     /// </summary>
-    private async ValueTask<bool> TryRouteAsync(ReadOnlyMemory<byte> payload, bool reliable, CancellationToken cancellationToken)
+    private async ValueTask<bool> TryRouteAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
     {
         if (payload.IsEmpty || (MessageType)payload.Span[0] != MessageType.Join)
         {
             return false;
         }
 
-        MessageType type = (MessageType)payload.Span[0];
         EndEdgeLink(); // a Join after leaving a relayed room: routed afresh
-        if (type != MessageType.Join || _session is not { Room: null } session)
+        if (_session is not { Room: null } session)
         {
             return false;
         }

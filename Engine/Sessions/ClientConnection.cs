@@ -108,7 +108,7 @@ internal sealed partial class ClientConnection
 
                 try
                 {
-                    if (!await TryRouteAsync(result.Payload, result.IsReliable, cancellationToken))
+                    if (!await TryRouteAsync(result.Payload, cancellationToken))
                     {
                         Dispatch(result.Payload.Span);
                     }

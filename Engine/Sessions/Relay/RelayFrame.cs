@@ -139,16 +139,20 @@ internal static class RelayFrame
         return frame;
     }
 
+    /// <summary>The Attach body, or null when it does not decode or lacks the session's identity (a peer's bad bytes never throw).</summary>
     public static RelayAttach? ReadAttach(ReadOnlySpan<byte> body)
     {
+        RelayAttach? attach;
         try
         {
-            return MemoryPackSerializer.Deserialize<RelayAttach>(body);
+            attach = MemoryPackSerializer.Deserialize<RelayAttach>(body);
         }
-        catch (MemoryPackSerializationException)
+        catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             return null;
         }
+
+        return attach is { SessionId.Length: > 0, ResumeToken.Length: > 0, TransportName: not null, MaxUnreliableMessageBytes: >= 0 } ? attach : null;
     }
 
     public static (ushort Code, string Reason) ReadClose(ReadOnlySpan<byte> body) =>
