@@ -11,7 +11,7 @@ namespace Engine.Tests.Cluster;
 public class NatsFailoverTests
 {
     [Fact]
-    public async Task Owner_CutOffMidGame_AnotherInstanceOwnsTheRoomPlayersRejoinAndNumberingContinues()
+    public async Task Owner_CutOffMidGame_AnotherInstanceOwnsTheRoomAndPlayersResumeTheirSeatsGapFree()
     {
         using var kit = new ClusterTestKit(TimeSpan.FromSeconds(150));
         await using NatsServerFixture server = await NatsServerFixture.StartNewAsync(kit.Token);
@@ -24,11 +24,15 @@ public class NatsFailoverTests
         await using EngineTestHost two = await EngineTestHost.StartAsync(bus: b);
         await using TestClient alice = await one.JoinAsync("arena", "alice");
         TestClient bob = await two.JoinAsync("arena", "bob"); // relayed to one
+        string aliceToken = alice.Welcome!.ResumeToken;
         string bobToken = bob.Welcome!.ResumeToken;
         await bob.SendAsync(new ChatMessage { Text = "before the cut" });
         long acknowledged = (await alice.ExpectAsync<ChatPostedMessage>(m => m.Text == "before the cut")).Sequence;
+        Assert.Equal(acknowledged, (await bob.ExpectAsync<ChatPostedMessage>(m => m.Text == "before the cut")).Sequence);
         var store = new JetStreamRoomEventStore(reader.Connection, reader.ClusterName, kit.LoggerFactory);
+        await using var seats = new NatsSeatRecords(reader.Connection, reader.ClusterName, TimeProvider.System, kit.LoggerFactory);
         await kit.WaitUntilAsync(() => store.LastSequenceAsync("arena", kit.Token).AsTask().GetAwaiter().GetResult() >= acknowledged, "the chat line stored in JetStream");
+        await kit.WaitUntilAsync(() => seats.ReadRoomAsync("arena", kit.Token).AsTask().GetAwaiter().GetResult().Count == 2, "both seats recorded");
 
         // The owner is cut off: its lease lapses; the other instance claims the room and sends its
         // relayed player to reconnect; the cut-off owner stops the room and closes its own players.
@@ -38,20 +42,30 @@ public class NatsFailoverTests
         Assert.Equal(1013, await alice.WaitClosedCodeAsync(TimeSpan.FromSeconds(60)));
         Assert.True(two.Services.GetRequiredService<RelayServer>().MovedLinks >= 1);
 
-        // Bob comes back through his instance (now the owner): the seat is gone, so he joins again,
-        // and the room's numbering continues after every stored event.
-        await using TestClient back = await two.ConnectAsync(bobToken);
-        Assert.True(back.Welcome!.Resumed);
-        Assert.Equal(ErrorCode.ResumeFailed, (await back.ExpectAsync<ErrorMessage>()).Code);
-        await back.JoinAsync("arena", "bob");
-        Assert.True(back.Accepted!.Sequence >= acknowledged, $"the new owner numbers on from {back.Accepted.Sequence}, before the stored {acknowledged}");
+        // Bob resumes through his instance, which now owns the room and restored both seats from the records.
+        await using TestClient bobBack = await two.ConnectAsync(bobToken, lastSequence: acknowledged);
+        Assert.True(bobBack.Welcome!.Resumed);
+        JoinAcceptedMessage bobAccepted = await bobBack.ExpectAsync<JoinAcceptedMessage>();
+        Assert.True(bobAccepted.Recovered);
+        Assert.Equal(["alice", "bob"], bobAccepted.Members.Select(m => m.Name).Order());
         Assert.NotNull(two.Services.GetRequiredService<RoomManager>().Find("arena"));
 
-        // Alice's instance is still cut off: she reconnects to the other one and finds bob there.
-        await using TestClient aliceAgain = await two.JoinAsync("arena", "alice");
-        Assert.Equal(["alice", "bob"], aliceAgain.Accepted!.Members.Select(m => m.Name).Order());
-        await back.SendAsync(new ChatMessage { Text = "after the move" });
-        Assert.Equal("after the move", (await aliceAgain.ExpectAsync<ChatPostedMessage>()).Text);
+        // While alice is away bob says something; alice (her instance still cut off) resumes on the
+        // other instance, which never saw her session: the seat records bring it back, with the line she missed.
+        await bobBack.SendAsync(new ChatMessage { Text = "while you were away" });
+        long missed = (await bobBack.ExpectAsync<ChatPostedMessage>(m => m.Text == "while you were away")).Sequence;
+        Assert.Equal(acknowledged + 1, missed);
+        await using TestClient aliceBack = await two.ConnectAsync(aliceToken, lastSequence: acknowledged);
+        Assert.True(aliceBack.Welcome!.Resumed);
+        JoinAcceptedMessage aliceAccepted = await aliceBack.ExpectAsync<JoinAcceptedMessage>();
+        Assert.True(aliceAccepted.Recovered);
+        Assert.Equal(alice.Accepted!.PlayerId, aliceAccepted.PlayerId);
+        ChatPostedMessage replayed = await aliceBack.ExpectAsync<ChatPostedMessage>();
+        Assert.Equal(("while you were away", missed), (replayed.Text, replayed.Sequence));
+        await bobBack.SendAsync(new ChatMessage { Text = "after the move" });
+        ChatPostedMessage next = await aliceBack.ExpectAsync<ChatPostedMessage>(); // exactly once: nothing replayed twice
+        Assert.Equal(("after the move", missed + 1), (next.Text, next.Sequence));
+        Assert.DoesNotContain(aliceBack.Drain(), m => m.Type == MessageType.Error);
 
         // JetStream holds the room's events gap-free across the move.
         IReadOnlyList<StoredRoomEvent> events = [];

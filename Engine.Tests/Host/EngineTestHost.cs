@@ -8,6 +8,7 @@ using Engine.Rooms;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -32,20 +33,26 @@ public sealed class EngineTestHost : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static Task<EngineTestHost> StartAsync(Action<EngineOptions>? configure = null, IClusterBus? bus = null, IRoomLeases? leases = null) =>
-        StartAsync<ArenaRoom>(configure, bus, leases);
+    public static Task<EngineTestHost> StartAsync(Action<EngineOptions>? configure = null, IClusterBus? bus = null, IRoomLeases? leases = null, IReadOnlyDictionary<string, string?>? settings = null) =>
+        StartAsync<ArenaRoom>(configure, bus, leases, settings);
 
     /// <summary>
     /// Starts a host; with <paramref name="bus"/> it joins that cluster bus instead of its own
-    /// in-process one, and with <paramref name="leases"/> it asks them which instance owns a room.
+    /// in-process one, and with <paramref name="leases"/> it asks them which instance owns a room;
+    /// <paramref name="settings"/> are configuration keys as in appsettings (e.g. <c>Engine:Nats:EventStore:MaxMessagesPerRoom</c>).
     /// </summary>
-    public static async Task<EngineTestHost> StartAsync<TRoom>(Action<EngineOptions>? configure = null, IClusterBus? bus = null, IRoomLeases? leases = null)
+    public static async Task<EngineTestHost> StartAsync<TRoom>(Action<EngineOptions>? configure = null, IClusterBus? bus = null, IRoomLeases? leases = null, IReadOnlyDictionary<string, string?>? settings = null)
         where TRoom : Room, new()
     {
         string dataDir = Path.Combine(Path.GetTempPath(), "engine-tests", Guid.NewGuid().ToString("n"));
         WebApplicationBuilder builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
         builder.Logging.ClearProviders();
         builder.Logging.AddProvider(new TestLogProvider(TestContext.Current.TestOutputHelper));
+        if (settings is not null)
+        {
+            builder.Configuration.AddInMemoryCollection(settings);
+        }
+
         if (bus is not null)
         {
             builder.Services.AddSingleton(bus);

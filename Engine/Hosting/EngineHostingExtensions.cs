@@ -64,6 +64,9 @@ public static class EngineHostingExtensions
         services.TryAddSingleton<IRoomEventStore>(sp => sp.GetRequiredService<IClusterBus>() is NatsClusterBus nats
             ? new JetStreamRoomEventStore(nats.Connection, nats.ClusterName, sp.GetRequiredService<ILoggerFactory>(), eventStore)
             : new NoRoomEventStore());
+        services.TryAddSingleton<ISeatRecords>(sp => sp.GetRequiredService<IClusterBus>() is NatsClusterBus nats
+            ? new NatsSeatRecords(nats.Connection, nats.ClusterName, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>())
+            : new NoSeatRecords());
         services.AddSingleton<RelayServer>();
         services.AddSingleton<RoomManager>();
         services.AddSingleton<SessionRegistry>();

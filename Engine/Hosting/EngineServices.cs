@@ -20,6 +20,7 @@ internal sealed class EngineServices(
     ILoggerFactory loggers,
     IClusterBus bus,
     IRoomLeases leases,
+    ISeatRecords seats,
     EdgeDocuments edgeDocuments,
     IServiceProvider provider)
 {
@@ -47,6 +48,9 @@ internal sealed class EngineServices(
 
     /// <summary>Which instance owns each room.</summary>
     public IRoomLeases Leases { get; } = leases;
+
+    /// <summary>Where players' seats are, for a resume on any instance (nothing recorded when not clustered).</summary>
+    public ISeatRecords Seats { get; } = seats;
 
     /// <summary>The relay between this instance and the others (resolved on first use: it needs these services too).</summary>
     public RelayServer Relay => _relay ??= (RelayServer)provider.GetService(typeof(RelayServer))!;

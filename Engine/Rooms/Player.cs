@@ -47,6 +47,16 @@ public sealed class Player
 
     internal long HeldUntil { get; set; }
 
+    /// <summary>The seat as recorded for a resume on another instance (clustered rooms); null when not recorded.</summary>
+    internal Cluster.SeatRecord? Seat { get; set; }
+
+    /// <summary>
+    /// For a seat restored from the records when the room moved here: the last event the room had
+    /// stored then. A client that saw later events saw ones this instance never had (its earlier owner
+    /// died before storing them), so its first resume cannot be gap-free. −1 otherwise.
+    /// </summary>
+    internal long RestoredAfter { get; set; } = -1;
+
     /// <summary>Inputs dropped because the queue was full (the oldest go first).</summary>
     internal long InputsDropped
     {

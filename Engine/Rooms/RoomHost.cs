@@ -130,6 +130,7 @@ internal sealed partial class RoomHost : IAsyncDisposable
             SendJoinAccepted(player, recovered: true);
             Publish(new JoinedMessage { Sequence = NextSequence(), PlayerId = player.Id, Name = player.Name }, "joined");
             BroadcastPresence();
+            RecordSeatsLocked();
             Log.PlayerJoined(Logger, player.ToString(), Name);
             return null;
         }
@@ -201,7 +202,13 @@ internal sealed partial class RoomHost : IAsyncDisposable
 
             bool recovered = _events.TryGetSince(lastSequence, out List<RoomEvent> missed);
             List<byte[]> older = [];
-            if (!recovered && _store is not null && lastSequence >= 0 && lastSequence < _events.OldestSequence - 1)
+            if (player.RestoredAfter >= 0 && lastSequence > player.RestoredAfter)
+            {
+                // The client saw events the room's earlier owner never stored: this instance cannot know
+                // them, nor replay past them without a gap. It gets the full state instead.
+                recovered = false;
+            }
+            else if (!recovered && _store is not null && lastSequence >= 0 && lastSequence < _events.OldestSequence - 1)
             {
                 if (stored is null)
                 {
@@ -228,6 +235,7 @@ internal sealed partial class RoomHost : IAsyncDisposable
             }
 
             player.Session = session;
+            player.RestoredAfter = -1;
             player.ResetSnapshots(); // the new connection's client holds no snapshot: the next one is full
             player.LastSeen = Time.GetTimestamp();
             SendJoinAccepted(player, recovered);
@@ -420,6 +428,7 @@ internal sealed partial class RoomHost : IAsyncDisposable
         RoomEvent left = Publish(new LeftMessage { Sequence = NextSequence(), PlayerId = player.Id, Reason = reason }, "left");
         leaving?.TrySendReliable(left.Binary); // the leaver learns its own leave too (an acknowledgement)
         BroadcastPresence();
+        RecordSeatsLocked();
         Log.PlayerLeft(Logger, player.ToString(), Name, reason);
         if (_players.Count == 0)
         {

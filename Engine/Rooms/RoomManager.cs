@@ -32,10 +32,12 @@ internal sealed class RoomManager : IAsyncDisposable
 
     private readonly IRoomEventStore _store;
     private readonly IRoomLeases _leases;
+    private readonly ISeatRecords _seats;
 
-    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers, HybridLogicalClock clock, DocumentReplicator replicator, IRoomEventStore store, IRoomLeases leases)
+    public RoomManager(Func<string, Room> factory, IOptions<EngineOptions> options, EngineMetrics metrics, TimeProvider time, ILoggerFactory loggers, HybridLogicalClock clock, DocumentReplicator replicator, IRoomEventStore store, IRoomLeases leases, ISeatRecords seats)
     {
         _store = store;
+        _seats = seats;
         _leases = leases;
         leases.LeaseLost += room => _ = MoveAwayAsync(room);
         _clock = clock;
@@ -95,7 +97,20 @@ internal sealed class RoomManager : IAsyncDisposable
         }
 
         long lastStored = _store.IsDurable ? await _store.LastSequenceAsync(name, cancellationToken) : 0;
-        return GetOrCreate(name, lastStored);
+        IReadOnlyList<SeatRecord> seats = [];
+        if (_seats.IsDurable && Find(name) is null)
+        {
+            try
+            {
+                seats = await _seats.ReadRoomAsync(name, cancellationToken);
+            }
+            catch (ClusterUnavailableException exception)
+            {
+                SeatLog.RestoreFailed(_logger, name, exception.Message);
+            }
+        }
+
+        return Create(name, lastStored, seats);
     }
 
     /// <summary>
@@ -110,10 +125,10 @@ internal sealed class RoomManager : IAsyncDisposable
             return Find(name);
         }
 
-        return Create(name, lastStoredSequence ?? 0);
+        return Create(name, lastStoredSequence ?? 0, []);
     }
 
-    private RoomHost? Create(string name, long lastStoredSequence)
+    private RoomHost? Create(string name, long lastStoredSequence, IReadOnlyList<SeatRecord> earlierSeats)
     {
         RoomHost host;
         lock (_gate)
@@ -133,6 +148,12 @@ internal sealed class RoomManager : IAsyncDisposable
             if (_store.IsDurable)
             {
                 host.UseStore(_store, lastStoredSequence);
+            }
+
+            if (_seats.IsDurable)
+            {
+                host.UseSeatRecords(_seats);
+                host.RestoreSeats(earlierSeats, lastStoredSequence);
             }
 
             _rooms.Add(name, host);
@@ -196,6 +217,8 @@ internal sealed class RoomManager : IAsyncDisposable
             return;
         }
 
+        room.StopRecordingSeats();
+        _seats.Forget(name); // the new owner records the seats from now on
         Log.RoomMoved(_logger, name);
         room.CloseAllSessions(Engine.Transport.Abstractions.SessionCloseCode.TryAgainLater, "the room moved to another instance; reconnect");
         await room.DisposeAsync();

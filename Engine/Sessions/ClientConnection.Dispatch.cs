@@ -1,3 +1,4 @@
+using Engine.Cluster;
 using Engine.Documents;
 using Engine.Protocol;
 using Engine.Rooms;
@@ -197,6 +198,11 @@ internal sealed partial class ClientConnection
         }
 
         var player = new Player(session.PlayerId, join.Name);
+        if (_services.Seats.IsDurable)
+        {
+            player.Seat = new SeatRecord { TokenHash = session.TokenHash, SessionId = session.SessionId, PlayerId = session.PlayerId, Name = join.Name };
+        }
+
         ErrorCode? refused = room.TryJoin(player, _transport);
         if (refused is { } code)
         {

@@ -88,6 +88,11 @@ internal sealed partial class ClientConnection
             return;
         }
 
+        if (session.Room is null && attach.Room.Length > 0)
+        {
+            BindRestoredSeat(session, _services.Rooms.Find(attach.Room)); // the room moved here: its seats were restored
+        }
+
         if (session is { Room: { } room, Player: { } player } && room.TryResume(player, _transport, attach.ResumeLastSequence, out bool needsStore))
         {
             if (needsStore)
@@ -213,9 +218,9 @@ internal sealed partial class ClientConnection
 
         if (owner == _services.Relay.InstanceId)
         {
-            // The room moved here meanwhile: there is no seat to resume; the client joins again.
+            // The room moved here meanwhile: its seat was restored from the records (if it was recorded).
             _session.RelayRoom = null;
-            SendError(ErrorCode.ResumeFailed, "The session resumed without a room seat; join again.");
+            await ResumeRestoredSeatAsync(room, lastSequence, cancellationToken);
             return;
         }
 
@@ -247,6 +252,7 @@ internal sealed partial class ClientConnection
             TransportName = _transport.TransportName,
             MaxUnreliableMessageBytes = _transport.MaxUnreliableMessageBytes,
             ResumeLastSequence = resumeLastSequence,
+            Room = room,
         };
         _services.EdgeDocuments.Enter(room);
         long id = _services.Relay.Open(this, owner, room, attach);

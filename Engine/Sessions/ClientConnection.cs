@@ -108,6 +108,11 @@ internal sealed partial class ClientConnection
 
                 try
                 {
+                    if (_session is null)
+                    {
+                        await FindRecordedSessionAsync(result.Payload, cancellationToken);
+                    }
+
                     if (!await TryRouteAsync(result.Payload, cancellationToken))
                     {
                         Dispatch(result.Payload.Span);

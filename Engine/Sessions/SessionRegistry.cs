@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
+using Engine.Cluster;
 using Engine.Hosting;
 using Engine.Rooms;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,9 @@ internal sealed class SessionState(string sessionId, int playerId, string resume
     public int PlayerId { get; } = playerId;
 
     public string ResumeToken { get; } = resumeToken;
+
+    /// <summary>The token's hash: the registry's key, and the seat records' (<see cref="SeatRecord.HashToken"/>).</summary>
+    public string TokenHash { get; } = SeatRecord.HashToken(resumeToken);
 
     public Player? Player { get; set; }
 
@@ -33,7 +37,7 @@ internal sealed class SessionState(string sessionId, int playerId, string resume
 }
 
 /// <summary>
-/// Resume tokens → sessions. Bounded at twice the connection limit: detached sessions expire
+/// Resume tokens (hashed) → sessions. Bounded at twice the connection limit: detached sessions expire
 /// after the reconnect grace, and when the table is full a new session simply is not resumable.
 /// </summary>
 internal sealed class SessionRegistry(IOptions<EngineOptions> options, TimeProvider time)
@@ -41,24 +45,24 @@ internal sealed class SessionRegistry(IOptions<EngineOptions> options, TimeProvi
     // Ids start at a random point per process so that instances of a cluster hand out different
     // ids (a room refuses the rare joiner whose id is already seated there).
     private static int s_nextPlayerId = Random.Shared.Next(0, 1 << 30);
-    private readonly ConcurrentDictionary<string, SessionState> _byToken = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SessionState> _byTokenHash = new(StringComparer.Ordinal);
     private readonly int _capacity = options.Value.MaxConnections * 2;
 
-    public int Count => _byToken.Count;
+    public int Count => _byTokenHash.Count;
 
     public SessionState Create()
     {
         string token = Convert.ToBase64String(RandomNumberGenerator.GetBytes(24)).Replace('+', '-').Replace('/', '_');
         int playerId = Interlocked.Increment(ref s_nextPlayerId);
         var state = new SessionState($"s{playerId}", playerId, token);
-        if (_byToken.Count >= _capacity)
+        if (_byTokenHash.Count >= _capacity)
         {
             SweepExpired();
         }
 
-        if (_byToken.Count < _capacity)
+        if (_byTokenHash.Count < _capacity)
         {
-            _byToken[token] = state;
+            _byTokenHash[state.TokenHash] = state;
         }
 
         return state;
@@ -76,18 +80,19 @@ internal sealed class SessionRegistry(IOptions<EngineOptions> options, TimeProvi
         }
 
         var state = new SessionState(sessionId, playerId, token);
-        if (_byToken.Count >= _capacity)
+        if (_byTokenHash.Count >= _capacity)
         {
             SweepExpired();
         }
 
-        return _byToken.GetOrAdd(token, state);
+        return _byTokenHash.GetOrAdd(state.TokenHash, state);
     }
 
     /// <summary>The session for <paramref name="token"/>, if it exists and has not expired.</summary>
     public SessionState? Find(string token)
     {
-        if (!_byToken.TryGetValue(token, out SessionState? state))
+        string hash = SeatRecord.HashToken(token);
+        if (!_byTokenHash.TryGetValue(hash, out SessionState? state))
         {
             return null;
         }
@@ -96,7 +101,7 @@ internal sealed class SessionRegistry(IOptions<EngineOptions> options, TimeProvi
         {
             if (state.ExpiresAt != 0 && time.GetTimestamp() >= state.ExpiresAt)
             {
-                _byToken.TryRemove(token, out _);
+                _byTokenHash.TryRemove(hash, out _);
                 return null;
             }
         }
@@ -117,11 +122,11 @@ internal sealed class SessionRegistry(IOptions<EngineOptions> options, TimeProvi
     public void SweepExpired()
     {
         long now = time.GetTimestamp();
-        foreach ((string token, SessionState state) in _byToken)
+        foreach ((string hash, SessionState state) in _byTokenHash)
         {
             if (state.ExpiresAt != 0 && now >= state.ExpiresAt)
             {
-                _byToken.TryRemove(token, out _);
+                _byTokenHash.TryRemove(hash, out _);
             }
         }
     }

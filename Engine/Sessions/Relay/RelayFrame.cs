@@ -38,6 +38,9 @@ internal sealed partial class RelayAttach
 
     /// <summary>When resuming a seat: the last room event sequence the client processed; -1 when joining.</summary>
     [MemoryPackOrder(5)] public long ResumeLastSequence { get; set; } = -1;
+
+    /// <summary>The room the link is for (a resume may find its seat there, restored from the seat records).</summary>
+    [MemoryPackOrder(6)] public string Room { get; set; } = "";
 }
 
 /// <summary>
