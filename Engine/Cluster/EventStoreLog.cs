@@ -36,4 +36,8 @@ internal static partial class EventStoreLog
     [LoggerMessage(EventId = 1607, Level = LogLevel.Error,
         Message = "Cluster {Cluster}: JetStream refused to {Operation} room {Room}: {Error}")]
     public static partial void OperationRefused(ILogger logger, string cluster, string operation, string room, string error);
+
+    [LoggerMessage(EventId = 1608, Level = LogLevel.Warning,
+        Message = "SSE for room {Room}: the stored events after {After} could not be read ({Error}); the feed resyncs")]
+    public static partial void SpectatorReplayFailed(ILogger logger, string room, long after, string error);
 }

@@ -68,6 +68,14 @@ internal static class ServerSentEvents
                 return;
             }
 
+            // Beyond the replay ring, the older events come from the durable store (JetStream): they are
+            // written first, and the feed takes over from the last of them.
+            List<RoomEvent> older = host is not null && lastEventId is { } after ? await ReadStoredAsync(host, after, logger, context.RequestAborted) : [];
+            if (older.Count > 0)
+            {
+                lastEventId = older[^1].Sequence;
+            }
+
             SpectatorFeed? feed = host?.Subscribe(lastEventId, out _);
             if (feed is null)
             {
@@ -82,16 +90,20 @@ internal static class ServerSentEvents
                 context.Response.Headers.CacheControl = "no-cache";
                 context.Response.Headers["X-Accel-Buffering"] = "no";
                 await context.Response.WriteAsync("retry: 2000\n\n", context.RequestAborted);
-                await context.Response.Body.FlushAsync(context.RequestAborted);
                 var text = new StringBuilder();
+                foreach (RoomEvent e in older)
+                {
+                    Append(text, e);
+                }
+
+                await context.Response.WriteAsync(text.ToString(), context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
                 while (await feed.Reader.WaitToReadAsync(context.RequestAborted))
                 {
                     text.Clear();
                     while (feed.Reader.TryRead(out RoomEvent? e))
                     {
-                        text.Append("id: ").Append(EngineEndpoints.Invariant(e.Sequence)).Append('\n')
-                            .Append("event: ").Append(e.Name).Append('\n')
-                            .Append("data: ").Append(e.Json).Append("\n\n");
+                        Append(text, e);
                     }
 
                     await context.Response.WriteAsync(text.ToString(), context.RequestAborted);
@@ -110,6 +122,50 @@ internal static class ServerSentEvents
         finally
         {
             services.ReleaseConnection();
+        }
+    }
+
+    /// <summary>Most events a spectator is sent from the durable store; a longer gap resyncs instead.</summary>
+    private const int MaxStoredReplay = 10_000;
+
+    private static void Append(StringBuilder text, RoomEvent e) =>
+        text.Append("id: ").Append(EngineEndpoints.Invariant(e.Sequence)).Append('\n')
+            .Append("event: ").Append(e.Name).Append('\n')
+            .Append("data: ").Append(e.Json).Append("\n\n");
+
+    /// <summary>
+    /// The events after <paramref name="after"/> that the room's replay ring no longer holds, read from
+    /// the durable store; empty when the ring reaches back far enough, when there is no store, or when
+    /// the store cannot give them all gap-free (the feed then starts with a resync).
+    /// </summary>
+    private static async Task<List<RoomEvent>> ReadStoredAsync(RoomHost host, long after, ILogger logger, CancellationToken cancellationToken)
+    {
+        long wanted = host.OldestHeldSequence - 1 - after;
+        if (host.Store is not { IsDurable: true } store || after < 0 || wanted is <= 0 or > MaxStoredReplay)
+        {
+            return [];
+        }
+
+        try
+        {
+            (IReadOnlyList<Cluster.StoredRoomEvent> events, bool complete) = await store.ReadAfterAsync(host.Name, after, (int)wanted, cancellationToken);
+            var older = new List<RoomEvent>(events.Count);
+            foreach (Cluster.StoredRoomEvent stored in events)
+            {
+                if (!complete || RoomHost.FromStored(stored.Sequence, stored.Message.Span) is not { } e || e.Sequence != after + 1 + older.Count)
+                {
+                    return [];
+                }
+
+                older.Add(e);
+            }
+
+            return older;
+        }
+        catch (Cluster.ClusterUnavailableException exception)
+        {
+            Cluster.EventStoreLog.SpectatorReplayFailed(logger, host.Name, after, exception.Message);
+            return [];
         }
     }
 }

@@ -66,6 +66,38 @@ internal sealed partial class RoomHost
         }
     }
 
+    /// <summary>
+    /// A stored event (its protocol bytes, as JetStream keeps them) as the spectator feed shows it:
+    /// the SSE event name and JSON. Null for bytes that are not a room event.
+    /// </summary>
+    internal static RoomEvent? FromStored(long sequence, ReadOnlySpan<byte> message)
+    {
+        if (message.IsEmpty)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (MessageType)message[0] switch
+            {
+                MessageType.Joined => Stored(sequence, MessageCodec.Read<JoinedMessage>(message), "joined", message),
+                MessageType.Left => Stored(sequence, MessageCodec.Read<LeftMessage>(message), "left", message),
+                MessageType.ChatPosted => Stored(sequence, MessageCodec.Read<ChatPostedMessage>(message), "chat", message),
+                MessageType.GameEvent => Stored(sequence, MessageCodec.Read<GameEventMessage>(message), "game", message),
+                _ => null,
+            };
+        }
+        catch (Exception exception) when (exception is ProtocolException or MemoryPack.MemoryPackSerializationException)
+        {
+            return null;
+        }
+
+        static RoomEvent Stored<T>(long sequence, T decoded, string name, ReadOnlySpan<byte> message)
+            where T : class =>
+            new(sequence, name, message.ToArray(), JsonSerializer.Serialize(decoded, typeof(T), EventJson.Default), MessageCatalog.Of<T>.Type);
+    }
+
     internal void Unsubscribe(SpectatorFeed feed)
     {
         lock (_gate)
