@@ -2,6 +2,11 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using Engine.Cluster;
+using Engine.Hosting;
+using Engine.Rooms;
+using Engine.Sessions.Relay;
+using Engine.Tests.Host;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace Engine.Tests.Cluster;
@@ -123,5 +128,68 @@ internal sealed class ClusterTestKit : IDisposable
         public override string ToString() => string.Join(", ", _messages.Select(m => $"{m.Subject}={m.Payload}"));
 
         internal sealed record Message(string Subject, string Payload, string? Sender);
+    }
+
+    /// <summary>
+    /// One Engine instance wired as <c>AddEngine</c> wires a clustered one (NATS bus, JetStream KV room
+    /// leases, JetStream event store), with the lease time the test needs (production reads it from
+    /// <c>Engine:Nats:Leases</c>). Disposed host first, then the leases (releasing them), then the bus.
+    /// </summary>
+    internal sealed class Instance : IAsyncDisposable
+    {
+        private Instance(string name, NatsClusterBus bus, NatsRoomLeases leases, EngineTestHost host)
+        {
+            Name = name;
+            Bus = bus;
+            Leases = leases;
+            Host = host;
+        }
+
+        public string Name { get; }
+
+        public NatsClusterBus Bus { get; }
+
+        public NatsRoomLeases Leases { get; }
+
+        public EngineTestHost Host { get; }
+
+        public RoomManager Rooms => Host.Services.GetRequiredService<RoomManager>();
+
+        public RelayServer Relay => Host.Services.GetRequiredService<RelayServer>();
+
+        public static async Task<Instance> StartAsync(ClusterTestKit kit, string name, string url, RoomLeaseOptions leaseOptions, Action<EngineOptions>? configure = null)
+        {
+            NatsClusterBus bus = await kit.ConnectAsync(name, Options(url));
+            NatsRoomLeases? leases = null;
+            try
+            {
+                leases = new NatsRoomLeases(bus.Connection, bus.ClusterName, bus.InstanceId, TimeProvider.System, kit.LoggerFactory, leaseOptions);
+                EngineTestHost host = await EngineTestHost.StartAsync(configure, bus, leases);
+                return new Instance(name, bus, leases, host);
+            }
+            catch
+            {
+                if (leases is not null)
+                {
+                    await leases.DisposeAsync();
+                }
+
+                await bus.DisposeAsync();
+                throw;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            try
+            {
+                await Host.DisposeAsync();
+            }
+            finally
+            {
+                await Leases.DisposeAsync();
+                await Bus.DisposeAsync();
+            }
+        }
     }
 }
