@@ -144,4 +144,47 @@ public class NatsEventTests
         Assert.True(accepted.Recovered);
         Assert.Equal(sent, replayed);
     }
+
+    [Fact]
+    public async Task Sse_LastEventIdBeyondTheReplayRing_OlderEventsFromJetStreamThenLiveGapFree()
+    {
+        using var kit = new ClusterTestKit(TimeSpan.FromSeconds(90));
+        await using NatsServerFixture server = await NatsServerFixture.StartNewAsync(kit.Token);
+        kit.Describe(server);
+        await using NatsClusterBus bus = await kit.ConnectAsync("a", ClusterTestKit.Options(server.Url));
+        await using NatsClusterBus reader = await kit.ConnectAsync("reader", ClusterTestKit.Options(server.Url));
+        await using EngineTestHost host = await EngineTestHost.StartAsync(o => { o.ReplayBufferSize = 16; o.ChatRatePerSecond = 1000; }, bus: bus);
+        await using TestClient alice = await host.JoinAsync("arena", "alice");
+        long spectatorSaw = (await alice.ExpectAsync<JoinedMessage>(m => m.Name == "alice")).Sequence;
+        var sent = new List<string>();
+        for (int i = 0; i < 40; i++)
+        {
+            sent.Add("line " + i);
+            await alice.SendAsync(new ChatMessage { Text = sent[^1] });
+        }
+
+        ChatPostedMessage last;
+        do
+        {
+            last = await alice.ExpectAsync<ChatPostedMessage>();
+        }
+        while (last.Text != sent[^1]);
+
+        await StoredAsync(kit, reader, "arena", (int)last.Sequence); // far more than the ring's 16
+
+        using HttpClient http = host.CreateHttpClient();
+        await using SseReader feed = await SseReader.OpenAsync(http, "/events/arena", spectatorSaw);
+        var lines = new List<SseEvent>();
+        while (lines.Count < sent.Count)
+        {
+            lines.Add(await feed.ReadAsync());
+        }
+
+        Assert.Equal(sent.Select((_, i) => spectatorSaw + 1 + i), lines.Select(e => e.Id)); // every id once, in order
+        Assert.All(lines, e => Assert.Equal("chat", e.Event));
+        Assert.Equal(sent, lines.Select(e => System.Text.Json.JsonDocument.Parse(e.Data).RootElement.GetProperty("text").GetString()));
+        await alice.SendAsync(new ChatMessage { Text = "live" });
+        SseEvent live = await feed.ReadAsync();
+        Assert.Equal((last.Sequence + 1, "chat"), (live.Id, live.Event));
+    }
 }
