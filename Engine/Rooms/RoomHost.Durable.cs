@@ -57,6 +57,17 @@ internal sealed partial class RoomHost
         {
             while (reader.TryPeek(out RoomEvent? e))
             {
+                if (_abandoned)
+                {
+                    while (reader.TryRead(out RoomEvent? dropped))
+                    {
+                        Interlocked.Increment(ref _notStored);
+                        Log.EventNotStored(Logger, Name, dropped.Sequence);
+                    }
+
+                    return;
+                }
+
                 try
                 {
                     await _store!.AppendAsync(Name, e.Sequence, e.Binary).ConfigureAwait(false);
@@ -88,6 +99,21 @@ internal sealed partial class RoomHost
     }
 
     private readonly CancellationTokenSource _storeGiveUp = new();
+
+    /// <summary>
+    /// The room lost its lease: another instance numbers its events from what the store held. Events
+    /// still waiting here would be stored under numbers the new owner uses too (and one of the two
+    /// would be dropped as a duplicate), so they are given up, counted and logged; the one append in
+    /// flight may still land.
+    /// </summary>
+    internal void AbandonDurableBacklog()
+    {
+        _abandoned = true;
+        _storeGiveUp.Cancel();
+        _toStore?.Writer.TryComplete();
+    }
+
+    private volatile bool _abandoned;
 
     /// <summary>On dispose: lets the queue drain into the store for a while, then gives up.</summary>
     private async Task FinishStoringAsync()

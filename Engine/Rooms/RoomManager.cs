@@ -218,6 +218,7 @@ internal sealed class RoomManager : IAsyncDisposable
         }
 
         room.StopRecordingSeats();
+        room.AbandonDurableBacklog();
         _seats.Forget(name); // the new owner records the seats from now on
         Log.RoomMoved(_logger, name);
         room.CloseAllSessions(Engine.Transport.Abstractions.SessionCloseCode.TryAgainLater, "the room moved to another instance; reconnect");
