@@ -117,6 +117,22 @@ public class ClusterPresenceTests
     }
 
     [Fact]
+    public async Task DisposeAsync_Twice_SecondReturnsAndOneLeaveIsSent()
+    {
+        await using var a = new PresenceTestInstance(_hub, _time);
+        var b = new PresenceTestInstance(_hub, _time);
+        Round(a, b);
+        long published = b.Presence.Published;
+
+        await b.Presence.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await b.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken); // the container disposes it once per registration
+
+        Assert.Equal(published + 1, b.Presence.Published);
+        b.Report(); // nothing after the leave
+        Assert.Equal(published + 1, b.Presence.Published);
+    }
+
+    [Fact]
     public async Task Newcomer_StartsLate_GetsEveryonesPartBeforeTheirNextPeriodicFullState()
     {
         await using var a = new PresenceTestInstance(_hub, _time);

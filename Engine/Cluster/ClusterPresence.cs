@@ -37,6 +37,7 @@ internal sealed partial class ClusterPresence : IClusterPresence, IAsyncDisposab
     private int _fullStateWanted;
     private int _askEveryone = 1; // a newcomer asks for everyone's part at once rather than waiting for their next full state
     private bool _disposed;
+    private int _disposeStarted;
     private long _published;
     private long _publishRefused;
     private long _merged;
@@ -265,13 +266,19 @@ internal sealed partial class ClusterPresence : IClusterPresence, IAsyncDisposab
 
     public async ValueTask DisposeAsync()
     {
+        // Idempotent: the container disposes this once per registration that hands it out.
+        if (Interlocked.Exchange(ref _disposeStarted, 1) == 1)
+        {
+            return;
+        }
+
         if (_timer is not null)
         {
             await _timer.DisposeAsync();
         }
 
-        // Wait out a report in progress, so the leave is the last message and none follows it.
-        while (Interlocked.CompareExchange(ref _reporting, 1, 0) != 0)
+        // Wait out a report in progress (briefly: it never blocks), so the leave is the last message.
+        for (int waited = 0; Interlocked.CompareExchange(ref _reporting, 1, 0) != 0 && waited < 500; waited++)
         {
             await Task.Delay(10);
         }
