@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net.WebSockets;
+using Engine.Cluster;
 using Engine.Hosting.Http3;
 using Engine.Rooms;
 using Engine.Sessions;
@@ -21,7 +22,7 @@ public static class EngineEndpoints
 {
     /// <summary>
     /// Maps <c>/ws</c> (WebSocket), <c>/events/{room}</c> (Server-Sent Events), <c>/healthz</c>,
-    /// <c>/metrics</c>, <c>/cert-hash</c> (development certificate only) and the static content root.
+    /// <c>/presence</c> and <c>/presence/{room}</c> (cluster-wide members, JSON), <c>/metrics</c>, <c>/cert-hash</c> (development certificate only) and the static content root.
     /// </summary>
     public static WebApplication MapEngine(this WebApplication app)
     {
@@ -79,6 +80,12 @@ public static class EngineEndpoints
         app.Map("/ws", (HttpContext context) => AcceptWebSocketAsync(context, services, logger));
         app.MapGet("/events/{room}", (HttpContext context, string room) => ServerSentEvents.StreamAsync(context, room, services, logger));
         app.MapGet("/healthz", () => Results.Json(new HealthReport("ok", services.Rooms.Count, services.Connections), HostingJson.Default.HealthReport));
+        app.MapGet("/presence", () => Results.Json(
+            ClusterPresenceReport.Of(services.Presence, services.Bus.InstanceId, app.Services.GetRequiredService<ClusterPresenceOptions>().MaxRoomsListed),
+            HostingJson.Default.ClusterPresenceReport));
+        app.MapGet("/presence/{room}", (string room) => RoomNames.IsValid(room)
+            ? Results.Json(new ClusterPresenceRoom(room, services.Presence.Members(room)), HostingJson.Default.ClusterPresenceRoom)
+            : Results.BadRequest(RoomNames.Rule));
         app.MapGet("/metrics", (PrometheusMetricsExporter exporter) => Results.Text(exporter.Render(), PrometheusMetricsExporter.ContentType));
         app.MapGet("/cert-hash", (ServerCertificateSource certificates) =>
             certificates.DevelopmentHashes is { } hashes
@@ -164,4 +171,6 @@ internal sealed record HealthReport(string Status, int Rooms, int Connections);
 [System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.CamelCase)]
 [System.Text.Json.Serialization.JsonSerializable(typeof(HealthReport))]
 [System.Text.Json.Serialization.JsonSerializable(typeof(CertificateHashes))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ClusterPresenceReport))]
+[System.Text.Json.Serialization.JsonSerializable(typeof(ClusterPresenceRoom))]
 internal sealed partial class HostingJson : System.Text.Json.Serialization.JsonSerializerContext;

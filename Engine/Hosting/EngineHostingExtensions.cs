@@ -69,6 +69,24 @@ public static class EngineHostingExtensions
             : new NoSeatRecords());
         services.AddSingleton<RelayServer>();
         services.AddSingleton<RoomManager>();
+        var presenceOptions = new ClusterPresenceOptions();
+        builder.Configuration.GetSection(ClusterPresenceOptions.SectionName).Bind(presenceOptions);
+        presenceOptions.Validate();
+        services.TryAddSingleton(presenceOptions);
+        services.AddSingleton(sp =>
+        {
+            RoomManager rooms = sp.GetRequiredService<RoomManager>();
+            var presence = new ClusterPresence(
+                sp.GetRequiredService<IClusterBus>(),
+                sp.GetRequiredService<HybridLogicalClock>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>(),
+                sp.GetRequiredService<ClusterPresenceOptions>(),
+                () => rooms.All().Select(room => (room.Name, room.MembersSnapshot())));
+            presence.Start();
+            return presence;
+        });
+        services.AddSingleton<IClusterPresence>(sp => sp.GetRequiredService<ClusterPresence>());
         services.AddSingleton<SessionRegistry>();
         services.AddSingleton<EngineServices>();
         services.AddSingleton(sp => new ServerCertificateSource(options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));

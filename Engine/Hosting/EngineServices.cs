@@ -22,6 +22,7 @@ internal sealed class EngineServices(
     IRoomLeases leases,
     ISeatRecords seats,
     EdgeDocuments edgeDocuments,
+    IClusterPresence presence,
     IServiceProvider provider)
 {
     private int _connections;
@@ -45,6 +46,9 @@ internal sealed class EngineServices(
 
     /// <summary>Document replicas of the rooms this instance relays players into.</summary>
     public EdgeDocuments EdgeDocuments { get; } = edgeDocuments;
+
+    /// <summary>Every room's members across the cluster (the local rooms on a single instance).</summary>
+    public IClusterPresence Presence { get; } = presence;
 
     /// <summary>Which instance owns each room.</summary>
     public IRoomLeases Leases { get; } = leases;
