@@ -62,8 +62,11 @@ public sealed partial class NatsSeatRecords
         }
     }
 
-    /// <summary>Marks a room to be written again as last written (a refresh).</summary>
-    private static readonly SeatRecord[] Refresh = [];
+    /// <summary>
+    /// Marks a room to be written again as last written (a refresh). Compared by reference, so it must
+    /// not be the shared empty array an empty seat list may be.
+    /// </summary>
+    private static readonly SeatRecord[] Refresh = [new SeatRecord { TokenHash = "(refresh)" }];
 
     /// <summary>Writes every waiting list; a room that fails goes back to wait unless a newer list came meanwhile.</summary>
     private async Task WritePendingAsync(CancellationToken token)

@@ -177,7 +177,7 @@ internal sealed class RelayServer : IAsyncDisposable
                 {
                     // A reliable message for the client was lost between the instances: close, so it resumes and is replayed.
                     Interlocked.Increment(ref _lost);
-                    _edges.TryRemove(frame.Link, out _);
+                    Close(state.Owner, frame.Link); // the owner detaches the seat at once (held for the resume)
                     _ = transport.CloseAsync(SessionCloseCode.SlowConsumer, "the relay lost a message; resume").AsTask();
                     break;
                 }
