@@ -17,6 +17,11 @@ public sealed class RoomDocument
     private readonly HashSet<string> _changedCounters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _clientKeys = new(StringComparer.Ordinal);
     private readonly HashSet<string> _clientCounters = new(StringComparer.Ordinal);
+
+    // For each tombstone, when this replica came to hold it (its own removal's timestamp, or this
+    // clock's time when a peer's merged in): a tombstone may go only once every participant has
+    // merged a state of ours sent after that, whatever the removal's own timestamp says.
+    private readonly Dictionary<string, HlcTimestamp> _tombstoneHeldSince = new(StringComparer.Ordinal);
     private readonly HybridLogicalClock _clock;
 
     /// <summary>A document whose writes this instance stamps with <paramref name="clock"/>.</summary>
@@ -29,6 +34,9 @@ public sealed class RoomDocument
 
     /// <summary>The limits every write and merge is held to.</summary>
     public DocumentLimits Limits { get; }
+
+    /// <summary>What this replica knows of the others, to agree on a pruning horizon (guarded by the same lock).</summary>
+    internal PruningHorizon Horizon { get; } = new();
 
     /// <summary>Live keys.</summary>
     public int Count => _entries.Count;
@@ -89,6 +97,7 @@ public sealed class RoomDocument
         }
 
         _entries.Set(key, value, _clock);
+        _tombstoneHeldSince.Remove(key);
         _clientKeys.Add(key);
         return null;
     }
@@ -107,6 +116,7 @@ public sealed class RoomDocument
         }
 
         _entries.Remove(key, _clock);
+        _tombstoneHeldSince[key] = _entries.AllEntries[key].Timestamp;
         _clientKeys.Add(key);
         return null;
     }
@@ -216,7 +226,7 @@ public sealed class RoomDocument
     public string? Merge(DocumentDelta delta)
     {
         ArgumentNullException.ThrowIfNull(delta);
-        if (Check(delta) is { } refused)
+        if (Check(delta, out HlcTimestamp received) is { } refused)
         {
             return refused;
         }
@@ -228,6 +238,14 @@ public sealed class RoomDocument
                 if (!_entries.AllEntries.TryGetValue(key, out LwwEntry<string> mine) || entry.Timestamp > mine.Timestamp)
                 {
                     _clientKeys.Add(key);
+                    if (entry.IsRemoved)
+                    {
+                        _tombstoneHeldSince[key] = received;
+                    }
+                    else
+                    {
+                        _tombstoneHeldSince.Remove(key);
+                    }
                 }
             }
 
@@ -257,8 +275,25 @@ public sealed class RoomDocument
         return null;
     }
 
-    /// <summary>Drops tombstones older than <paramref name="horizon"/> (see <see cref="LwwMap{TKey, TValue}.PruneTombstones"/>).</summary>
-    public int PruneTombstones(HlcTimestamp horizon) => _entries.PruneTombstones(horizon);
+    /// <summary>
+    /// Drops the tombstones this replica has held since before <paramref name="horizon"/>, freeing
+    /// their keys' slots. Safe once every replica that could hold an older value of those keys has
+    /// merged a state of this one sent after the horizon (see <see cref="PruningHorizon"/>).
+    /// </summary>
+    /// <returns>How many tombstones were dropped.</returns>
+    public int PruneTombstones(HlcTimestamp horizon)
+    {
+        return _entries.PruneTombstones((key, timestamp) =>
+        {
+            if (_tombstoneHeldSince.GetValueOrDefault(key, timestamp) >= horizon)
+            {
+                return false;
+            }
+
+            _tombstoneHeldSince.Remove(key); // the map drops every tombstone this returns true for
+            return true;
+        });
+    }
 
     /// <summary>The keys and counters changed since the last call (values as they are now; a removed key has a null value).</summary>
     public (List<KeyValuePair<string, string?>> Entries, List<KeyValuePair<string, long>> Counters) TakeClientChanges()
@@ -278,8 +313,9 @@ public sealed class RoomDocument
             : null;
     }
 
-    private string? Check(DocumentDelta delta)
+    private string? Check(DocumentDelta delta, out HlcTimestamp received)
     {
+        received = HlcTimestamp.Zero;
         HlcTimestamp newest = HlcTimestamp.Zero;
         if (delta.Entries is { } entries)
         {
@@ -350,7 +386,7 @@ public sealed class RoomDocument
         {
             try
             {
-                _clock.Receive(newest);
+                received = _clock.Receive(newest);
             }
             catch (HlcDriftException exception)
             {
