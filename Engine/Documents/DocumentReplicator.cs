@@ -195,7 +195,7 @@ internal sealed partial class DocumentReplicator : IAsyncDisposable
                 return (null, 0, HlcTimestamp.Zero);
             }
 
-            document.Horizon.MergedState(sender, message.SentAt, message.Seen, now);
+            document.Horizon.MergedState(sender, message.SentAt, message.Seen, !message.Document!.IsEmpty, now);
             (int pruned, HlcTimestamp horizon) = Prune(document, now);
             return (null, pruned, horizon);
         });
@@ -217,8 +217,11 @@ internal sealed partial class DocumentReplicator : IAsyncDisposable
         }
     }
 
-    /// <summary>Every replica's state (rooms, then edge replicas), each copied under its lock, after pruning when asked.</summary>
-    private List<(string Room, DocumentReplicationMessage State)> AllStates(bool prune)
+    /// <summary>
+    /// Every replica's state (rooms, then edge replicas), each copied under its lock, after pruning
+    /// when asked; with <paramref name="skipIdle"/>, not the empty ones no participant needs a report from.
+    /// </summary>
+    private List<(string Room, DocumentReplicationMessage State)> AllStates(bool prune, bool skipIdle)
     {
         TimeSpan now = Now;
         var states = new List<(string, DocumentReplicationMessage)>();
@@ -229,7 +232,7 @@ internal sealed partial class DocumentReplicator : IAsyncDisposable
 
         foreach ((string room, Lock gate, RoomDocument document) in _edge.All)
         {
-            (DocumentReplicationMessage State, int Pruned, HlcTimestamp Horizon) taken;
+            (DocumentReplicationMessage? State, int Pruned, HlcTimestamp Horizon) taken;
             lock (gate)
             {
                 taken = Take(document);
@@ -240,16 +243,20 @@ internal sealed partial class DocumentReplicator : IAsyncDisposable
 
         return states;
 
-        (DocumentReplicationMessage State, int Pruned, HlcTimestamp Horizon) Take(RoomDocument document)
+        (DocumentReplicationMessage? State, int Pruned, HlcTimestamp Horizon) Take(RoomDocument document)
         {
             (int pruned, HlcTimestamp horizon) = prune ? Prune(document, now) : (0, HlcTimestamp.Zero);
-            return (StateOf(document, now), pruned, horizon);
+            bool idle = document.IsEmpty && !document.Horizon.AnyParticipantHoldsEntries;
+            return (skipIdle && idle ? null : StateOf(document, now), pruned, horizon);
         }
 
-        void Collect(string room, (DocumentReplicationMessage State, int Pruned, HlcTimestamp Horizon) taken)
+        void Collect(string room, (DocumentReplicationMessage? State, int Pruned, HlcTimestamp Horizon) taken)
         {
             CountPruned(room, taken.Pruned, taken.Horizon);
-            states.Add((room, taken.State));
+            if (taken.State is not null)
+            {
+                states.Add((room, taken.State));
+            }
         }
     }
 
@@ -281,7 +288,7 @@ internal sealed partial class DocumentReplicator : IAsyncDisposable
         }
 
         // Back from a partition: send what we wrote meanwhile (in our state) and ask for theirs.
-        List<(string Room, DocumentReplicationMessage State)> rooms = AllStates(prune: false);
+        List<(string Room, DocumentReplicationMessage State)> rooms = AllStates(prune: false, skipIdle: false);
         foreach ((string room, DocumentReplicationMessage state) in rooms)
         {
             Send(room, state);
@@ -291,17 +298,17 @@ internal sealed partial class DocumentReplicator : IAsyncDisposable
         Log.DocumentResync(_logger, "reconnected", rooms.Count);
     }
 
-    /// <summary>One anti-entropy round (the timer's work): prunes what each horizon allows, then sends every non-empty replica.</summary>
+    /// <summary>
+    /// One anti-entropy round (the timer's work): prunes what each horizon allows, then sends every
+    /// replica that is not empty, or is empty but has a participant that may wait for its report.
+    /// </summary>
     internal void RunAntiEntropy()
     {
         try
         {
-            foreach ((string room, DocumentReplicationMessage state) in AllStates(prune: true))
+            foreach ((string room, DocumentReplicationMessage state) in AllStates(prune: true, skipIdle: true))
             {
-                if (!state.Document!.IsEmpty)
-                {
-                    Send(room, state);
-                }
+                Send(room, state);
             }
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)

@@ -53,11 +53,19 @@ internal sealed class PruningHorizon
     }
 
     /// <summary>
+    /// True when some live participant may still hold entries (its last state had some, or it has
+    /// sent none yet): it may be waiting for this replica's report to prune, so an empty replica
+    /// keeps sending its state while this holds.
+    /// </summary>
+    public bool AnyParticipantHoldsEntries => _participants.Values.Any(p => p.HoldsEntries);
+
+    /// <summary>
     /// This replica merged <paramref name="instance"/>'s full state, built at its time
     /// <paramref name="sentAt"/>, which reported <paramref name="seen"/> (null when the sender
-    /// reports none: an older version, which then withholds the horizon while it participates).
+    /// reports none: an older version, which then withholds the horizon while it participates)
+    /// and held entries or not (<paramref name="holdsEntries"/>).
     /// </summary>
-    public void MergedState(string instance, HlcTimestamp sentAt, IReadOnlyDictionary<string, HlcTimestamp>? seen, TimeSpan now)
+    public void MergedState(string instance, HlcTimestamp sentAt, IReadOnlyDictionary<string, HlcTimestamp>? seen, bool holdsEntries, TimeSpan now)
     {
         Heard(instance, now);
         if (!_participants.TryGetValue(instance, out Participant? participant))
@@ -71,6 +79,7 @@ internal sealed class PruningHorizon
         }
 
         participant.Reported = seen is null ? null : new Dictionary<string, HlcTimestamp>(seen, StringComparer.Ordinal);
+        participant.HoldsEntries = holdsEntries;
     }
 
     /// <summary>Forgets participants not heard from for longer than <paramref name="peerTimeout"/>.</summary>
@@ -200,6 +209,8 @@ internal sealed class PruningHorizon
     private sealed class Participant
     {
         public TimeSpan LastHeard { get; set; }
+
+        public bool HoldsEntries { get; set; } = true;
 
         /// <summary>Its seen vector from its last merged state; null until then.</summary>
         public Dictionary<string, HlcTimestamp>? Reported { get; set; }

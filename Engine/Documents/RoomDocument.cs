@@ -22,6 +22,12 @@ public sealed class RoomDocument
     // clock's time when a peer's merged in): a tombstone may go only once every participant has
     // merged a state of ours sent after that, whatever the removal's own timestamp says.
     private readonly Dictionary<string, HlcTimestamp> _tombstoneHeldSince = new(StringComparer.Ordinal);
+
+    // The highest horizon pruned at. A peer that has not pruned yet sends its tombstones again; one
+    // older than this, for a key this replica does not hold, is not taken back in (else replicas
+    // pruning a round apart would hand the same tombstone back and forth for ever). Safe for the
+    // reason the pruning was: every live writer's writes older than the horizon are everywhere.
+    private HlcTimestamp _prunedBelow;
     private readonly HybridLogicalClock _clock;
 
     /// <summary>A document whose writes this instance stamps with <paramref name="clock"/>.</summary>
@@ -43,6 +49,9 @@ public sealed class RoomDocument
 
     /// <summary>Keys removed but still remembered, so an older write cannot bring them back.</summary>
     public int TombstoneCount => _entries.TombstoneCount;
+
+    /// <summary>True when the replica holds no key, tombstone or counter.</summary>
+    public bool IsEmpty => _entries.AllEntries.Count == 0 && _counters.Count == 0;
 
     /// <summary>The live key/value pairs.</summary>
     public IEnumerable<KeyValuePair<string, string>> Items => _entries.Items;
@@ -233,9 +242,14 @@ public sealed class RoomDocument
 
         if (delta.Entries is { } entries)
         {
+            HashSet<string>? alreadyPruned = null;
             foreach ((string key, LwwEntry<string> entry) in entries.AllEntries)
             {
-                if (!_entries.AllEntries.TryGetValue(key, out LwwEntry<string> mine) || entry.Timestamp > mine.Timestamp)
+                if (IsAlreadyPruned(key, entry))
+                {
+                    (alreadyPruned ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
+                }
+                else if (!_entries.AllEntries.TryGetValue(key, out LwwEntry<string> mine) || entry.Timestamp > mine.Timestamp)
                 {
                     _clientKeys.Add(key);
                     if (entry.IsRemoved)
@@ -250,6 +264,10 @@ public sealed class RoomDocument
             }
 
             _entries.Merge(entries);
+            if (alreadyPruned is not null)
+            {
+                _entries.PruneTombstones((key, _) => alreadyPruned.Contains(key));
+            }
         }
 
         if (delta.Counters is { } counters)
@@ -283,6 +301,7 @@ public sealed class RoomDocument
     /// <returns>How many tombstones were dropped.</returns>
     public int PruneTombstones(HlcTimestamp horizon)
     {
+        _prunedBelow = HlcTimestamp.Max(_prunedBelow, horizon);
         return _entries.PruneTombstones((key, timestamp) =>
         {
             if (_tombstoneHeldSince.GetValueOrDefault(key, timestamp) >= horizon)
@@ -304,6 +323,10 @@ public sealed class RoomDocument
         _clientCounters.Clear();
         return (entries, counters);
     }
+
+    /// <summary>A peer's tombstone for a key this replica does not hold, older than a horizon it already pruned at.</summary>
+    private bool IsAlreadyPruned(string key, LwwEntry<string> entry) =>
+        entry.IsRemoved && entry.Timestamp < _prunedBelow && !_entries.AllEntries.ContainsKey(key);
 
     private string? CheckKey(string key)
     {
@@ -332,7 +355,7 @@ public sealed class RoomDocument
                     return $"a value of key '{key}' is missing or longer than {Limits.MaxValueLength} characters";
                 }
 
-                if (!_entries.AllEntries.ContainsKey(key))
+                if (!_entries.AllEntries.ContainsKey(key) && !IsAlreadyPruned(key, entry))
                 {
                     added++;
                 }
