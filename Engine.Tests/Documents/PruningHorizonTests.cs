@@ -124,6 +124,21 @@ public class PruningHorizonTests
     }
 
     [Fact]
+    public void AnyParticipantHoldsEntries_EmptyStatesOnlyOrExpired_False()
+    {
+        var horizon = new PruningHorizon();
+        horizon.Heard("b", Seconds(1)); // no state yet: it may hold anything
+        Assert.True(horizon.AnyParticipantHoldsEntries(Seconds(2), Timeout));
+
+        horizon.MergedState("b", At(200), new Dictionary<string, HlcTimestamp> { ["a"] = At(100) }, holdsEntries: false, Seconds(3));
+        Assert.False(horizon.AnyParticipantHoldsEntries(Seconds(4), Timeout));
+
+        horizon.MergedState("c", At(210), new Dictionary<string, HlcTimestamp> { ["a"] = At(100) }, holdsEntries: true, Seconds(5));
+        Assert.True(horizon.AnyParticipantHoldsEntries(Seconds(6), Timeout));
+        Assert.False(horizon.AnyParticipantHoldsEntries(Seconds(200), Timeout));
+    }
+
+    [Fact]
     public void Heard_BeyondMaxParticipants_HorizonWithheldUntilTheOverflowExpires()
     {
         var horizon = new PruningHorizon();

@@ -246,7 +246,7 @@ internal sealed partial class DocumentReplicator : IAsyncDisposable
         (DocumentReplicationMessage? State, int Pruned, HlcTimestamp Horizon) Take(RoomDocument document)
         {
             (int pruned, HlcTimestamp horizon) = prune ? Prune(document, now) : (0, HlcTimestamp.Zero);
-            bool idle = document.IsEmpty && !document.Horizon.AnyParticipantHoldsEntries;
+            bool idle = document.IsEmpty && !document.Horizon.AnyParticipantHoldsEntries(now, PeerTimeout);
             return (skipIdle && idle ? null : StateOf(document, now), pruned, horizon);
         }
 

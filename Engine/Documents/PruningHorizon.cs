@@ -53,11 +53,15 @@ internal sealed class PruningHorizon
     }
 
     /// <summary>
-    /// True when some live participant may still hold entries (its last state had some, or it has
+    /// True when some participant live at <paramref name="now"/> may still hold entries (its last state had some, or it has
     /// sent none yet): it may be waiting for this replica's report to prune, so an empty replica
     /// keeps sending its state while this holds.
     /// </summary>
-    public bool AnyParticipantHoldsEntries => _participants.Values.Any(p => p.HoldsEntries);
+    public bool AnyParticipantHoldsEntries(TimeSpan now, TimeSpan peerTimeout)
+    {
+        Expire(now, peerTimeout);
+        return _participants.Values.Any(p => p.HoldsEntries);
+    }
 
     /// <summary>
     /// This replica merged <paramref name="instance"/>'s full state, built at its time
