@@ -9,7 +9,7 @@ namespace Engine.State.Crdt;
 /// </summary>
 /// <remarks>
 /// Tombstones are kept so that a late, older write cannot resurrect a removed key. They cost one
-/// entry each until <see cref="PruneTombstones"/> drops those older than a horizon every replica
+/// entry each until <see cref="PruneTombstones(HlcTimestamp)"/> drops those older than a horizon every replica
 /// has passed.
 /// </remarks>
 /// <typeparam name="TKey">The key type; MemoryPack-serializable.</typeparam>
@@ -128,12 +128,21 @@ public sealed class LwwMap<TKey, TValue> : IDeltaCrdt<LwwMap<TKey, TValue>>, IEq
     /// merged all writes older than the horizon; otherwise a stale write could resurrect a key.
     /// </summary>
     /// <returns>How many tombstones were dropped.</returns>
-    public int PruneTombstones(HlcTimestamp horizon)
+    public int PruneTombstones(HlcTimestamp horizon) => PruneTombstones((_, timestamp) => timestamp < horizon);
+
+    /// <summary>
+    /// Drops the tombstones <paramref name="isStale"/> picks (given each tombstone's key and
+    /// timestamp), for a caller that knows more per key than its timestamp, such as when this
+    /// replica learnt of the removal. The same safety rule as <see cref="PruneTombstones(HlcTimestamp)"/> applies.
+    /// </summary>
+    /// <returns>How many tombstones were dropped.</returns>
+    public int PruneTombstones(Func<TKey, HlcTimestamp, bool> isStale)
     {
+        ArgumentNullException.ThrowIfNull(isStale);
         List<TKey>? stale = null;
         foreach ((TKey key, LwwEntry<TValue> entry) in Entries)
         {
-            if (entry.IsRemoved && entry.Timestamp < horizon)
+            if (entry.IsRemoved && isStale(key, entry.Timestamp))
             {
                 (stale ??= []).Add(key);
             }

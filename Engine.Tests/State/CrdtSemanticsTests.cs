@@ -104,6 +104,24 @@ public class CrdtSemanticsTests
     }
 
     [Fact]
+    public void LwwMapPruneTombstones_ByPredicate_DropsOnlyTheTombstonesItPicks()
+    {
+        var clock = new HybridLogicalClock(1, _time);
+        var map = new LwwMap<int, int>();
+        map.Set(1, 1, clock);
+        map.Remove(2, clock);
+        map.Remove(3, clock);
+        var asked = new List<int>();
+
+        Assert.Equal(1, map.PruneTombstones((key, _) => { asked.Add(key); return key == 3; }));
+
+        Assert.Equal([2, 3], asked.Order());
+        Assert.Equal(1, map.TombstoneCount);
+        Assert.True(map.AllEntries[2].IsRemoved);
+        Assert.Equal(1, map.Count);
+    }
+
+    [Fact]
     public void LwwMapSet_ZeroTimestamp_Throws()
     {
         Assert.Throws<ArgumentException>(() => new LwwMap<int, int>().Set(1, 1, HlcTimestamp.Zero));

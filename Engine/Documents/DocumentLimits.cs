@@ -7,7 +7,7 @@ namespace Engine.Documents;
 /// </summary>
 public sealed record DocumentLimits
 {
-    /// <summary>Keys in the map, tombstones included. Default 256.</summary>
+    /// <summary>Keys in the map, tombstones included until pruned. Default 256.</summary>
     public int MaxEntries { get; init; } = 256;
 
     /// <summary>Longest key, in characters. Default 64.</summary>

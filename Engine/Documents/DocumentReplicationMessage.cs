@@ -1,3 +1,4 @@
+using Engine.State.Clock;
 using MemoryPack;
 
 namespace Engine.Documents;
@@ -23,4 +24,17 @@ public sealed partial class DocumentReplicationMessage
 
     /// <summary>The delta or state; null for a request.</summary>
     [MemoryPackOrder(1)] public DocumentDelta? Document { get; set; }
+
+    /// <summary>
+    /// State only: the sender's clock when it copied its replica (every write it had stamped before
+    /// is in it). Zero from a sender that predates pruning.
+    /// </summary>
+    [MemoryPackOrder(2)] public HlcTimestamp SentAt { get; set; }
+
+    /// <summary>
+    /// State only: the sender's seen vector for this document — per instance it hears from, the
+    /// <see cref="SentAt"/> of the latest state from that instance it merged. Null from a sender
+    /// that predates pruning.
+    /// </summary>
+    [MemoryPackOrder(3)] public Dictionary<string, HlcTimestamp>? Seen { get; set; }
 }

@@ -1,5 +1,6 @@
 using Engine.Cluster;
 using Engine.Rooms;
+using Engine.State.Clock;
 using Engine.State.Serialization;
 using Engine.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -13,9 +14,10 @@ namespace Engine.Documents;
 /// <see cref="AntiEntropyInterval"/>, each room sends its whole replica, so whatever a partition or
 /// a dropped message lost is repaired (merging is idempotent). A message that does not decode, or
 /// that the document refuses (limits, a timestamp too far ahead), is dropped whole, counted and
-/// logged; nothing else changes.
+/// logged; nothing else changes. Tombstones are pruned on a horizon the replicas agree on
+/// (<c>DocumentReplicator.Pruning.cs</c>, <see cref="PruningHorizon"/>).
 /// </summary>
-internal sealed class DocumentReplicator : IAsyncDisposable
+internal sealed partial class DocumentReplicator : IAsyncDisposable
 {
     /// <summary>The subject prefix; the room name follows.</summary>
     public const string SubjectPrefix = "doc.";
@@ -28,6 +30,8 @@ internal sealed class DocumentReplicator : IAsyncDisposable
 
     private readonly IClusterBus _bus;
     private readonly TimeProvider _time;
+    private readonly HybridLogicalClock _clock;
+    private readonly long _started;
     private readonly ILogger _logger;
     private readonly Dictionary<string, long> _lastStateReply = new(StringComparer.Ordinal);
     private readonly Lock _gate = new();
@@ -42,9 +46,11 @@ internal sealed class DocumentReplicator : IAsyncDisposable
 
     private readonly EdgeDocuments _edge;
 
-    public DocumentReplicator(IClusterBus bus, TimeProvider time, ILoggerFactory loggers, EdgeDocuments edge)
+    public DocumentReplicator(IClusterBus bus, TimeProvider time, ILoggerFactory loggers, EdgeDocuments edge, HybridLogicalClock clock)
     {
         _bus = bus;
+        _clock = clock;
+        _started = time.GetTimestamp();
         _edge = edge;
         edge.Publish = PublishDelta;
         edge.RequestState = RequestState;
@@ -71,7 +77,7 @@ internal sealed class DocumentReplicator : IAsyncDisposable
         _all = all;
         _subscription = _bus.Subscribe(SubjectPrefix + "*", OnMessage);
         _bus.ConnectionChanged += OnConnectionChanged;
-        _antiEntropy = _time.CreateTimer(_ => SendAllStates(), null, AntiEntropyInterval, AntiEntropyInterval);
+        _antiEntropy = _time.CreateTimer(_ => RunAntiEntropy(), null, AntiEntropyInterval, AntiEntropyInterval);
     }
 
     /// <summary>Sends a room's local writes (called after its tick, outside the room lock).</summary>
@@ -123,10 +129,11 @@ internal sealed class DocumentReplicator : IAsyncDisposable
             return;
         }
 
+        var replica = new HostedReplica(room, edgeGate, roomName);
         switch (decoded.Kind)
         {
-            case DocumentReplicationKind.Delta or DocumentReplicationKind.State when decoded.Document is { } document:
-                if (Merge(room, edgeGate, roomName, document) is { } reason)
+            case DocumentReplicationKind.Delta or DocumentReplicationKind.State when decoded.Document is not null:
+                if ((CheckProgress(decoded) ?? Merge(replica, message.SenderInstance, decoded)) is { } reason)
                 {
                     Interlocked.Increment(ref _refused);
                     Log.DocumentRefused(_logger, roomName, sender, reason);
@@ -138,9 +145,20 @@ internal sealed class DocumentReplicator : IAsyncDisposable
 
                 break;
             case DocumentReplicationKind.StateRequest:
-                if (ShouldReply(roomName))
+                TimeSpan now = Now;
+                bool reply = ShouldReply(roomName);
+                DocumentReplicationMessage? state = Use(replica, document =>
                 {
-                    Send(roomName, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = State(room, edgeGate, roomName) });
+                    if (message.SenderInstance is { } asking)
+                    {
+                        document.Horizon.Heard(asking, now); // a new replica: no pruning until it reports
+                    }
+
+                    return reply ? StateOf(document, now) : null;
+                });
+                if (state is not null)
+                {
+                    Send(roomName, state);
                 }
 
                 break;
@@ -151,55 +169,94 @@ internal sealed class DocumentReplicator : IAsyncDisposable
         }
     }
 
-    private string? Merge(RoomHost? room, Lock? edgeGate, string roomName, DocumentDelta document)
+    /// <summary>
+    /// Merges a delta or state under the replica's lock; after a state, records what its sender
+    /// has seen and prunes what the horizon now allows. Null when merged, else why it was refused.
+    /// </summary>
+    private string? Merge(HostedReplica replica, string? sender, DocumentReplicationMessage message)
     {
-        if (room is not null)
+        TimeSpan now = Now;
+        (string? refused, int pruned, HlcTimestamp horizon) = Use(replica, document =>
         {
-            return room.MergeDocument(document);
-        }
-
-        lock (edgeGate!)
-        {
-            if (_edge.Find(roomName) is not { } replica)
+            string? refused = document.Merge(message.Document!);
+            if (replica.Room is null)
             {
-                return null; // its last relayed player just left
+                document.TakeClientChanges(); // the owner tells the members
             }
 
-            string? refused = replica.Merge(document);
-            replica.TakeClientChanges(); // the owner tells the members
-            return refused;
+            if (refused is not null || sender is null)
+            {
+                return (refused, 0, HlcTimestamp.Zero);
+            }
+
+            if (message.Kind != DocumentReplicationKind.State)
+            {
+                document.Horizon.Heard(sender, now);
+                return (null, 0, HlcTimestamp.Zero);
+            }
+
+            document.Horizon.MergedState(sender, message.SentAt, message.Seen, !message.Document!.IsEmpty, now);
+            (int pruned, HlcTimestamp horizon) = Prune(document, now);
+            return (null, pruned, horizon);
+        });
+        CountPruned(replica.Name, pruned, horizon);
+        return refused;
+    }
+
+    /// <summary>Runs <paramref name="use"/> on the replica under its lock; default when the edge replica has gone.</summary>
+    private T? Use<T>(HostedReplica replica, Func<RoomDocument, T> use)
+    {
+        if (replica.Room is not null)
+        {
+            return replica.Room.UseDocument(use);
+        }
+
+        lock (replica.EdgeGate!)
+        {
+            return _edge.Find(replica.Name) is { } document ? use(document) : default; // its last relayed player may just have left
         }
     }
 
-    private DocumentDelta State(RoomHost? room, Lock? edgeGate, string roomName)
+    /// <summary>
+    /// Every replica's state (rooms, then edge replicas), each copied under its lock, after pruning
+    /// when asked; with <paramref name="skipIdle"/>, not the empty ones no participant needs a report from.
+    /// </summary>
+    private List<(string Room, DocumentReplicationMessage State)> AllStates(bool prune, bool skipIdle)
     {
-        if (room is not null)
-        {
-            return room.DocumentState();
-        }
-
-        lock (edgeGate!)
-        {
-            return _edge.Find(roomName)?.ToState() ?? new DocumentDelta();
-        }
-    }
-
-    private IEnumerable<(string Room, DocumentDelta State)> AllStates()
-    {
+        TimeSpan now = Now;
+        var states = new List<(string, DocumentReplicationMessage)>();
         foreach (RoomHost room in _all())
         {
-            yield return (room.Name, room.DocumentState());
+            Collect(room.Name, room.UseDocument(Take));
         }
 
         foreach ((string room, Lock gate, RoomDocument document) in _edge.All)
         {
-            DocumentDelta state;
+            (DocumentReplicationMessage? State, int Pruned, HlcTimestamp Horizon) taken;
             lock (gate)
             {
-                state = document.ToState();
+                taken = Take(document);
             }
 
-            yield return (room, state);
+            Collect(room, taken);
+        }
+
+        return states;
+
+        (DocumentReplicationMessage? State, int Pruned, HlcTimestamp Horizon) Take(RoomDocument document)
+        {
+            (int pruned, HlcTimestamp horizon) = prune ? Prune(document, now) : (0, HlcTimestamp.Zero);
+            bool idle = document.IsEmpty && !document.Horizon.AnyParticipantHoldsEntries(now, PeerTimeout);
+            return (skipIdle && idle ? null : StateOf(document, now), pruned, horizon);
+        }
+
+        void Collect(string room, (DocumentReplicationMessage? State, int Pruned, HlcTimestamp Horizon) taken)
+        {
+            CountPruned(room, taken.Pruned, taken.Horizon);
+            if (taken.State is not null)
+            {
+                states.Add((room, taken.State));
+            }
         }
     }
 
@@ -231,29 +288,29 @@ internal sealed class DocumentReplicator : IAsyncDisposable
         }
 
         // Back from a partition: send what we wrote meanwhile (in our state) and ask for theirs.
-        var rooms = AllStates().ToList();
-        foreach ((string room, DocumentDelta state) in rooms)
+        List<(string Room, DocumentReplicationMessage State)> rooms = AllStates(prune: false, skipIdle: false);
+        foreach ((string room, DocumentReplicationMessage state) in rooms)
         {
-            Send(room, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = state });
+            Send(room, state);
             RequestState(room);
         }
 
         Log.DocumentResync(_logger, "reconnected", rooms.Count);
     }
 
-    private void SendAllStates()
+    /// <summary>
+    /// One anti-entropy round (the timer's work): prunes what each horizon allows, then sends every
+    /// replica that is not empty, or is empty but has a participant that may wait for its report.
+    /// </summary>
+    internal void RunAntiEntropy()
     {
         try
         {
-            foreach ((string room, DocumentDelta state) in AllStates())
+            foreach ((string room, DocumentReplicationMessage state) in AllStates(prune: true, skipIdle: true))
             {
-                if (!state.IsEmpty)
-                {
-                    Send(room, new DocumentReplicationMessage { Kind = DocumentReplicationKind.State, Document = state });
-                }
+                Send(room, state);
             }
         }
-
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
             Log.DocumentRefused(_logger, "*", _bus.InstanceId, "anti-entropy failed: " + exception.Message);

@@ -17,6 +17,17 @@ public sealed class RoomDocument
     private readonly HashSet<string> _changedCounters = new(StringComparer.Ordinal);
     private readonly HashSet<string> _clientKeys = new(StringComparer.Ordinal);
     private readonly HashSet<string> _clientCounters = new(StringComparer.Ordinal);
+
+    // For each tombstone, when this replica came to hold it (its own removal's timestamp, or this
+    // clock's time when a peer's merged in): a tombstone may go only once every participant has
+    // merged a state of ours sent after that, whatever the removal's own timestamp says.
+    private readonly Dictionary<string, HlcTimestamp> _tombstoneHeldSince = new(StringComparer.Ordinal);
+
+    // The highest horizon pruned at. A peer that has not pruned yet sends its tombstones again; one
+    // older than this, for a key this replica does not hold, is not taken back in (else replicas
+    // pruning a round apart would hand the same tombstone back and forth for ever). Safe for the
+    // reason the pruning was: every live writer's writes older than the horizon are everywhere.
+    private HlcTimestamp _prunedBelow;
     private readonly HybridLogicalClock _clock;
 
     /// <summary>A document whose writes this instance stamps with <paramref name="clock"/>.</summary>
@@ -30,11 +41,17 @@ public sealed class RoomDocument
     /// <summary>The limits every write and merge is held to.</summary>
     public DocumentLimits Limits { get; }
 
+    /// <summary>What this replica knows of the others, to agree on a pruning horizon (guarded by the same lock).</summary>
+    internal PruningHorizon Horizon { get; } = new();
+
     /// <summary>Live keys.</summary>
     public int Count => _entries.Count;
 
     /// <summary>Keys removed but still remembered, so an older write cannot bring them back.</summary>
     public int TombstoneCount => _entries.TombstoneCount;
+
+    /// <summary>True when the replica holds no key, tombstone or counter.</summary>
+    public bool IsEmpty => _entries.AllEntries.Count == 0 && _counters.Count == 0;
 
     /// <summary>The live key/value pairs.</summary>
     public IEnumerable<KeyValuePair<string, string>> Items => _entries.Items;
@@ -89,6 +106,7 @@ public sealed class RoomDocument
         }
 
         _entries.Set(key, value, _clock);
+        _tombstoneHeldSince.Remove(key);
         _clientKeys.Add(key);
         return null;
     }
@@ -107,6 +125,7 @@ public sealed class RoomDocument
         }
 
         _entries.Remove(key, _clock);
+        _tombstoneHeldSince[key] = _entries.AllEntries[key].Timestamp;
         _clientKeys.Add(key);
         return null;
     }
@@ -216,22 +235,39 @@ public sealed class RoomDocument
     public string? Merge(DocumentDelta delta)
     {
         ArgumentNullException.ThrowIfNull(delta);
-        if (Check(delta) is { } refused)
+        if (Check(delta, out HlcTimestamp received) is { } refused)
         {
             return refused;
         }
 
         if (delta.Entries is { } entries)
         {
+            HashSet<string>? alreadyPruned = null;
             foreach ((string key, LwwEntry<string> entry) in entries.AllEntries)
             {
-                if (!_entries.AllEntries.TryGetValue(key, out LwwEntry<string> mine) || entry.Timestamp > mine.Timestamp)
+                if (IsAlreadyPruned(key, entry))
+                {
+                    (alreadyPruned ??= new HashSet<string>(StringComparer.Ordinal)).Add(key);
+                }
+                else if (!_entries.AllEntries.TryGetValue(key, out LwwEntry<string> mine) || entry.Timestamp > mine.Timestamp)
                 {
                     _clientKeys.Add(key);
+                    if (entry.IsRemoved)
+                    {
+                        _tombstoneHeldSince[key] = received;
+                    }
+                    else
+                    {
+                        _tombstoneHeldSince.Remove(key);
+                    }
                 }
             }
 
             _entries.Merge(entries);
+            if (alreadyPruned is not null)
+            {
+                _entries.PruneTombstones((key, _) => alreadyPruned.Contains(key));
+            }
         }
 
         if (delta.Counters is { } counters)
@@ -257,8 +293,26 @@ public sealed class RoomDocument
         return null;
     }
 
-    /// <summary>Drops tombstones older than <paramref name="horizon"/> (see <see cref="LwwMap{TKey, TValue}.PruneTombstones"/>).</summary>
-    public int PruneTombstones(HlcTimestamp horizon) => _entries.PruneTombstones(horizon);
+    /// <summary>
+    /// Drops the tombstones this replica has held since before <paramref name="horizon"/>, freeing
+    /// their keys' slots. Safe once every replica that could hold an older value of those keys has
+    /// merged a state of this one sent after the horizon (see <see cref="PruningHorizon"/>).
+    /// </summary>
+    /// <returns>How many tombstones were dropped.</returns>
+    public int PruneTombstones(HlcTimestamp horizon)
+    {
+        _prunedBelow = HlcTimestamp.Max(_prunedBelow, horizon);
+        return _entries.PruneTombstones((key, timestamp) =>
+        {
+            if (_tombstoneHeldSince.GetValueOrDefault(key, timestamp) >= horizon)
+            {
+                return false;
+            }
+
+            _tombstoneHeldSince.Remove(key); // the map drops every tombstone this returns true for
+            return true;
+        });
+    }
 
     /// <summary>The keys and counters changed since the last call (values as they are now; a removed key has a null value).</summary>
     public (List<KeyValuePair<string, string?>> Entries, List<KeyValuePair<string, long>> Counters) TakeClientChanges()
@@ -270,6 +324,10 @@ public sealed class RoomDocument
         return (entries, counters);
     }
 
+    /// <summary>A peer's tombstone for a key this replica does not hold, older than a horizon it already pruned at.</summary>
+    private bool IsAlreadyPruned(string key, LwwEntry<string> entry) =>
+        entry.IsRemoved && entry.Timestamp < _prunedBelow && !_entries.AllEntries.ContainsKey(key);
+
     private string? CheckKey(string key)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -278,8 +336,9 @@ public sealed class RoomDocument
             : null;
     }
 
-    private string? Check(DocumentDelta delta)
+    private string? Check(DocumentDelta delta, out HlcTimestamp received)
     {
+        received = HlcTimestamp.Zero;
         HlcTimestamp newest = HlcTimestamp.Zero;
         if (delta.Entries is { } entries)
         {
@@ -296,7 +355,7 @@ public sealed class RoomDocument
                     return $"a value of key '{key}' is missing or longer than {Limits.MaxValueLength} characters";
                 }
 
-                if (!_entries.AllEntries.ContainsKey(key))
+                if (!_entries.AllEntries.ContainsKey(key) && !IsAlreadyPruned(key, entry))
                 {
                     added++;
                 }
@@ -350,7 +409,7 @@ public sealed class RoomDocument
         {
             try
             {
-                _clock.Receive(newest);
+                received = _clock.Receive(newest);
             }
             catch (HlcDriftException exception)
             {

@@ -36,12 +36,12 @@ internal sealed partial class RoomHost
         }
     }
 
-    /// <summary>Merges another instance's delta or state; null when merged, else why it was refused.</summary>
-    internal string? MergeDocument(DocumentDelta delta)
+    /// <summary>Runs <paramref name="use"/> on the document under the room lock (replication: merging, pruning, states).</summary>
+    internal T UseDocument<T>(Func<RoomDocument, T> use)
     {
         lock (_gate)
         {
-            return _closed ? null : _document.Merge(delta);
+            return use(_document);
         }
     }
 
