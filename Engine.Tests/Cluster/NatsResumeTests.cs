@@ -1,6 +1,8 @@
 using Engine.Cluster;
 using Engine.Protocol;
+using Engine.Rooms;
 using Engine.Tests.Host;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Engine.Tests.Cluster;
 
@@ -91,6 +93,50 @@ public class NatsResumeTests
         Assert.Equal(bobSaw + missed.Count, accepted.Sequence); // the full state is as of the last event
         await alice.SendAsync(new ChatMessage { Text = "live" });
         Assert.Equal(["live"], await NextChatAsync(bobBack, 1)); // none of the missed lines: they are not replayed
+    }
+
+    [Fact]
+    public async Task Spectate_OnAnInstanceThatDoesNotRunTheRoom_ServedFromJetStreamGapFreeAndResyncBeyondRetention()
+    {
+        using var kit = new ClusterTestKit(TimeSpan.FromSeconds(120));
+        await using Trio trio = await Trio.StartAsync(kit, ring: 16, retainedPerRoom: 20);
+        await using TestClient alice = await trio.One.JoinAsync("arena", "alice");
+        List<string> early = await ChatAsync(alice, "early", 3);
+        await trio.WaitStoredAsync("arena", 4); // joined alice + 3 lines
+
+        using HttpClient http = trio.Two.CreateHttpClient();
+        await using (SseReader feed = await SseReader.OpenAsync(http, "/events/arena", lastEventId: 0))
+        {
+            var seen = new List<SseEvent>();
+            for (int i = 0; i < 4; i++)
+            {
+                seen.Add(await feed.ReadAsync());
+            }
+
+            Assert.Equal([1L, 2L, 3L, 4L], seen.Select(e => e.Id));
+            Assert.Equal(["joined", "chat", "chat", "chat"], seen.Select(e => e.Event));
+            Assert.Equal(early, seen.Skip(1).Select(e => System.Text.Json.JsonDocument.Parse(e.Data).RootElement.GetProperty("text").GetString()));
+            await alice.SendAsync(new ChatMessage { Text = "live" });
+            SseEvent live = await feed.ReadAsync(); // once stored, within a poll
+            Assert.Equal((5L, "chat"), (live.Id, live.Event));
+            await alice.ExpectAsync<ChatPostedMessage>(m => m.Text == "live");
+        }
+
+        Assert.Null(trio.Two.Services.GetRequiredService<RoomManager>().Find("arena")); // served without a copy of the room
+
+        // Beyond retention: a resync (members from the cluster-wide presence), then what the log keeps.
+        await ChatAsync(alice, "late", 30);
+        await trio.WaitStoredAsync("arena", 35);
+        await kit.WaitUntilAsync(() => trio.Three.Services.GetRequiredService<IClusterPresence>().Members("arena").Any(m => m.Name == "alice"), "alice in the presence seen by the third instance");
+        using HttpClient http3 = trio.Three.CreateHttpClient();
+        await using SseReader behind = await SseReader.OpenAsync(http3, "/events/arena", lastEventId: 1);
+        SseEvent resync = await behind.ReadAsync();
+        Assert.Equal(("resync", 15L), (resync.Event, resync.Id)); // the log keeps 16..35
+        Assert.Contains("alice", resync.Data, StringComparison.Ordinal);
+        for (long id = 16; id <= 35; id++)
+        {
+            Assert.Equal(id, (await behind.ReadAsync()).Id);
+        }
     }
 
     private static async Task<List<string>> ChatAsync(TestClient from, string prefix, int count)

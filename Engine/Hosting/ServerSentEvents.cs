@@ -11,7 +11,7 @@ namespace Engine.Hosting;
 /// from the replay buffer without gaps; a gap beyond it yields one <c>resync</c> event carrying the
 /// member list, then the live feed.
 /// </summary>
-internal static class ServerSentEvents
+internal static partial class ServerSentEvents
 {
     public static async Task StreamAsync(HttpContext context, string room, EngineServices services, ILogger logger)
     {
@@ -49,9 +49,15 @@ internal static class ServerSentEvents
             RoomHost? host;
             try
             {
-                // A room runs on one instance of a cluster: spectators are served by its owner only
-                // (a copy here would see none of the room's events).
+                // A room runs on one instance of a cluster. Another instance serves its spectators from the
+                // room's durable log (JetStream); without one it sends them to the owner.
                 string owner = await services.Leases.AcquireOrFindOwnerAsync(room, context.RequestAborted);
+                if (owner != services.Bus.InstanceId && services.Rooms.EventStore.IsDurable)
+                {
+                    await StreamFromStoreAsync(context, room, lastEventId, services, logger);
+                    return;
+                }
+
                 if (owner != services.Bus.InstanceId)
                 {
                     context.Response.StatusCode = StatusCodes.Status421MisdirectedRequest;
@@ -140,7 +146,10 @@ internal static class ServerSentEvents
     /// </summary>
     private static async Task<List<RoomEvent>> ReadStoredAsync(RoomHost host, long after, ILogger logger, CancellationToken cancellationToken)
     {
-        long wanted = host.OldestHeldSequence - 1 - after;
+        // What the ring no longer holds, and what it holds beyond the spectator queue's reach (the
+        // feed replays at most half its queue from the ring; the rest comes from the store).
+        long upTo = Math.Max(host.OldestHeldSequence - 1, host.LatestSequence - (RoomHost.SpectatorQueueCapacity / 2));
+        long wanted = upTo - after;
         if (host.Store is not { IsDurable: true } store || after < 0 || wanted is <= 0 or > MaxStoredReplay)
         {
             return [];

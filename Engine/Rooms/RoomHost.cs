@@ -273,6 +273,18 @@ internal sealed partial class RoomHost : IAsyncDisposable
         }
     }
 
+    /// <summary>The room's latest event sequence.</summary>
+    internal long LatestSequence
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _events.LastSequence;
+            }
+        }
+    }
+
     public void Chat(Player player, string text)
     {
         lock (_gate)

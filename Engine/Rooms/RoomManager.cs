@@ -71,6 +71,9 @@ internal sealed class RoomManager : IAsyncDisposable
         }
     }
 
+    /// <summary>Where rooms keep their events (JetStream when clustered).</summary>
+    public IRoomEventStore EventStore => _store;
+
     /// <summary>True when rooms keep their events in a durable store (clustered).</summary>
     public bool HasDurableEvents => _store.IsDurable;
 
