@@ -23,6 +23,25 @@ public sealed class JetStreamRoomEventStoreTests
     };
 
     [Fact]
+    public async Task AppendAsync_SameNumberStoredByAnotherInstanceWithOtherContent_ConflictNotSilentSuccess()
+    {
+        using var kit = new ClusterTestKit(TestTimeout);
+        await using NatsServerFixture server = await StartServerAsync(kit);
+        await using NatsConnection oldOwner = await ConnectAsync(kit, server);
+        await using NatsConnection newOwner = await ConnectAsync(kit, server);
+        await using var late = new JetStreamRoomEventStore(oldOwner, "engine", kit.LoggerFactory, Patient);
+        await using var current = new JetStreamRoomEventStore(newOwner, "engine", kit.LoggerFactory, Patient);
+        byte[] lateEvent = [(byte)Engine.Protocol.MessageType.ChatPosted, 1, 2, 3];
+        byte[] currentEvent = [(byte)Engine.Protocol.MessageType.ChatPosted, 9, 9, 9];
+
+        await late.AppendAsync("arena", 5, lateEvent, kit.Token); // the old owner's append in flight landed first
+        await current.AppendAsync("arena", 5, lateEvent, kit.Token); // a retry of the same event: a duplicate, fine
+
+        await Assert.ThrowsAsync<RoomEventConflictException>(async () => await current.AppendAsync("arena", 5, currentEvent, kit.Token));
+        Assert.Equal(lateEvent, (await current.ReadAfterAsync("arena", 4, 1, kit.Token)).Events.Single().Message.ToArray());
+    }
+
+    [Fact]
     public async Task ReadAfterAsync_FiftyAppended_ReturnsAllInOrderThenAPageFromTheMiddle()
     {
         using var kit = new ClusterTestKit(TestTimeout);
@@ -142,7 +161,8 @@ public sealed class JetStreamRoomEventStoreTests
         await store.StartAsync(kit.Token);
 
         await store.AppendAsync("arena", 1, Payload("arena", 1), kit.Token);
-        await store.AppendAsync("arena", 1, Encoding.UTF8.GetBytes("!a retry with other bytes"), kit.Token); // a duplicate is success
+        await store.AppendAsync("arena", 1, Payload("arena", 1), kit.Token); // a duplicate of the same event is success
+        await Assert.ThrowsAsync<RoomEventConflictException>(async () => await store.AppendAsync("arena", 1, Encoding.UTF8.GetBytes("!other bytes under the same number"), kit.Token));
         await store.AppendAsync("arena", 2, Payload("arena", 2), kit.Token);
         await store.AppendAsync("arena", 2, Payload("arena", 2), kit.Token);
 

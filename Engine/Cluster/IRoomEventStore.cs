@@ -20,6 +20,7 @@ public interface IRoomEventStore : IAsyncDisposable
     /// sequence is deduplicated, so at-least-once appends store it once).
     /// </summary>
     /// <exception cref="ClusterUnavailableException">The store could not be reached in time.</exception>
+    /// <exception cref="RoomEventConflictException">A different event is stored under this room and sequence (another instance numbers the room now).</exception>
     ValueTask AppendAsync(string room, long sequence, ReadOnlyMemory<byte> message, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -47,3 +48,9 @@ public sealed class NoRoomEventStore : IRoomEventStore
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
 }
+
+/// <summary>
+/// The store already holds a different event under this room and number: another instance numbers
+/// the room's events (it moved). The room must stop here; its players resume on the owner.
+/// </summary>
+public sealed class RoomEventConflictException(string message) : Exception(message);

@@ -139,10 +139,28 @@ public sealed partial class JetStreamRoomEventStore : IRoomEventStore
             if (ack.Duplicate)
             {
                 EventStoreLog.DuplicateAppend(_logger, _cluster, sequence, room);
+                await ThrowIfNotOursAsync(room, sequence, ack.Seq, message, token).ConfigureAwait(false);
             }
 
             return true;
         }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A duplicate acknowledgement means an event with this room and number is stored: our own earlier
+    /// attempt (the same bytes), or another instance's event under the same number (a room that moved
+    /// while an append was in flight). The second would be an event lost while reported stored, so it
+    /// is refused: one request, only for duplicates, which are rare.
+    /// </summary>
+    private async Task ThrowIfNotOursAsync(string room, long sequence, ulong streamSequence, ReadOnlyMemory<byte> message, CancellationToken token)
+    {
+        StreamMsgGetResponse stored = await _readJs.JSRequestResponseAsync<StreamMsgGetRequest, StreamMsgGetResponse>(
+            $"{_readJs.Opts.Prefix}.STREAM.MSG.GET.{StreamName}", new StreamMsgGetRequest { Seq = streamSequence }, token).ConfigureAwait(false);
+        if (!stored.Message.Data.Span.SequenceEqual(message.Span))
+        {
+            throw new RoomEventConflictException(
+                $"Event {sequence} of room \"{room}\" is already stored with other content (stream sequence {streamSequence}): another instance numbered the room's events meanwhile.");
+        }
     }
 
     /// <inheritdoc />

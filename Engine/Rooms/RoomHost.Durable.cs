@@ -79,6 +79,13 @@ internal sealed partial class RoomHost
                         Log.EventsStoring(Logger, Name, "resumed");
                     }
                 }
+                catch (RoomEventConflictException exception)
+                {
+                    // Another instance numbers this room's events: nothing more may be stored from here.
+                    Log.EventStoreConflict(Logger, Name, exception.Message);
+                    _abandoned = true;
+                    StoreConflicted?.Invoke(this);
+                }
                 catch (ClusterUnavailableException exception)
                 {
                     if (!waiting)
@@ -114,6 +121,9 @@ internal sealed partial class RoomHost
     }
 
     private volatile bool _abandoned;
+
+    /// <summary>Raised (on the storing task) when the store holds another event under one of this room's numbers.</summary>
+    internal Action<RoomHost>? StoreConflicted { get; set; }
 
     /// <summary>On dispose: lets the queue drain into the store for a while, then gives up.</summary>
     private async Task FinishStoringAsync()

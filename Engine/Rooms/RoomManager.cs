@@ -150,6 +150,7 @@ internal sealed class RoomManager : IAsyncDisposable
             host = new RoomHost(name, _factory(name), _options, _metrics, _time, _loggers.CreateLogger("Engine.Room"), document, _replicator);
             if (_store.IsDurable)
             {
+                host.StoreConflicted = conflicted => _ = MoveAwayAsync(conflicted.Name); // it reopens numbering from the store
                 host.UseStore(_store, lastStoredSequence);
             }
 

@@ -83,4 +83,7 @@ internal static partial class Log
 
     [LoggerMessage(34, LogLevel.Warning, "Room {Room} lost its lease here: its players are sent to reconnect to the new owner")]
     public static partial void RoomMoved(ILogger logger, string room);
+
+    [LoggerMessage(35, LogLevel.Error, "Room {Room}: storing events stopped: {Reason}; the room stops here and its players reconnect")]
+    public static partial void EventStoreConflict(ILogger logger, string room, string reason);
 }
